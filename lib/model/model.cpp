@@ -1,0 +1,149 @@
+#include "model/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "model/weights.hpp"
+
+namespace swu {
+namespace {
+
+constexpr size_t kErrSize = 1024;
+
+swu_backend_network to_backend(const NetworkConfig& c) {
+    swu_backend_network n{};
+    n.in_channels = c.in_channels;
+    n.out_channels = c.out_channels;
+    n.feature_size = c.feature_size;
+    for (int i = 0; i < 4; ++i) {
+        n.depths[i] = c.depths[i];
+        n.num_heads[i] = c.num_heads[i];
+    }
+    n.window_size = c.window_size;
+    n.patch_size = c.patch_size;
+    n.mlp_ratio = c.mlp_ratio;
+    n.merging = c.merging;
+    return n;
+}
+
+void check_device(const std::string& device) {
+    if (device == "cpu") return;
+    if (device.compare(0, 5, "cuda:") == 0 && device.size() > 5 && device.size() <= 8 &&
+        device.find_first_not_of("0123456789", 5) == std::string::npos)
+        return;
+    fail(SWU_ERR_INVALID_ARGUMENT, "device '" + device + "' is not \"cpu\" or \"cuda:N\"");
+}
+
+}  // namespace
+
+Model::Model(const ModelOptions& options) : options_(options) {
+    check_device(options_.device);
+    if (options_.precision != SWU_PRECISION_FP32 && options_.precision != SWU_PRECISION_BF16 &&
+        options_.precision != SWU_PRECISION_FP16)
+        fail(SWU_ERR_INVALID_ARGUMENT, "unknown precision " + std::to_string(static_cast<int>(options_.precision)));
+    if (options_.threads < 0 || options_.threads > 1024)
+        fail(SWU_ERR_INVALID_ARGUMENT, "threads must be 0 (all cores) .. 1024, got " + std::to_string(options_.threads));
+    if (options_.threads == 0) options_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const NetworkConfig& n = options_.network;
+    if (n.in_channels < 0 || n.out_channels < 0 || n.feature_size < 0)
+        fail(SWU_ERR_INVALID_ARGUMENT, "network sizes must be >= 0 (0 = from the weights)");
+    for (int i = 0; i < 4; ++i)
+        if (n.depths[i] < 0 || n.num_heads[i] < 0)
+            fail(SWU_ERR_INVALID_ARGUMENT, "depths and num_heads must be >= 0 (0 = from the weights)");
+    if (n.merging != SWU_MERGING_LEGACY && n.merging != SWU_MERGING_MONAI15 && n.merging != SWU_MERGING_V2)
+        fail(SWU_ERR_INVALID_ARGUMENT, "unknown merging variant " + std::to_string(static_cast<int>(n.merging)));
+
+    PluginRegistry& registry = PluginRegistry::instance();
+    registry.ensure_loaded();
+    backend_ = &registry.choose(options_.backend, options_.device, options_.precision);
+}
+
+Model::~Model() {
+    if (instance_) backend_->vtable->destroy(instance_);
+}
+
+std::unique_lock<std::mutex> Model::acquire() {
+    std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
+    if (!lock.owns_lock()) fail(SWU_ERR_BUSY, "the model is in use by a call in another thread");
+    return lock;
+}
+
+void Model::load_weights(std::vector<NamedTensor> weights) {
+    strip_module_prefix(weights);
+    const NetworkConfig config = infer_config(options_.network, weights);
+    const std::vector<NamedTensor> prepared = prepare_weights(config, std::move(weights));
+
+    const swu_backend_vtable* vt = backend_->vtable;
+    swu_backend_create_params params{};
+    params.struct_size = sizeof params;
+    params.device = options_.device.c_str();
+    params.threads = options_.threads;
+    params.precision = options_.precision;
+    params.network = to_backend(config);
+    char err[kErrSize] = {0};
+    void* instance = nullptr;
+    swu_status st = vt->create(&params, &instance, err, sizeof err);
+    if (st != SWU_OK || !instance) fail(st == SWU_OK ? SWU_ERR_BACKEND : st, "backend '" + backend_->name + "': " + err);
+
+    std::vector<swu_backend_tensor> tensors(prepared.size());
+    for (size_t i = 0; i < prepared.size(); ++i) {
+        const NamedTensor& w = prepared[i];
+        swu_backend_tensor& t = tensors[i];
+        t.name = w.name.c_str();
+        t.dtype = w.tensor.dtype == DType::Int64 ? SWU_DTYPE_INT64 : SWU_DTYPE_FLOAT32;
+        t.ndim = static_cast<int32_t>(w.tensor.shape.size());
+        for (size_t d = 0; d < w.tensor.shape.size(); ++d) t.shape[d] = w.tensor.shape[d];
+        t.data = w.tensor.data.data();
+    }
+    st = vt->load_weights(instance, tensors.data(), tensors.size(), err, sizeof err);
+    if (st != SWU_OK) {
+        vt->destroy(instance);
+        fail(st, "backend '" + backend_->name + "' refused the weights: " + err);
+    }
+    if (instance_) vt->destroy(instance_);
+    instance_ = instance;
+    config_ = config;
+    log_info("weights loaded: " + config.describe());
+}
+
+void Model::forward(const float* input, const int64_t shape[5], std::vector<TapRequest>& taps) {
+    if (!instance_) fail(SWU_ERR_STATE, "no weights loaded (call swu_model_load_weights first)");
+    if (!input) fail(SWU_ERR_INVALID_ARGUMENT, "input is NULL");
+    check_input_shape(config_, shape);
+    if (taps.empty()) fail(SWU_ERR_INVALID_ARGUMENT, "no output requested");
+
+    bool too_small = false;
+    std::string small_text;
+    for (TapRequest& t : taps) {
+        t.shape = tap_shape(config_, t.name, shape);
+        const uint64_t need = static_cast<uint64_t>(t.shape[0]) * t.shape[1] * t.shape[2] * t.shape[3] * t.shape[4];
+        if (t.capacity < need || !t.data) {
+            too_small = true;
+            if (small_text.empty())
+                small_text = "output '" + t.name + "' needs " + std::to_string(need) + " floats, buffer holds " +
+                             std::to_string(t.data ? t.capacity : 0);
+        }
+    }
+    if (too_small) fail(SWU_ERR_BUFFER_TOO_SMALL, small_text);
+
+    const int64_t n = shape[0] * shape[1] * shape[2] * shape[3] * shape[4];
+    for (int64_t i = 0; i < n; ++i)
+        if (!std::isfinite(input[i]))
+            fail(SWU_ERR_INVALID_ARGUMENT, "input holds a non-finite value (NaN or Inf) at flat index " + std::to_string(i));
+
+    std::vector<swu_backend_tap> backend_taps(taps.size());
+    for (size_t i = 0; i < taps.size(); ++i) {
+        backend_taps[i].name = taps[i].name.c_str();
+        backend_taps[i].data = taps[i].data;
+        for (int d = 0; d < 5; ++d) backend_taps[i].shape[d] = taps[i].shape[d];
+    }
+    char err[kErrSize] = {0};
+    const swu_status st = backend_->vtable->forward(instance_, input, shape, backend_taps.data(), backend_taps.size(),
+                                                    err, sizeof err);
+    if (st != SWU_OK) fail(st, "backend '" + backend_->name + "': " + err);
+}
+
+}  // namespace swu

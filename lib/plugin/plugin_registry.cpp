@@ -1,0 +1,234 @@
+#include "plugin/plugin_registry.hpp"
+
+#include <algorithm>
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace swu {
+namespace {
+
+const std::string kPrefix = "libswinunetr_";
+const std::string kSuffix = ".so";
+
+bool is_plugin_file(const fs::path& p) {
+    const std::string f = p.filename().string();
+    return f.size() > kPrefix.size() + kSuffix.size() && f.compare(0, kPrefix.size(), kPrefix) == 0 &&
+           f.compare(f.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+}
+
+std::string plugin_name(const fs::path& p) {
+    const std::string f = p.filename().string();
+    return f.substr(kPrefix.size(), f.size() - kPrefix.size() - kSuffix.size());
+}
+
+// Boost wraps dlerror() text; keep only the part that names the cause.
+std::string load_error_text(const std::exception& e) {
+    std::string s = e.what();
+    const std::string marker = "dlerror system message: ";
+    const size_t p = s.find(marker);
+    if (p != std::string::npos) {
+        s = s.substr(p + marker.size());
+        if (!s.empty() && s.back() == ')') s.pop_back();
+    }
+    return s;
+}
+
+const char* precision_name(int32_t p) {
+    switch (p) {
+        case SWU_PRECISION_FP32: return "fp32";
+        case SWU_PRECISION_BF16: return "bf16";
+        case SWU_PRECISION_FP16: return "fp16";
+        default: return "unknown";
+    }
+}
+
+}  // namespace
+
+PluginRegistry& PluginRegistry::instance() {
+    static PluginRegistry* registry = new PluginRegistry();  // intentionally never destroyed
+    return *registry;
+}
+
+size_t PluginRegistry::load_folder(const std::string& folder) {
+    if (folder.empty()) fail(SWU_ERR_INVALID_ARGUMENT, "backend folder is an empty string");
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) fail(SWU_ERR_IO, "backend folder '" + folder + "' does not exist");
+    std::lock_guard<std::mutex> lock(mutex_);
+    return scan(fs::absolute(folder).lexically_normal().string());
+}
+
+size_t PluginRegistry::load_default() {
+    std::vector<std::string> folders;
+    if (const char* env = std::getenv("SWU_BACKEND_PATH")) {
+        std::stringstream ss(env);
+        std::string item;
+        while (std::getline(ss, item, ':')) {
+            if (item.empty()) continue;
+            if (fs::path(item).is_relative()) {
+                log_warning("SWU_BACKEND_PATH entry '" + item + "' ignored: only absolute folders are searched");
+                continue;
+            }
+            folders.push_back(item);
+        }
+    }
+    folders.push_back(SWU_INSTALL_BACKEND_DIR);
+    // The folder of libswinunetr.so itself (the build tree mirrors the install tree).
+    std::error_code self_ec;
+    const fs::path self = boost::dll::this_line_location(self_ec);
+    folders.push_back((self.parent_path() / "swinunetr" / "backends").string());
+
+    std::lock_guard<std::mutex> lock(mutex_);
+    searched_default_ = true;
+    size_t n = 0;
+    for (const std::string& f : folders) {
+        std::error_code ec;
+        if (fs::is_directory(f, ec)) n += scan(fs::path(f).lexically_normal().string());
+        else if (std::find(searched_.begin(), searched_.end(), f) == searched_.end()) searched_.push_back(f);
+    }
+    return n;
+}
+
+void PluginRegistry::ensure_loaded() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (searched_default_) return;
+        for (const Backend& b : backends_)
+            if (b.loaded()) return;
+    }
+    load_default();
+}
+
+size_t PluginRegistry::scan(const std::string& folder) {
+    if (std::find(searched_.begin(), searched_.end(), folder) == searched_.end()) searched_.push_back(folder);
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
+        if (is_plugin_file(it->path())) files.push_back(it->path());
+    std::sort(files.begin(), files.end());
+    size_t n = 0;
+    for (const fs::path& f : files) n += load_file(f.string()) ? 1 : 0;
+    return n;
+}
+
+bool PluginRegistry::load_file(const std::string& file) {
+    std::error_code ec;
+    const std::string path = fs::weakly_canonical(file, ec).string();
+    for (const Backend& b : backends_)
+        if (b.path == path) return false;
+
+    Backend b;
+    b.name = plugin_name(path);
+    b.path = path;
+    try {
+        boost::dll::shared_library lib(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+        if (!lib.has(SWU_BACKEND_ENTRY_SYMBOL)) {
+            b.error = "not a swinunetr backend: no '" SWU_BACKEND_ENTRY_SYMBOL "' symbol";
+        } else {
+            const swu_backend_vtable* vt = lib.get<const swu_backend_vtable*()>(SWU_BACKEND_ENTRY_SYMBOL)();
+            if (!vt) {
+                b.error = "entry point returned no backend table";
+            } else if (vt->abi_version != SWU_BACKEND_ABI_VERSION) {
+                b.error = "plugin ABI version " + std::to_string(vt->abi_version) + ", but this libswinunetr " +
+                          SWU_VERSION_STRING " expects plugin ABI version " + std::to_string(SWU_BACKEND_ABI_VERSION) +
+                          " (rebuild the plugin against this swinunetr)";
+            } else if (vt->struct_size < sizeof(swu_backend_vtable) || !vt->name || !vt->create || !vt->forward ||
+                       !vt->load_weights || !vt->destroy || !vt->score || !vt->device_count || !vt->device_info) {
+                b.error = "incomplete backend table";
+            } else {
+                for (const Backend& other : backends_)
+                    if (other.loaded() && other.name == vt->name)
+                        b.error = "duplicate backend '" + other.name + "', already loaded from " + other.path;
+                if (b.error.empty()) {
+                    b.name = vt->name;
+                    b.version = vt->version ? vt->version : "";
+                    char err[512] = {0};
+                    int32_t count = 0;
+                    if (vt->device_count(&count, err, sizeof err) != SWU_OK) {
+                        b.error = std::string("device enumeration failed: ") + err;
+                    } else {
+                        for (int32_t i = 0; i < count; ++i) {
+                            swu_backend_device d{};
+                            if (vt->device_info(i, &d, err, sizeof err) != SWU_OK) continue;
+                            d.name[sizeof d.name - 1] = 0;
+                            d.description[sizeof d.description - 1] = 0;
+                            b.devices.push_back({d.name, d.description, d.memory_bytes});
+                        }
+                        b.vtable = vt;
+                    }
+                }
+            }
+        }
+        // Keep the library mapped for the life of the process (the handle is leaked on purpose).
+        if (b.vtable) new boost::dll::shared_library(std::move(lib));
+    } catch (const std::exception& e) {
+        b.error = "cannot load: " + load_error_text(e);
+    }
+    if (b.loaded()) {
+        log_info("loaded backend '" + b.name + "' (" + b.version + ") from " + b.path);
+    } else {
+        log_warning("backend plugin " + b.path + " not usable: " + b.error);
+    }
+    backends_.push_back(std::move(b));
+    return backends_.back().loaded();
+}
+
+size_t PluginRegistry::count() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return backends_.size();
+}
+
+const Backend& PluginRegistry::at(size_t index) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (index >= backends_.size())
+        fail(SWU_ERR_INVALID_ARGUMENT, "backend index " + std::to_string(index) + " out of range (" +
+                                           std::to_string(backends_.size()) + " listed)");
+    return backends_[index];
+}
+
+std::string PluginRegistry::searched_text() const {
+    std::string s;
+    for (const std::string& f : searched_) s += (s.empty() ? "" : ", ") + f;
+    return s.empty() ? "nothing" : s;
+}
+
+const Backend& PluginRegistry::choose(const std::string& name, const std::string& device, int32_t precision) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::string want = "device '" + device + "' with precision " + precision_name(precision);
+    std::string available;
+    for (const Backend& b : backends_)
+        available += (available.empty() ? "" : ", ") + b.name + (b.loaded() ? "" : " (failed: " + b.error + ")");
+    if (backends_.empty())
+        fail(SWU_ERR_BACKEND, "no backend plugin found (searched: " + searched_text() +
+                                  "; set SWU_BACKEND_PATH or call swu_backends_load)");
+    if (name == "auto") {
+        const Backend* best = nullptr;
+        int32_t best_score = 0;
+        for (const Backend& b : backends_) {
+            if (!b.loaded()) continue;
+            const int32_t s = b.vtable->score(device.c_str(), precision);
+            if (s > best_score) { best = &b; best_score = s; }
+        }
+        if (!best) fail(SWU_ERR_UNSUPPORTED, "no loaded backend supports " + want + " (backends: " + available + ")");
+        return *best;
+    }
+    const Backend* failed = nullptr;
+    for (const Backend& b : backends_) {
+        if (b.name != name) continue;
+        if (!b.loaded()) { failed = &b; continue; }
+        if (b.vtable->score(device.c_str(), precision) <= 0)
+            fail(SWU_ERR_UNSUPPORTED, "backend '" + name + "' does not support " + want);
+        return b;
+    }
+    if (failed) fail(SWU_ERR_BACKEND, "backend '" + name + "' (" + failed->path + ") failed to load: " + failed->error);
+    fail(SWU_ERR_BACKEND, "no backend named '" + name + "' (backends: " + available + "; searched: " + searched_text() + ")");
+}
+
+}  // namespace swu

@@ -1,0 +1,62 @@
+// Discovery and loading of backend plugins (libswinunetr_<name>.so), process-wide.
+// Plugins are never unloaded: engines such as LibTorch do not survive dlclose.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "swinunetr/backend.h"
+
+namespace swu {
+
+struct BackendDevice {
+    std::string name;
+    std::string description;
+    uint64_t memory_bytes = 0;
+};
+
+struct Backend {
+    std::string name;
+    std::string path;
+    std::string error;    // why it is not usable; empty when loaded
+    std::string version;
+    const swu_backend_vtable* vtable = nullptr;
+    std::vector<BackendDevice> devices;
+
+    bool loaded() const { return vtable != nullptr; }
+};
+
+class PluginRegistry {
+public:
+    static PluginRegistry& instance();
+
+    // Returns the number of plugins newly loaded. load_folder throws SWU_ERR_IO for a
+    // folder that does not exist; load_default skips missing folders.
+    size_t load_folder(const std::string& folder);
+    size_t load_default();
+    // Runs load_default() once unless it ran already or a usable backend is loaded.
+    void ensure_loaded();
+
+    size_t count();
+    // Entries never move or change once listed (std::deque, append-only).
+    const Backend& at(size_t index);
+    // Resolves "auto" or a name for device + precision; throws SWU_ERR_BACKEND /
+    // SWU_ERR_UNSUPPORTED with the reason.
+    const Backend& choose(const std::string& name, const std::string& device, int32_t precision);
+
+private:
+    PluginRegistry() = default;
+    size_t scan(const std::string& folder);
+    bool load_file(const std::string& path);
+    std::string searched_text() const;
+
+    std::mutex mutex_;
+    std::deque<Backend> backends_;
+    std::vector<std::string> searched_;
+    bool searched_default_ = false;
+};
+
+}  // namespace swu
