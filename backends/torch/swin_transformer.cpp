@@ -1,0 +1,188 @@
+// The Swin encoder (MONAI's SwinTransformer): patch embedding, four stages of shifted
+// window attention with patch merging, and the parameter-free normalised outputs.
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <vector>
+
+#include "swin_unetr.hpp"
+
+namespace swu_torch {
+namespace {
+
+constexpr double kEps = 1e-5;
+constexpr float kMaskValue = -100.0f;
+
+at::Tensor linear(const Params& p, const std::string& name, const at::Tensor& x, bool bias = true) {
+    return at::linear(x, p.at(name + ".weight"), bias ? p.at(name + ".bias") : at::Tensor());
+}
+
+at::Tensor layer_norm(const Params& p, const std::string& name, const at::Tensor& x) {
+    return at::layer_norm(x, {x.size(-1)}, p.at(name + ".weight"), p.at(name + ".bias"), kEps);
+}
+
+// Channel-first -> LN over channels without affine -> channel-first (MONAI proj_out).
+at::Tensor normalize_channels(const at::Tensor& x) {
+    const at::Tensor cl = x.permute({0, 2, 3, 4, 1});
+    return at::layer_norm(cl, {cl.size(-1)}, {}, {}, kEps).permute({0, 4, 1, 2, 3});
+}
+
+// Effective window and shift per axis: a grid no larger than the window is one window
+// and is never shifted (MONAI get_window_size).
+struct Windows {
+    std::array<int64_t, 3> size{}, shift{}, padded{};
+    bool shifted() const { return shift[0] > 0 || shift[1] > 0 || shift[2] > 0; }
+    int64_t tokens() const { return size[0] * size[1] * size[2]; }
+};
+
+Windows windows_for(const std::array<int64_t, 3>& grid, int64_t window, bool shift) {
+    Windows w;
+    for (int i = 0; i < 3; ++i) {
+        const bool whole = grid[i] <= window;
+        w.size[i] = whole ? grid[i] : window;
+        w.shift[i] = (whole || !shift) ? 0 : window / 2;
+        w.padded[i] = (grid[i] + w.size[i] - 1) / w.size[i] * w.size[i];
+    }
+    return w;
+}
+
+// {B, D, H, W, C} -> {B * windows, tokens, C}; windows in (d, h, w) raster order.
+at::Tensor partition(const at::Tensor& x, const Windows& w) {
+    const int64_t B = x.size(0), C = x.size(4);
+    return x.view({B, w.padded[0] / w.size[0], w.size[0], w.padded[1] / w.size[1], w.size[1], w.padded[2] / w.size[2],
+                   w.size[2], C})
+        .permute({0, 1, 3, 5, 2, 4, 6, 7})
+        .contiguous()
+        .view({-1, w.tokens(), C});
+}
+
+at::Tensor reverse(const at::Tensor& windows, const Windows& w, int64_t B) {
+    const int64_t C = windows.size(-1);
+    return windows
+        .view({B, w.padded[0] / w.size[0], w.padded[1] / w.size[1], w.padded[2] / w.size[2], w.size[0], w.size[1],
+               w.size[2], C})
+        .permute({0, 1, 4, 2, 5, 3, 6, 7})
+        .contiguous()
+        .view({B, w.padded[0], w.padded[1], w.padded[2], C});
+}
+
+// MONAI compute_mask: regions from the Python slices [:-w], [-w:-s], [-s:] per axis
+// (with s = 0 the last slice is the whole axis), labelled in loop order; tokens of
+// one window in different regions get -100. Emulated literally, slice semantics included.
+at::Tensor shift_mask(const Windows& w) {
+    const int64_t D = w.padded[0], H = w.padded[1], W = w.padded[2];
+    std::vector<int32_t> label(static_cast<size_t>(D * H * W), 0);
+    auto ranges = [](int64_t len, int64_t win, int64_t s) {
+        std::array<std::pair<int64_t, int64_t>, 3> r;
+        r[0] = {0, len - win};                               // slice(-win)
+        r[1] = s > 0 ? std::make_pair(len - win, len - s)    // slice(-win, -s)
+                     : std::make_pair(len - win, int64_t(0)); //   slice(-win, 0): empty
+        r[2] = s > 0 ? std::make_pair(len - s, len) : std::make_pair(int64_t(0), len);  // slice(-s, None)
+        return r;
+    };
+    const auto rd = ranges(D, w.size[0], w.shift[0]), rh = ranges(H, w.size[1], w.shift[1]),
+               rw = ranges(W, w.size[2], w.shift[2]);
+    int32_t count = 0;
+    for (const auto& d : rd)
+        for (const auto& h : rh)
+            for (const auto& x : rw) {
+                for (int64_t i = d.first; i < d.second; ++i)
+                    for (int64_t j = h.first; j < h.second; ++j)
+                        for (int64_t k = x.first; k < x.second; ++k) label[static_cast<size_t>((i * H + j) * W + k)] = count;
+                ++count;
+            }
+    at::Tensor labels = at::from_blob(label.data(), {1, D, H, W, 1}, at::kInt).to(at::kFloat);
+    at::Tensor lw = partition(labels, w).squeeze(-1);  // {windows, tokens}
+    at::Tensor diff = lw.unsqueeze(1) - lw.unsqueeze(2);
+    return at::zeros_like(diff).masked_fill(diff != 0, kMaskValue);
+}
+
+at::Tensor window_attention(const Params& p, const std::string& name, const at::Tensor& x, int64_t heads,
+                            const at::Tensor& mask) {
+    const int64_t Bw = x.size(0), n = x.size(1), C = x.size(2), hd = C / heads;
+    const at::Tensor qkv = linear(p, name + ".qkv", x).reshape({Bw, n, 3, heads, hd}).permute({2, 0, 3, 1, 4});
+    const at::Tensor q = qkv[0] * std::pow(static_cast<double>(hd), -0.5);
+    at::Tensor attn = at::matmul(q, qkv[1].transpose(-2, -1));
+    // MONAI indexes the 7x7x7 table with its first n rows/columns even for smaller windows.
+    const at::Tensor index = p.at(name + ".relative_position_index").slice(0, 0, n).slice(1, 0, n).reshape({-1});
+    const at::Tensor bias =
+        p.at(name + ".relative_position_bias_table").index_select(0, index).reshape({n, n, heads}).permute({2, 0, 1});
+    attn = attn + bias.unsqueeze(0);
+    if (mask.defined()) {
+        const int64_t nw = mask.size(0);
+        attn = (attn.view({Bw / nw, nw, heads, n, n}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, heads, n, n});
+    }
+    attn = at::softmax(attn, -1);
+    const at::Tensor out = at::matmul(attn, qkv[2]).transpose(1, 2).reshape({Bw, n, C});
+    return linear(p, name + ".proj", out);
+}
+
+// One SwinTransformerBlock on channels-last tokens {B, D, H, W, C}.
+at::Tensor swin_block(const Params& p, const std::string& name, const at::Tensor& x, int64_t heads, const Windows& w,
+                      const at::Tensor& mask) {
+    const int64_t B = x.size(0), D = x.size(1), H = x.size(2), W = x.size(3);
+    at::Tensor t = layer_norm(p, name + ".norm1", x);
+    // Pad after the norm, at the far end, so padded tokens are exact zeros.
+    const bool padded = w.padded[0] != D || w.padded[1] != H || w.padded[2] != W;
+    if (padded) t = at::constant_pad_nd(t, {0, 0, 0, w.padded[2] - W, 0, w.padded[1] - H, 0, w.padded[0] - D}, 0);
+    if (w.shifted()) t = at::roll(t, {-w.shift[0], -w.shift[1], -w.shift[2]}, {1, 2, 3});
+    at::Tensor a = window_attention(p, name + ".attn", partition(t, w), heads, w.shifted() ? mask : at::Tensor());
+    t = reverse(a, w, B);
+    if (w.shifted()) t = at::roll(t, {w.shift[0], w.shift[1], w.shift[2]}, {1, 2, 3});
+    if (padded) t = t.slice(1, 0, D).slice(2, 0, H).slice(3, 0, W).contiguous();
+    const at::Tensor y = x + t;
+    const at::Tensor h = linear(p, name + ".mlp.linear2", at::gelu(linear(p, name + ".mlp.linear1", layer_norm(p, name + ".norm2", y))));
+    return y + h;
+}
+
+// Sub-grid offsets (d, h, w) concatenated by each merging variant.
+using Offsets = std::array<std::array<int, 3>, 8>;
+const Offsets& merge_offsets(int32_t merging) {
+    static const Offsets legacy = {{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 1}, {0, 1, 0}, {0, 0, 1}, {1, 1, 1}}};
+    static const Offsets monai15 = {{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}}};
+    static const Offsets v2 = {{{0, 0, 0}, {0, 0, 1}, {0, 1, 0}, {0, 1, 1}, {1, 0, 0}, {1, 0, 1}, {1, 1, 0}, {1, 1, 1}}};
+    return merging == SWU_MERGING_MONAI15 ? monai15 : merging == SWU_MERGING_V2 ? v2 : legacy;
+}
+
+at::Tensor patch_merging(const Params& p, const std::string& name, at::Tensor x, int32_t merging) {
+    const int64_t D = x.size(1), H = x.size(2), W = x.size(3);
+    if (D % 2 || H % 2 || W % 2) x = at::constant_pad_nd(x, {0, 0, 0, W % 2, 0, H % 2, 0, D % 2}, 0);
+    std::vector<at::Tensor> parts;
+    for (const auto& o : merge_offsets(merging))
+        parts.push_back(x.slice(1, o[0], c10::nullopt, 2).slice(2, o[1], c10::nullopt, 2).slice(3, o[2], c10::nullopt, 2));
+    return linear(p, name + ".reduction", layer_norm(p, name + ".norm", at::cat(parts, -1)), false);
+}
+
+// BasicLayer: blocks alternate un-shifted / shifted windows; then patch merging.
+at::Tensor stage(const Params& p, const swu_backend_network& net, int s, const at::Tensor& x_ncdhw, TapSink& taps) {
+    at::Tensor x = x_ncdhw.permute({0, 2, 3, 4, 1});
+    const std::array<int64_t, 3> grid = {x.size(1), x.size(2), x.size(3)};
+    const Windows plain = windows_for(grid, net.window_size, false);
+    const Windows shifted = windows_for(grid, net.window_size, true);
+    const at::Tensor mask = shifted.shifted() ? shift_mask(shifted).to(x.device(), x.scalar_type()) : at::Tensor();
+    const std::string layer = "swinViT.layers" + std::to_string(s + 1) + ".0.";
+    for (int b = 0; b < net.depths[s]; ++b) {
+        x = swin_block(p, layer + "blocks." + std::to_string(b), x, net.num_heads[s], b % 2 ? shifted : plain, mask);
+        const std::string tap = "stage" + std::to_string(s + 1) + ".block" + std::to_string(b);
+        if (taps.wants(tap)) taps.put(tap, x.permute({0, 4, 1, 2, 3}));
+    }
+    return patch_merging(p, layer + "downsample", x, net.merging).permute({0, 4, 1, 2, 3});
+}
+
+}  // namespace
+
+std::array<at::Tensor, 5> swin_transformer(const Params& p, const swu_backend_network& net, const at::Tensor& x,
+                                           TapSink& taps) {
+    const int64_t P = net.patch_size;
+    // Stages are chained un-normalised; only the returned hidden states are normalised.
+    at::Tensor xs = at::conv3d(x, p.at("swinViT.patch_embed.proj.weight"), p.at("swinViT.patch_embed.proj.bias"), {P, P, P});
+    std::array<at::Tensor, 5> hidden;
+    hidden[0] = normalize_channels(xs);
+    for (int s = 0; s < 4; ++s) {
+        xs = stage(p, net, s, xs, taps);
+        hidden[s + 1] = normalize_channels(xs);
+    }
+    return hidden;
+}
+
+}  // namespace swu_torch

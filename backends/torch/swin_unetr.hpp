@@ -1,0 +1,32 @@
+// SwinUNETR forward in ATen, exactly as MONAI 1.3.2 computes it (see SPEC.md).
+// Parameters are kept by their MONAI state_dict names.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <array>
+#include <map>
+#include <string>
+
+#include "swinunetr/backend.h"
+
+namespace swu_torch {
+
+using Params = std::map<std::string, at::Tensor>;
+
+// Receives intermediate results (channel-first) by tap name.
+class TapSink {
+public:
+    virtual ~TapSink() = default;
+    virtual bool wants(const std::string& name) const = 0;
+    virtual void put(const std::string& name, const at::Tensor& value) = 0;
+};
+
+// swinViT(x, normalize=True): the five layer-normalised hidden states.
+std::array<at::Tensor, 5> swin_transformer(const Params& p, const swu_backend_network& net, const at::Tensor& x,
+                                           TapSink& taps);
+
+// The whole network: logits {N, out_channels, D, H, W}.
+at::Tensor swin_unetr(const Params& p, const swu_backend_network& net, const at::Tensor& x, TapSink& taps);
+
+}  // namespace swu_torch
