@@ -1,0 +1,71 @@
+// `swinunetr info`: what this installation can do. Exits 0 even when some plugins
+// fail to load: listing why is its purpose.
+#include <cstdio>
+
+#include "commands.hpp"
+
+namespace swu_cli {
+
+namespace {
+
+std::string capabilities(uint32_t caps) {
+    std::string s;
+    auto add = [&](uint32_t bit, const char* name) {
+        if (caps & bit) s += (s.empty() ? "" : ",") + std::string(name);
+    };
+    add(SWU_CAP_INFER, "infer");
+    add(SWU_CAP_TRAIN, "train");
+    add(SWU_CAP_FP32, "fp32");
+    add(SWU_CAP_BF16, "bf16");
+    add(SWU_CAP_FP16, "fp16");
+    return s.empty() ? "-" : s;
+}
+
+}  // namespace
+
+int cmd_info(const Args& args) {
+    std::string folder;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--backend-dir" && i + 1 < args.size()) {
+            folder = args[++i];
+        } else if (args[i] == "--help" || args[i] == "-h") {
+            std::printf("usage: swinunetr info [--backend-dir DIR]\n");
+            return 0;
+        } else {
+            std::fprintf(stderr, "swinunetr info: unknown option '%s'\n", args[i].c_str());
+            return 2;
+        }
+    }
+    std::printf("swinunetr %s (library %s), C ABI %u (header %u)\n", SWU_VERSION_STRING, swu_version_string(),
+                swu_abi_version(), SWU_ABI_VERSION);
+    swu_status st = swu_backends_load(folder.empty() ? nullptr : folder.c_str(), nullptr);
+    if (st != SWU_OK) return report_failure("loading backends", st);
+    if (!folder.empty()) swu_backends_load(nullptr, nullptr);  // the default places as well
+
+    size_t count = 0;
+    swu_backend_count(&count);
+    std::printf("backends: %zu found\n", count);
+    for (size_t i = 0; i < count; ++i) {
+        swu_backend_info b{};
+        b.struct_size = sizeof b;
+        if ((st = swu_backend_get_info(i, &b)) != SWU_OK) return report_failure("backend info", st);
+        if (!b.loaded) {
+            std::printf("  %-8s FAILED  %s\n           %s\n", b.name, b.path, b.error);
+            continue;
+        }
+        std::printf("  %-8s ok      %s\n           %s; capabilities %s\n", b.name, b.path, b.version,
+                    capabilities(b.capabilities).c_str());
+        for (int32_t d = 0; d < b.device_count; ++d) {
+            swu_device_info dev{};
+            dev.struct_size = sizeof dev;
+            if (swu_backend_get_device(i, d, &dev) != SWU_OK) continue;
+            if (dev.memory_bytes)
+                std::printf("           device %-7s %s, %.1f GiB\n", dev.name, dev.description, dev.memory_bytes / 1073741824.0);
+            else
+                std::printf("           device %-7s %s\n", dev.name, dev.description);
+        }
+    }
+    return 0;
+}
+
+}  // namespace swu_cli

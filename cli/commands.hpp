@@ -1,0 +1,21 @@
+// Sub-commands of the `swinunetr` CLI. Each returns the process exit code:
+// 0 success, 1 the library reported an error, 2 bad command line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "swinunetr/swinunetr.h"
+
+namespace swu_cli {
+
+using Args = std::vector<std::string>;
+
+int cmd_info(const Args& args);
+int cmd_forward(const Args& args);
+int cmd_compare(const Args& args);
+
+// Prints "swinunetr: <what>: <status>: <last error>" and returns 1.
+int report_failure(const std::string& what, swu_status status);
+
+}  // namespace swu_cli

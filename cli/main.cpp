@@ -1,0 +1,59 @@
+// swinunetr — the reference command-line tool over the C API.
+#include <cstdio>
+#include <cstring>
+
+#include "commands.hpp"
+
+namespace swu_cli {
+
+int report_failure(const std::string& what, swu_status status) {
+    std::fprintf(stderr, "swinunetr: %s failed (%s): %s\n", what.c_str(), swu_status_string(status), swu_last_error());
+    return 1;
+}
+
+}  // namespace swu_cli
+
+namespace {
+
+void usage(FILE* out) {
+    std::fprintf(out,
+                 "usage: swinunetr <command> [options]\n"
+                 "\n"
+                 "commands:\n"
+                 "  info       version, ABI and every backend plugin found (or why it failed)\n"
+                 "  forward    raw network forward pass on an .npy batch:\n"
+                 "             forward --weights W.pt --input X.npy --output Y.npy\n"
+                 "                     [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
+                 "                     [--precision fp32|bf16|fp16] [--threads N]\n"
+                 "                     [--merging legacy|monai15|v2] [--backend-dir DIR]\n"
+                 "  compare    compare two .npy arrays with |a-b| <= atol + rtol*|b|:\n"
+                 "             compare ACTUAL.npy REFERENCE.npy [--atol 1e-4] [--rtol 1e-4]\n"
+                 "\n"
+                 "Backends are searched in SWU_BACKEND_PATH, the install folder and next to\n"
+                 "libswinunetr.so. `swinunetr <command> --help` describes a command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const std::string command = argv[1];
+    const swu_cli::Args args(argv + 2, argv + argc);
+    if (command == "-h" || command == "--help" || command == "help") {
+        usage(stdout);
+        return 0;
+    }
+    if (command == "--version" || command == "version") {
+        std::printf("swinunetr %s\n", swu_version_string());
+        return 0;
+    }
+    if (command == "info") return swu_cli::cmd_info(args);
+    if (command == "forward") return swu_cli::cmd_forward(args);
+    if (command == "compare") return swu_cli::cmd_compare(args);
+    std::fprintf(stderr, "swinunetr: unknown command '%s'\n\n", command.c_str());
+    usage(stderr);
+    return 2;
+}
