@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The one list of Debian packages swinunetr needs to build and test.
+# Used by the README's set-up command and by .ci/run. Run as root (or with sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  zlib1g-dev
+  libtorch-dev            # LibTorch 1.13 (CPU) for backends/torch
+  libopenblas0-pthread    # without it LibTorch falls back to reference BLAS (~30x slower)
+  libboost-dev            # Boost.DLL (header-only) for plugin loading
+  catch2                  # v2 test framework
+  python3                 # scripts/ helpers
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${packages[@]}"

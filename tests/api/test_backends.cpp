@@ -1,0 +1,101 @@
+// Backend discovery: healthy and broken plugins, listing and errors.
+#include "api_helpers.hpp"
+
+using namespace swu_test;
+
+namespace {
+
+std::vector<swu_backend_info> all_backends() {
+    size_t n = 0;
+    REQUIRE(swu_backend_count(&n) == SWU_OK);
+    std::vector<swu_backend_info> out;
+    for (size_t i = 0; i < n; ++i) {
+        swu_backend_info b{};
+        b.struct_size = sizeof b;
+        REQUIRE(swu_backend_get_info(i, &b) == SWU_OK);
+        out.push_back(b);
+    }
+    return out;
+}
+
+const swu_backend_info* find(const std::vector<swu_backend_info>& list, const std::string& name) {
+    for (const auto& b : list)
+        if (name == b.name) return &b;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("the default search finds the torch backend next to libswinunetr", "[unit]") {
+    REQUIRE(swu_backends_load(nullptr, nullptr) == SWU_OK);
+    const auto list = all_backends();
+    const swu_backend_info* torch = find(list, "torch");
+    REQUIRE(torch);
+    CHECK(torch->loaded == 1);
+    CHECK(std::string(torch->error).empty());
+    CHECK(std::string(torch->path).find("swinunetr/backends/libswinunetr_torch.so") != std::string::npos);
+    CHECK((torch->capabilities & SWU_CAP_INFER));
+    CHECK((torch->capabilities & SWU_CAP_FP32));
+    CHECK(std::string(torch->version).find("libtorch") != std::string::npos);
+    REQUIRE(torch->device_count >= 1);
+    const size_t index = static_cast<size_t>(torch - list.data());
+    swu_device_info d{};
+    d.struct_size = sizeof d;
+    REQUIRE(swu_backend_get_device(index, 0, &d) == SWU_OK);
+    CHECK(std::string(d.name) == "cpu");
+    REQUIRE_STATUS(swu_backend_get_device(index, 99, &d), SWU_ERR_INVALID_ARGUMENT, "out of range");
+    // Loading again adds nothing.
+    size_t loaded = 99;
+    REQUIRE(swu_backends_load(nullptr, &loaded) == SWU_OK);
+    CHECK(loaded == 0);
+}
+
+TEST_CASE("broken plugins are listed with the reason and the process goes on", "[unit]") {
+    REQUIRE_STATUS(swu_backends_load("/nonexistent/folder", nullptr), SWU_ERR_IO, "/nonexistent/folder");
+    REQUIRE_STATUS(swu_backends_load("", nullptr), SWU_ERR_INVALID_ARGUMENT, "empty");
+    size_t loaded = 99;
+    REQUIRE(swu_backends_load(SWU_TEST_PLUGIN_DIR, &loaded) == SWU_OK);
+    CHECK(loaded == 0);
+    const auto list = all_backends();
+
+    const swu_backend_info* abi = find(list, "wrongabi");
+    REQUIRE(abi);
+    CHECK(abi->loaded == 0);
+    CHECK(abi->capabilities == 0);
+    CHECK(std::string(abi->path).find("libswinunetr_wrongabi.so") != std::string::npos);
+    CHECK(std::string(abi->error).find("plugin ABI version 999") != std::string::npos);
+    CHECK(std::string(abi->error).find("expects plugin ABI version 1") != std::string::npos);
+
+    const swu_backend_info* dep = find(list, "missingdep");
+    REQUIRE(dep);
+    CHECK(dep->loaded == 0);
+    CHECK(std::string(dep->error).find("libswu_test_fakedep.so") != std::string::npos);
+
+    const swu_backend_info* none = find(list, "noentry");
+    REQUIRE(none);
+    CHECK(std::string(none->error).find("no 'swu_backend_entry' symbol") != std::string::npos);
+
+    swu_model_params p = default_params();
+    p.backend = "wrongabi";
+    swu_model* m = nullptr;
+    REQUIRE_STATUS(swu_model_create(&p, &m), SWU_ERR_BACKEND, "failed to load: plugin ABI version 999");
+    const size_t index = static_cast<size_t>(abi - list.data());
+    swu_device_info d{};
+    d.struct_size = sizeof d;
+    REQUIRE_STATUS(swu_backend_get_device(index, 0, &d), SWU_ERR_STATE, "not loaded");
+
+    // The healthy backend still serves "auto".
+    p.backend = "auto";
+    ModelPtr healthy = create_model(p);
+    CHECK(std::string(model_info(healthy.get()).backend) == "torch");
+}
+
+TEST_CASE("backend listing checks its arguments", "[unit]") {
+    REQUIRE_STATUS(swu_backend_count(nullptr), SWU_ERR_INVALID_ARGUMENT, "count is NULL");
+    swu_backend_info b{};
+    b.struct_size = sizeof b;
+    REQUIRE_STATUS(swu_backend_get_info(100000, &b), SWU_ERR_INVALID_ARGUMENT, "out of range");
+    b.struct_size = 1;
+    REQUIRE_STATUS(swu_backend_get_info(0, &b), SWU_ERR_INVALID_ARGUMENT, "struct_size");
+    REQUIRE_STATUS(swu_backend_get_info(0, nullptr), SWU_ERR_INVALID_ARGUMENT, "info is NULL");
+}

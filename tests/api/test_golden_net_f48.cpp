@@ -1,0 +1,138 @@
+// net_f48: the bundle's network (feature 48, 62,187,296 parameters) with the README's
+// formula weights, regenerated here bit for bit, on the formula input (batch 2).
+#include <cmath>
+
+#include "api_helpers.hpp"
+#include "golden.hpp"
+#include "io/json.hpp"
+
+using namespace swu_test;
+
+namespace {
+
+std::vector<swu::NamedTensor> f48_weights() {
+    return formula_weights(read_keys(golden_path("net_f48/keys.txt")), 0);
+}
+
+std::string hex32(uint32_t v) {
+    char b[16];
+    std::snprintf(b, sizeof b, "%08x", v);
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("net_f48 formula weights and input are bit-exact", "[golden]") {
+    REQUIRE(golden_available());
+    const std::vector<swu::NamedTensor> weights = f48_weights();
+    REQUIRE(weights.size() == 159);
+    const swu::json::Value sums = swu::json::parse_file(golden_path("net_f48/weights_checksums.json"));
+    size_t checked = 0;
+    for (const swu::NamedTensor& w : weights) {
+        if (w.tensor.dtype != swu::DType::Float32) continue;
+        const swu::json::Value& expected = sums.at(w.name);
+        INFO(w.name);
+        CHECK(hex32(crc32(w.tensor.data.data(), w.tensor.data.size())) == expected.at("crc32").as_string());
+        ++checked;
+    }
+    CHECK(checked == 151);
+
+    const std::vector<float> x = formula_input(2, 0);
+    CHECK(hex32(crc32(x.data(), x.size() * 4)) == "6a32a697");
+    const swu::Tensor item0 = load_golden("net_f48/input_item0.npy");
+    REQUIRE(item0.numel() == 96 * 96 * 96);
+    CHECK(std::equal(x.begin(), x.begin() + item0.numel(), item0.as<float>()));
+}
+
+TEST_CASE("net_f48 logits match MONAI: positions, statistics, argmax", "[golden][slow]") {
+    REQUIRE(golden_available());
+    ModelPtr m = create_model();
+    {
+        const std::vector<swu::NamedTensor> weights = f48_weights();
+        const NamedTensorViews v = as_c_tensors(weights);
+        const swu_status st = swu_model_set_weights(m.get(), v.views.data(), v.views.size());
+        INFO(swu_last_error());
+        REQUIRE(st == SWU_OK);
+    }
+    const swu_model_info info = model_info(m.get());
+    CHECK(info.feature_size == 48);
+    CHECK(info.parameter_count == 62187296);
+
+    const int64_t N = 2, C = 14, S = 96, V = S * S * S;
+    const std::vector<float> x = formula_input(2, 0);
+    const int64_t shape[5] = {N, 1, S, S, S};
+    std::vector<float> logits(static_cast<size_t>(N * C * V));
+    const swu_status st = swu_model_forward(m.get(), x.data(), shape, logits.data(), logits.size());
+    INFO(swu_last_error());
+    REQUIRE(st == SWU_OK);
+    auto at = [&](int64_t n, int64_t c, int64_t v) { return logits[static_cast<size_t>((n * C + c) * V + v)]; };
+
+    // Logits at the 4096 positions: |a - g| <= 1e-4 + 1e-4 |g|.
+    const swu::Tensor pos = load_golden("net_f48/positions.npy");
+    const swu::Tensor golden_pos = load_golden("net_f48/logits_at_positions.npy");
+    const int64_t P = pos.shape[0];
+    std::vector<float> ours(static_cast<size_t>(N * C * P));
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t j = 0; j < P; ++j) {
+                const int64_t* p = pos.as<int64_t>() + 3 * j;
+                ours[static_cast<size_t>((n * C + c) * P + j)] = at(n, c, (p[0] * S + p[1]) * S + p[2]);
+            }
+    const Comparison cp = compare(ours.data(), golden_pos.as<float>(), golden_pos.numel(), 1e-4, 1e-4);
+    print_comparison("net_f48/logits_at_positions.npy", cp);
+    CHECK(cp.ok());
+
+    // Per (n, c) statistics over all voxels: |a - g| <= 1e-4 + 1e-5 |g|.
+    const swu::json::Value stats = swu::json::parse_file(golden_path("net_f48/logits_stats.json"));
+    std::vector<float> ours_stats, golden_stats;
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < C; ++c) {
+            double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
+            for (int64_t v = 0; v < V; ++v) {
+                const double a = at(n, c, v);
+                sum += a;
+                lo = std::min(lo, a);
+                hi = std::max(hi, a);
+            }
+            const double mean = sum / V;
+            for (int64_t v = 0; v < V; ++v) sq += (at(n, c, v) - mean) * (at(n, c, v) - mean);
+            const double values[4] = {mean, std::sqrt(sq / V), lo, hi};
+            const char* names[4] = {"mean", "std", "min", "max"};
+            for (int k = 0; k < 4; ++k) {
+                ours_stats.push_back(static_cast<float>(values[k]));
+                golden_stats.push_back(static_cast<float>(
+                    stats.at(names[k]).at(static_cast<size_t>(n)).at(static_cast<size_t>(c)).as_number()));
+            }
+        }
+    const Comparison cs = compare(ours_stats.data(), golden_stats.data(), static_cast<int64_t>(ours_stats.size()), 1e-4, 1e-5);
+    print_comparison("net_f48/logits_stats.json", cs);
+    CHECK(cs.ok());
+
+    // Argmax: identical except where the top-2 margin is below 1e-3 (ties within float noise).
+    const swu::Tensor golden_argmax = load_golden("net_f48/argmax.npy");
+    int64_t differ = 0, differ_with_clear_margin = 0;
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t v = 0; v < V; ++v) {
+            int best = 0;
+            float top = at(n, 0, v), second = -INFINITY;
+            for (int c = 1; c < C; ++c) {
+                const float a = at(n, c, v);
+                if (a > top) {
+                    second = top;
+                    top = a;
+                    best = c;
+                } else if (a > second) {
+                    second = a;
+                }
+            }
+            if (best != golden_argmax.as<uint8_t>()[n * V + v]) {
+                ++differ;
+                if (top - second >= 2e-3) ++differ_with_clear_margin;
+            }
+        }
+    std::printf("golden %-34s %lld of %lld voxels differ (%.4f %%), %lld with a margin >= 2e-3\n", "net_f48/argmax.npy",
+                static_cast<long long>(differ), static_cast<long long>(N * V), 100.0 * differ / (N * V),
+                static_cast<long long>(differ_with_clear_margin));
+    CHECK(differ_with_clear_margin == 0);
+    CHECK(differ <= N * V / 10000);
+}
