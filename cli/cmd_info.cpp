@@ -36,6 +36,8 @@ int cmd_info(const Args& args) {
             return 2;
         }
     }
+    // The listing below states every plugin failure; the log would only repeat it.
+    swu_set_log_callback(nullptr, nullptr, SWU_LOG_ERROR);
     std::printf("swinunetr %s (library %s), C ABI %u (header %u)\n", SWU_VERSION_STRING, swu_version_string(),
                 swu_abi_version(), SWU_ABI_VERSION);
     swu_status st = swu_backends_load(folder.empty() ? nullptr : folder.c_str(), nullptr);

@@ -8,7 +8,6 @@ packages=(
   zlib1g-dev
   libtorch-dev            # LibTorch 1.13 (CPU) for backends/torch
   libopenblas0-pthread    # without it LibTorch falls back to reference BLAS (~30x slower)
-  libboost-dev            # Boost.DLL (header-only) for plugin loading
   catch2                  # v2 test framework
   python3                 # scripts/ helpers
 )

@@ -1,8 +1,8 @@
 #include "plugin/plugin_registry.hpp"
 
+#include <dlfcn.h>
+
 #include <algorithm>
-#include <boost/dll/runtime_symbol_info.hpp>
-#include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -29,16 +29,11 @@ std::string plugin_name(const fs::path& p) {
     return f.substr(kPrefix.size(), f.size() - kPrefix.size() - kSuffix.size());
 }
 
-// Boost wraps dlerror() text; keep only the part that names the cause.
-std::string load_error_text(const std::exception& e) {
-    std::string s = e.what();
-    const std::string marker = "dlerror system message: ";
-    const size_t p = s.find(marker);
-    if (p != std::string::npos) {
-        s = s.substr(p + marker.size());
-        if (!s.empty() && s.back() == ')') s.pop_back();
-    }
-    return s;
+// The folder holding libswinunetr.so (the library this function is linked into).
+fs::path own_folder() {
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(&own_folder), &info) == 0 || !info.dli_fname) return {};
+    return fs::path(info.dli_fname).parent_path();
 }
 
 const char* precision_name(int32_t p) {
@@ -81,9 +76,8 @@ size_t PluginRegistry::load_default() {
     }
     folders.push_back(SWU_INSTALL_BACKEND_DIR);
     // The folder of libswinunetr.so itself (the build tree mirrors the install tree).
-    std::error_code self_ec;
-    const fs::path self = boost::dll::this_line_location(self_ec);
-    folders.push_back((self.parent_path() / "swinunetr" / "backends").string());
+    const fs::path own = own_folder();
+    if (!own.empty()) folders.push_back((own / "swinunetr" / "backends").string());
 
     std::lock_guard<std::mutex> lock(mutex_);
     searched_default_ = true;
@@ -127,49 +121,48 @@ bool PluginRegistry::load_file(const std::string& file) {
     Backend b;
     b.name = plugin_name(path);
     b.path = path;
-    try {
-        boost::dll::shared_library lib(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-        if (!lib.has(SWU_BACKEND_ENTRY_SYMBOL)) {
-            b.error = "not a swinunetr backend: no '" SWU_BACKEND_ENTRY_SYMBOL "' symbol";
+    // RTLD_LOCAL keeps the engine's symbols private; RTLD_NOW reports a missing
+    // dependency here rather than at the first call. Handles are never closed.
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char* why = dlerror();
+        b.error = std::string("cannot load: ") + (why ? why : "unknown dlopen error");
+    } else if (void* entry = dlsym(handle, SWU_BACKEND_ENTRY_SYMBOL); !entry) {
+        b.error = "not a swinunetr backend: no '" SWU_BACKEND_ENTRY_SYMBOL "' symbol";
+    } else {
+        const swu_backend_vtable* vt = reinterpret_cast<swu_backend_entry_fn>(entry)();
+        if (!vt) {
+            b.error = "entry point returned no backend table";
+        } else if (vt->abi_version != SWU_BACKEND_ABI_VERSION) {
+            b.error = "plugin ABI version " + std::to_string(vt->abi_version) + ", but this libswinunetr " +
+                      SWU_VERSION_STRING " expects plugin ABI version " + std::to_string(SWU_BACKEND_ABI_VERSION) +
+                      " (rebuild the plugin against this swinunetr)";
+        } else if (vt->struct_size < sizeof(swu_backend_vtable) || !vt->name || !vt->create || !vt->forward ||
+                   !vt->load_weights || !vt->destroy || !vt->score || !vt->device_count || !vt->device_info) {
+            b.error = "incomplete backend table";
         } else {
-            const swu_backend_vtable* vt = lib.get<const swu_backend_vtable*()>(SWU_BACKEND_ENTRY_SYMBOL)();
-            if (!vt) {
-                b.error = "entry point returned no backend table";
-            } else if (vt->abi_version != SWU_BACKEND_ABI_VERSION) {
-                b.error = "plugin ABI version " + std::to_string(vt->abi_version) + ", but this libswinunetr " +
-                          SWU_VERSION_STRING " expects plugin ABI version " + std::to_string(SWU_BACKEND_ABI_VERSION) +
-                          " (rebuild the plugin against this swinunetr)";
-            } else if (vt->struct_size < sizeof(swu_backend_vtable) || !vt->name || !vt->create || !vt->forward ||
-                       !vt->load_weights || !vt->destroy || !vt->score || !vt->device_count || !vt->device_info) {
-                b.error = "incomplete backend table";
-            } else {
-                for (const Backend& other : backends_)
-                    if (other.loaded() && other.name == vt->name)
-                        b.error = "duplicate backend '" + other.name + "', already loaded from " + other.path;
-                if (b.error.empty()) {
-                    b.name = vt->name;
-                    b.version = vt->version ? vt->version : "";
-                    char err[512] = {0};
-                    int32_t count = 0;
-                    if (vt->device_count(&count, err, sizeof err) != SWU_OK) {
-                        b.error = std::string("device enumeration failed: ") + err;
-                    } else {
-                        for (int32_t i = 0; i < count; ++i) {
-                            swu_backend_device d{};
-                            if (vt->device_info(i, &d, err, sizeof err) != SWU_OK) continue;
-                            d.name[sizeof d.name - 1] = 0;
-                            d.description[sizeof d.description - 1] = 0;
-                            b.devices.push_back({d.name, d.description, d.memory_bytes});
-                        }
-                        b.vtable = vt;
+            for (const Backend& other : backends_)
+                if (other.loaded() && other.name == vt->name)
+                    b.error = "duplicate backend '" + other.name + "', already loaded from " + other.path;
+            if (b.error.empty()) {
+                b.name = vt->name;
+                b.version = vt->version ? vt->version : "";
+                char err[512] = {0};
+                int32_t count = 0;
+                if (vt->device_count(&count, err, sizeof err) != SWU_OK) {
+                    b.error = std::string("device enumeration failed: ") + err;
+                } else {
+                    for (int32_t i = 0; i < count; ++i) {
+                        swu_backend_device d{};
+                        if (vt->device_info(i, &d, err, sizeof err) != SWU_OK) continue;
+                        d.name[sizeof d.name - 1] = 0;
+                        d.description[sizeof d.description - 1] = 0;
+                        b.devices.push_back({d.name, d.description, d.memory_bytes});
                     }
+                    b.vtable = vt;
                 }
             }
         }
-        // Keep the library mapped for the life of the process (the handle is leaked on purpose).
-        if (b.vtable) new boost::dll::shared_library(std::move(lib));
-    } catch (const std::exception& e) {
-        b.error = "cannot load: " + load_error_text(e);
     }
     if (b.loaded()) {
         log_info("loaded backend '" + b.name + "' (" + b.version + ") from " + b.path);
