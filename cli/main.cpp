@@ -21,6 +21,9 @@ void usage(FILE* out) {
                  "\n"
                  "commands:\n"
                  "  info       version, ABI and every backend plugin found (or why it failed)\n"
+                 "  segment    segment a CT (file or DICOM folder) into 13 organs:\n"
+                 "             segment INPUT OUTPUT --weights W.pt [--threads N] [--overlap F]\n"
+                 "                     [--sw-batch N] [--blend constant|gaussian] [--backend ...]\n"
                  "  forward    raw network forward pass on an .npy batch:\n"
                  "             forward --weights W.pt --input X.npy --output Y.npy\n"
                  "                     [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
     if (command == "info") return swu_cli::cmd_info(args);
     if (command == "forward") return swu_cli::cmd_forward(args);
     if (command == "compare") return swu_cli::cmd_compare(args);
+    if (command == "segment") return swu_cli::cmd_segment(args);
     std::fprintf(stderr, "swinunetr: unknown command '%s'\n\n", command.c_str());
     usage(stderr);
     return 2;

@@ -125,6 +125,8 @@ typedef enum swu_status {
     SWU_ERR_BUSY = 10,
     /** A bug: an unexpected internal failure. The message says where. */
     SWU_ERR_INTERNAL = 11,
+    /** A progress callback asked to stop. Nothing was written or returned. */
+    SWU_ERR_CANCELLED = 12,
     SWU_STATUS_FORCE_INT32 = 0x7fffffff
 } swu_status;
 
@@ -396,6 +398,130 @@ typedef struct swu_tap {
  */
 SWU_API swu_status swu_model_forward_taps(swu_model* model, const float* input, const int64_t shape[5],
                                           swu_tap* taps, size_t tap_count);
+
+/* ------------------------------------------------------------------------------ */
+/* Volumes                                                                          */
+/* ------------------------------------------------------------------------------ */
+
+/** Opaque 3D image with its patient geometry. */
+typedef struct swu_volume swu_volume;
+
+typedef enum swu_voxel_type {
+    SWU_VOXEL_INT16 = 0,   /* CT in Hounsfield units */
+    SWU_VOXEL_UINT16 = 1,
+    SWU_VOXEL_FLOAT32 = 2,
+    SWU_VOXEL_UINT8 = 3,   /* label maps */
+    SWU_VOXEL_FORCE_INT32 = 0x7fffffff
+} swu_voxel_type;
+
+/**
+ * Geometry follows ITK and DICOM (LPS patient coordinates, mm): the world position of
+ * voxel index (i, j, k) is origin + direction * diag(spacing) * (i, j, k). `direction`
+ * is row-major 3x3; its column c is the unit vector of voxel axis c. (NIfTI's RAS
+ * affine is this with the first two world rows negated.)
+ */
+typedef struct swu_volume_info {
+    uint32_t struct_size;
+    swu_voxel_type type;
+    int64_t size[3];        /* voxels along i, j, k */
+    double spacing[3];      /* mm */
+    double origin[3];       /* mm, LPS, centre of voxel (0, 0, 0) */
+    double direction[9];
+    const void* data;       /* the voxels; valid while the volume lives (and, for a wrapped
+                               volume, while the caller's buffer does) */
+    int64_t strides[3];     /* elements between neighbours along i, j, k */
+} swu_volume_info;
+
+/**
+ * Reads a volume: a NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr) or MetaImage (.mha,
+ * .mhd) file, or a folder with a DICOM series (the series with the most slices;
+ * slices ordered by position). Voxels are stored as float32 (exact for CT's int16).
+ * On success *volume is owned by the caller (swu_volume_free).
+ * Errors: SWU_ERR_IO (missing), SWU_ERR_FORMAT (unreadable), SWU_ERR_INVALID_ARGUMENT
+ * (not 3D), SWU_ERR_UNSUPPORTED (multi-component, or a build without ITK).
+ */
+SWU_API swu_status swu_volume_read(const char* path, swu_volume** volume);
+
+/** Describes a caller buffer for swu_volume_wrap. */
+typedef struct swu_volume_desc {
+    uint32_t struct_size;
+    swu_voxel_type type;     /* default SWU_VOXEL_INT16 */
+    const void* data;        /* required; must outlive the volume; never written */
+    int64_t size[3];         /* required, each >= 1 */
+    int64_t strides[3];      /* elements; all 0 (default) = dense with i fastest (NIfTI/ITK/DICOM order) */
+    double spacing[3];       /* mm, default 1, 1, 1 */
+    double origin[3];        /* mm, LPS, default 0, 0, 0 */
+    double direction[9];     /* default identity */
+} swu_volume_desc;
+
+/** Sets struct_size and the defaults above (data NULL, size 0). */
+SWU_API swu_status swu_volume_desc_init(swu_volume_desc* desc);
+
+/** Wraps caller memory without copying. Errors: SWU_ERR_INVALID_ARGUMENT (NULL data,
+ *  sizes, spacing, singular direction), SWU_ERR_OUT_OF_MEMORY (over 2^31 voxels). */
+SWU_API swu_status swu_volume_wrap(const swu_volume_desc* desc, swu_volume** volume);
+
+/** Fills *info (struct_size set by the caller). */
+SWU_API swu_status swu_volume_get_info(const swu_volume* volume, swu_volume_info* info);
+
+/**
+ * Writes a volume with its geometry; the format follows the extension (.nii.gz, .nii,
+ * .nrrd, .mha; .mhd and .nhdr are written in place). Other formats appear only once
+ * complete: they are written under a temporary name in the same folder and renamed.
+ * Errors: SWU_ERR_INVALID_ARGUMENT (unknown extension), SWU_ERR_IO.
+ */
+SWU_API swu_status swu_volume_write(const swu_volume* volume, const char* path);
+
+/** Frees a volume (never the caller's wrapped buffer). NULL is a no-op. */
+SWU_API void swu_volume_free(swu_volume* volume);
+
+/* ------------------------------------------------------------------------------ */
+/* Segmentation of a whole volume                                                   */
+/* ------------------------------------------------------------------------------ */
+
+typedef enum swu_blend {
+    SWU_BLEND_CONSTANT = 0,  /* overlapping windows are averaged (the bundle's setting) */
+    SWU_BLEND_GAUSSIAN = 1,  /* weighted by a Gaussian, sigma = 0.125 * roi */
+    SWU_BLEND_FORCE_INT32 = 0x7fffffff
+} swu_blend;
+
+typedef enum swu_stage {
+    SWU_STAGE_PREPROCESS = 0,   /* orientation, resampling, intensity scaling */
+    SWU_STAGE_NETWORK = 1,      /* done/total count windows */
+    SWU_STAGE_POSTPROCESS = 2,  /* done/total count output slices */
+    SWU_STAGE_FORCE_INT32 = 0x7fffffff
+} swu_stage;
+
+/** Called on the thread that called swu_infer; return non-zero to cancel (the call then
+ *  returns SWU_ERR_CANCELLED and produces nothing). */
+typedef int (*swu_progress_fn)(swu_stage stage, int64_t done, int64_t total, void* user_data);
+
+typedef struct swu_infer_params {
+    uint32_t struct_size;
+    int32_t roi;                 /* sliding-window size in voxels per axis, default 96 */
+    double overlap;              /* fraction shared by neighbouring windows, default 0.5 */
+    int32_t sw_batch;            /* windows per network call, default 4 */
+    swu_blend blend;             /* default SWU_BLEND_CONSTANT */
+    swu_voxel_type label_type;   /* SWU_VOXEL_UINT8 (default) or SWU_VOXEL_FLOAT32 */
+    swu_progress_fn progress;    /* may be NULL */
+    void* progress_user_data;
+} swu_infer_params;
+
+/** Sets struct_size and the defaults above (the bundle's inference.json). */
+SWU_API swu_status swu_infer_params_init(swu_infer_params* params);
+
+/**
+ * Segments a CT volume exactly as the bundle's inference.json: orientation to RAS,
+ * resampling to 1.5 x 1.5 x 2.0 mm (bilinear), intensity -175..250 HU -> 0..1 (clipped),
+ * sliding-window inference, softmax, resampling back to the image's own grid, argmax.
+ * *labels receives a new volume (class 0..13 per voxel, the image's geometry) owned by
+ * the caller. Memory stays bounded by the network-grid logits: probabilities are never
+ * held at the source resolution. Uses the model's thread count.
+ * Errors: SWU_ERR_INVALID_ARGUMENT (params, NaN voxels), SWU_ERR_STATE (no weights),
+ * SWU_ERR_CANCELLED, SWU_ERR_BUSY, SWU_ERR_OUT_OF_MEMORY, SWU_ERR_BACKEND.
+ */
+SWU_API swu_status swu_infer(swu_model* model, const swu_volume* image, const swu_infer_params* params,
+                             swu_volume** labels);
 
 #ifdef __cplusplus
 } /* extern "C" */

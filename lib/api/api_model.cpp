@@ -3,13 +3,8 @@
 #include <limits>
 
 #include "api/boundary.hpp"
+#include "api/model_handle.hpp"
 #include "checkpoint/checkpoint.hpp"
-#include "model/model.hpp"
-
-struct swu_model {
-    explicit swu_model(const swu::ModelOptions& options) : impl(options) {}
-    swu::Model impl;
-};
 
 namespace {
 

@@ -22,6 +22,7 @@ SWU_API const char* swu_status_string(swu_status status) {
         case SWU_ERR_OUT_OF_MEMORY: return "out of memory";
         case SWU_ERR_BUSY: return "busy";
         case SWU_ERR_INTERNAL: return "internal error";
+        case SWU_ERR_CANCELLED: return "cancelled";
         default: return "unknown status";
     }
 }

@@ -1,0 +1,167 @@
+#include "image/image_io.hpp"
+
+#include <itkGDCMImageIO.h>
+#include <itkGDCMSeriesFileNames.h>
+#include <itkImage.h>
+#include <itkImageFileReader.h>
+#include <itkImageFileWriter.h>
+#include <itkImageSeriesReader.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <unistd.h>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace swu {
+namespace {
+
+using FloatImage = itk::Image<float, 3>;
+
+bool has_suffix(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool writable_extension(const std::string& path) {
+    for (const char* e : {".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd"})
+        if (has_suffix(path, e)) return true;
+    return false;
+}
+
+Volume from_itk(FloatImage* image) {
+    Geometry g;
+    const auto region = image->GetLargestPossibleRegion();
+    for (unsigned a = 0; a < 3; ++a) {
+        g.size[a] = static_cast<int64_t>(region.GetSize()[a]);
+        g.spacing[a] = image->GetSpacing()[a];
+        g.origin[a] = image->GetOrigin()[a];
+        for (unsigned c = 0; c < 3; ++c) g.direction[a * 3 + c] = image->GetDirection()[a][c];
+    }
+    Volume v = Volume::allocate(VoxelType::Float32, g);
+    std::memcpy(v.mutable_data(), image->GetBufferPointer(), static_cast<size_t>(g.voxels()) * sizeof(float));
+    return v;
+}
+
+template <class Pixel> typename itk::Image<Pixel, 3>::Pointer to_itk(const Volume& v) {
+    using ImageType = itk::Image<Pixel, 3>;
+    const Geometry& g = v.geometry();
+    auto image = ImageType::New();
+    typename ImageType::SizeType size;
+    typename ImageType::SpacingType spacing;
+    typename ImageType::PointType origin;
+    typename ImageType::DirectionType direction;
+    for (unsigned a = 0; a < 3; ++a) {
+        size[a] = static_cast<itk::SizeValueType>(g.size[a]);
+        spacing[a] = g.spacing[a];
+        origin[a] = g.origin[a];
+        for (unsigned c = 0; c < 3; ++c) direction[a][c] = g.direction[a * 3 + c];
+    }
+    image->SetRegions(typename ImageType::RegionType(size));
+    image->SetSpacing(spacing);
+    image->SetOrigin(origin);
+    image->SetDirection(direction);
+    image->Allocate();
+    Pixel* out = image->GetBufferPointer();
+    size_t n = 0;
+    for (int64_t k = 0; k < g.size[2]; ++k)
+        for (int64_t j = 0; j < g.size[1]; ++j)
+            for (int64_t i = 0; i < g.size[0]; ++i) out[n++] = static_cast<Pixel>(v.value(v.offset(i, j, k)));
+    return image;
+}
+
+Volume read_dicom_folder(const std::string& folder, const std::string& series_uid) {
+    auto names = itk::GDCMSeriesFileNames::New();
+    names->SetUseSeriesDetails(true);
+    names->SetDirectory(folder);
+    const std::vector<std::string>& uids = names->GetSeriesUIDs();
+    if (uids.empty()) fail(SWU_ERR_FORMAT, folder + ": no DICOM series found in the folder");
+    std::string chosen;
+    size_t most = 0;
+    for (const std::string& uid : uids) {
+        const size_t n = names->GetFileNames(uid).size();
+        if (!series_uid.empty() ? uid.find(series_uid) == 0 : n > most) {
+            chosen = uid;
+            most = n;
+        }
+    }
+    if (chosen.empty()) fail(SWU_ERR_INVALID_ARGUMENT, folder + ": no series with SeriesInstanceUID " + series_uid);
+    const std::vector<std::string> files = names->GetFileNames(chosen);
+    if (files.size() < 2) fail(SWU_ERR_FORMAT, folder + ": the series has a single slice; a 3D volume is required");
+    log_info("reading DICOM series " + chosen + " (" + std::to_string(files.size()) + " of " +
+             std::to_string(uids.size()) + " series in the folder)");
+    auto reader = itk::ImageSeriesReader<FloatImage>::New();
+    reader->SetImageIO(itk::GDCMImageIO::New());
+    reader->SetFileNames(files);
+    reader->Update();
+    return from_itk(reader->GetOutput());
+}
+
+}  // namespace
+
+Volume read_volume(const std::string& path, const std::string& series_uid) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) fail(SWU_ERR_IO, "'" + path + "' does not exist");
+    try {
+        if (fs::is_directory(path, ec)) return read_dicom_folder(path, series_uid);
+        auto reader = itk::ImageFileReader<FloatImage>::New();
+        reader->SetFileName(path);
+        reader->UpdateOutputInformation();
+        const unsigned dims = reader->GetImageIO()->GetNumberOfDimensions();
+        const unsigned components = reader->GetImageIO()->GetNumberOfComponents();
+        if (components != 1)
+            fail(SWU_ERR_UNSUPPORTED, path + ": " + std::to_string(components) + "-component images are not CT volumes");
+        if (dims < 3 || (dims == 3 && reader->GetImageIO()->GetDimensions(2) < 2))
+            fail(SWU_ERR_INVALID_ARGUMENT, path + ": a 2D image; a 3D CT volume is required");
+        reader->Update();
+        return from_itk(reader->GetOutput());
+    } catch (const itk::ExceptionObject& e) {
+        const std::string what = e.GetDescription();
+        if (what.find("Could not create IO object") != std::string::npos)
+            fail(SWU_ERR_FORMAT, path + ": not a readable image (NIfTI, NRRD, MetaImage or a DICOM folder)");
+        fail(SWU_ERR_FORMAT, path + ": " + what);
+    }
+}
+
+void write_volume(const Volume& volume, const std::string& path) {
+    if (!writable_extension(path))
+        fail(SWU_ERR_INVALID_ARGUMENT, "'" + path + "': unknown image format (use .nii.gz, .nii, .nrrd, .mha or .mhd)");
+    const fs::path target(path);
+    // Keep the extension (ITK chooses the format by it) on the temporary name.
+    const std::string name = target.filename().string();
+    // Detached-header formats name their data file after the header: write those in place.
+    const bool detached = has_suffix(path, ".mhd") || has_suffix(path, ".nhdr");
+    const fs::path temp =
+        detached ? target : target.parent_path() / (".swu-partial-" + std::to_string(::getpid()) + "-" + name);
+    try {
+        auto write = [&](auto image) {
+            using ImageType = typename decltype(image)::ObjectType;
+            auto writer = itk::ImageFileWriter<ImageType>::New();
+            writer->SetFileName(temp.string());
+            writer->SetInput(image);
+            writer->SetUseCompression(true);
+            writer->Update();
+        };
+        switch (volume.type()) {
+            case VoxelType::UInt8: write(to_itk<uint8_t>(volume)); break;
+            case VoxelType::Int16: write(to_itk<int16_t>(volume)); break;
+            case VoxelType::UInt16: write(to_itk<uint16_t>(volume)); break;
+            case VoxelType::Float32: write(to_itk<float>(volume)); break;
+        }
+    } catch (const itk::ExceptionObject& e) {
+        std::error_code ec;
+        fs::remove(temp, ec);
+        fail(SWU_ERR_IO, "cannot write '" + path + "': " + e.GetDescription());
+    }
+    std::error_code ec;
+    if (!detached) fs::rename(temp, target, ec);
+    if (ec) {
+        fs::remove(temp, ec);
+        fail(SWU_ERR_IO, "cannot write '" + path + "': " + ec.message());
+    }
+}
+
+}  // namespace swu

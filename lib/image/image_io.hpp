@@ -1,0 +1,20 @@
+// Reading and writing volumes with ITK: NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr),
+// MetaImage (.mha, .mhd) and DICOM series folders.
+#pragma once
+
+#include <string>
+
+#include "image/volume.hpp"
+
+namespace swu {
+
+// A file, or a folder holding a DICOM series (the series with the most slices, or the
+// one whose SeriesInstanceUID is `series_uid`). Voxels are read as float32 (exact for
+// CT's int16 / uint16). Throws SWU_ERR_IO / SWU_ERR_FORMAT / SWU_ERR_UNSUPPORTED.
+Volume read_volume(const std::string& path, const std::string& series_uid = "");
+
+// Writes by extension; the file appears only when complete (written to a temporary
+// name in the same folder, then renamed). Throws SWU_ERR_IO / SWU_ERR_INVALID_ARGUMENT.
+void write_volume(const Volume& volume, const std::string& path);
+
+}  // namespace swu

@@ -1,0 +1,37 @@
+// Splits [0, n) into contiguous chunks run on `threads` threads, the first chunk on
+// the calling thread; the first exception thrown by any chunk is rethrown on the caller's thread.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace swu {
+
+template <class Body> void parallel_for(int64_t n, int threads, Body&& body) {
+    threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n)));
+    if (threads <= 1) {
+        body(int64_t(0), n);
+        return;
+    }
+    std::exception_ptr error;
+    std::mutex mutex;
+    std::vector<std::thread> pool;
+    auto run = [&](int64_t begin, int64_t end) {
+        try {
+            body(begin, end);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!error) error = std::current_exception();
+        }
+    };
+    for (int t = 1; t < threads; ++t) pool.emplace_back(run, n * t / threads, n * (t + 1) / threads);
+    run(0, n / threads);  // the first chunk on the caller's thread (progress callbacks run there)
+    for (auto& th : pool) th.join();
+    if (error) std::rethrow_exception(error);
+}
+
+}  // namespace swu

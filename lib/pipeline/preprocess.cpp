@@ -1,0 +1,52 @@
+#include "pipeline/preprocess.hpp"
+
+#include <algorithm>
+
+#include "pipeline/parallel.hpp"
+#include "pipeline/trilinear.hpp"
+
+namespace swu {
+
+Preprocessed preprocess(const Volume& volume, const PreprocessOptions& options) {
+    Preprocessed p;
+    p.orientation = orient_to_ras(ras_affine(volume.geometry()), volume.geometry().size);
+    const SpacingResult spacing = plan_spacing(p.orientation.affine, p.orientation.size, options.pixdim);
+    p.resampling = spacing.resampling;
+    // When MONAI skips an identity resampling the grid keeps the oriented affine.
+    p.affine = p.resampling.identity ? p.orientation.affine : spacing.affine;
+    p.size = p.resampling.identity ? p.orientation.size : p.resampling.out_size;
+    p.image.resize(static_cast<size_t>(p.size[0] * p.size[1] * p.size[2]));
+
+    const Orientation& o = p.orientation;
+    const std::array<int64_t, 3>& st = volume.strides();
+    // Memory offset of an oriented index, per axis (orientation = flips + permutation).
+    auto oriented_offset = [&](int a, int64_t index) { return st[o.source_axis[a]] * o.source_index(a, index); };
+    const float a_min = options.a_min, range = options.a_max - options.a_min;
+
+    parallel_for(p.size[0], options.threads, [&](int64_t x_begin, int64_t x_end) {
+        for (int64_t x = x_begin; x < x_end; ++x)
+            for (int64_t y = 0; y < p.size[1]; ++y)
+                for (int64_t z = 0; z < p.size[2]; ++z) {
+                    double v;
+                    if (p.resampling.identity) {
+                        v = volume.value(oriented_offset(0, x) + oriented_offset(1, y) + oriented_offset(2, z));
+                    } else {
+                        double c[3];
+                        map_index(p.resampling.xform, x, y, z, c);
+                        const TrilinearStencil s = trilinear_stencil(c, o.size);
+                        v = 0.0;
+                        for (int n = 0; n < 8; ++n)
+                            if (s.inside[n])
+                                v += volume.value(oriented_offset(0, s.index[n][0]) + oriented_offset(1, s.index[n][1]) +
+                                                  oriented_offset(2, s.index[n][2])) *
+                                     s.weight[n];
+                    }
+                    // ScaleIntensityRanged in float32: (x - a_min) / (a_max - a_min), clip to [0, 1].
+                    const float scaled = (static_cast<float>(v) - a_min) / range;
+                    p.image[static_cast<size_t>((x * p.size[1] + y) * p.size[2] + z)] = std::min(1.0f, std::max(0.0f, scaled));
+                }
+    });
+    return p;
+}
+
+}  // namespace swu

@@ -1,0 +1,129 @@
+#include "pipeline/sliding_window.hpp"
+
+#include <cmath>
+
+#include "common/error.hpp"
+
+namespace swu {
+namespace {
+
+// compute_importance_map in float32; never 0 (MONAI clamps to at least 1e-3 of... the min).
+std::vector<float> importance_map(const SlidingWindowOptions& o) {
+    const int64_t r = o.roi;
+    std::vector<float> map(static_cast<size_t>(r * r * r), 1.0f);
+    if (o.blend == Blend::Constant) return map;
+    std::vector<float> g(static_cast<size_t>(r));
+    const float sigma = static_cast<float>(r * o.sigma_scale);
+    for (int64_t i = 0; i < r; ++i) {
+        const float x = -static_cast<float>(r - 1) / 2.0f + static_cast<float>(i);
+        g[static_cast<size_t>(i)] = std::exp(x * x / (-2.0f * sigma * sigma));
+    }
+    float lowest = INFINITY;
+    for (int64_t i = 0; i < r; ++i)
+        for (int64_t j = 0; j < r; ++j)
+            for (int64_t k = 0; k < r; ++k) {
+                float& v = map[static_cast<size_t>((i * r + j) * r + k)];
+                v = g[static_cast<size_t>(i)] * g[static_cast<size_t>(j)] * g[static_cast<size_t>(k)];
+                lowest = std::min(lowest, v);
+            }
+    const float floor_value = std::max(lowest, 1e-3f);
+    for (float& v : map) v = std::max(v, floor_value);
+    return map;
+}
+
+}  // namespace
+
+std::vector<int64_t> window_starts(int64_t length, int roi, double overlap) {
+    const int64_t interval = length == roi ? roi : std::max<int64_t>(1, static_cast<int64_t>(roi * (1.0 - overlap)));
+    std::vector<int64_t> starts;
+    for (int64_t d = 0;; ++d) {
+        const int64_t start = d * interval;
+        starts.push_back(start - std::max<int64_t>(start + roi - length, 0));
+        if (start + roi >= length) break;
+    }
+    return starts;
+}
+
+std::vector<float> sliding_window(Model& model, const std::vector<float>& image, const std::array<int64_t, 3>& size,
+                                  const SlidingWindowOptions& o, const ProgressFn& progress) {
+    if (o.roi < 32 || o.roi % 32 || o.roi > 512) fail(SWU_ERR_INVALID_ARGUMENT, "roi must be a multiple of 32 in 32..512");
+    if (!(o.overlap >= 0.0 && o.overlap < 1.0)) fail(SWU_ERR_INVALID_ARGUMENT, "overlap must be in [0, 1)");
+    if (o.sw_batch < 1 || o.sw_batch > 64) fail(SWU_ERR_INVALID_ARGUMENT, "sw_batch must be 1..64");
+    const int64_t roi = o.roi, window_voxels = roi * roi * roi;
+    const int64_t channels = model.config().out_channels;
+
+    // Pad axes shorter than the roi: floor(diff / 2) before, the rest after (value 0).
+    std::array<int64_t, 3> padded{}, before{};
+    std::array<std::vector<int64_t>, 3> starts;
+    for (int a = 0; a < 3; ++a) {
+        padded[a] = std::max<int64_t>(size[a], roi);
+        before[a] = (padded[a] - size[a]) / 2;
+        starts[a] = window_starts(padded[a], o.roi, o.overlap);
+    }
+    std::vector<std::array<int64_t, 3>> windows;  // last axis fastest, as MONAI
+    for (int64_t a : starts[0])
+        for (int64_t b : starts[1])
+            for (int64_t c : starts[2]) windows.push_back({a, b, c});
+
+    const std::vector<float> weight = importance_map(o);
+    const int64_t X = size[0], Y = size[1], Z = size[2], V = X * Y * Z;
+    std::vector<float> sum(static_cast<size_t>(channels * V), 0.0f), count(static_cast<size_t>(V), 0.0f);
+    std::vector<float> input, logits;
+    std::vector<TapRequest> taps(1);
+    taps[0].name = "logits";
+
+    const int64_t total = static_cast<int64_t>(windows.size());
+    report_progress(progress, Stage::Network, 0, total);
+    for (int64_t first = 0; first < total; first += o.sw_batch) {
+        const int64_t n = std::min<int64_t>(o.sw_batch, total - first);
+        input.assign(static_cast<size_t>(n * window_voxels), 0.0f);
+        for (int64_t w = 0; w < n; ++w) {
+            const auto& s = windows[static_cast<size_t>(first + w)];
+            float* dst = input.data() + w * window_voxels;
+            for (int64_t i = 0; i < roi; ++i) {
+                const int64_t x = s[0] + i - before[0];
+                if (x < 0 || x >= X) continue;
+                for (int64_t j = 0; j < roi; ++j) {
+                    const int64_t y = s[1] + j - before[1];
+                    if (y < 0 || y >= Y) continue;
+                    for (int64_t k = 0; k < roi; ++k) {
+                        const int64_t z = s[2] + k - before[2];
+                        if (z >= 0 && z < Z) dst[(i * roi + j) * roi + k] = image[static_cast<size_t>((x * Y + y) * Z + z)];
+                    }
+                }
+            }
+        }
+        logits.resize(static_cast<size_t>(n * channels * window_voxels));
+        taps[0].data = logits.data();
+        taps[0].capacity = logits.size();
+        const int64_t shape[5] = {n, 1, roi, roi, roi};
+        model.forward(input.data(), shape, taps);
+
+        for (int64_t w = 0; w < n; ++w) {
+            const auto& s = windows[static_cast<size_t>(first + w)];
+            for (int64_t i = 0; i < roi; ++i) {
+                const int64_t x = s[0] + i - before[0];
+                if (x < 0 || x >= X) continue;
+                for (int64_t j = 0; j < roi; ++j) {
+                    const int64_t y = s[1] + j - before[1];
+                    if (y < 0 || y >= Y) continue;
+                    for (int64_t k = 0; k < roi; ++k) {
+                        const int64_t z = s[2] + k - before[2];
+                        if (z < 0 || z >= Z) continue;
+                        const int64_t in = (i * roi + j) * roi + k, out = (x * Y + y) * Z + z;
+                        const float wt = weight[static_cast<size_t>(in)];
+                        for (int64_t c = 0; c < channels; ++c)
+                            sum[static_cast<size_t>(c * V + out)] += logits[static_cast<size_t>((w * channels + c) * window_voxels + in)] * wt;
+                        count[static_cast<size_t>(out)] += wt;
+                    }
+                }
+            }
+        }
+        report_progress(progress, Stage::Network, first + n, total);
+    }
+    for (int64_t c = 0; c < channels; ++c)
+        for (int64_t v = 0; v < V; ++v) sum[static_cast<size_t>(c * V + v)] /= count[static_cast<size_t>(v)];
+    return sum;
+}
+
+}  // namespace swu

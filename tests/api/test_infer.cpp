@@ -1,0 +1,265 @@
+// Whole-volume segmentation through the C API: MONAI's golden pipeline case, wrapped
+// caller buffers, orientation invariance, cancellation and errors.
+#include <cstring>
+#include <filesystem>
+
+#include "api_helpers.hpp"
+#include "golden.hpp"
+
+using namespace swu_test;
+
+namespace {
+
+struct VolumeFree {
+    void operator()(swu_volume* v) const { swu_volume_free(v); }
+};
+using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
+
+VolumePtr read(const std::string& path) {
+    swu_volume* v = nullptr;
+    const swu_status st = swu_volume_read(path.c_str(), &v);
+    INFO(swu_last_error());
+    REQUIRE(st == SWU_OK);
+    return VolumePtr(v);
+}
+
+swu_volume_info info_of(const swu_volume* v) {
+    swu_volume_info i{};
+    i.struct_size = sizeof i;
+    REQUIRE(swu_volume_get_info(v, &i) == SWU_OK);
+    return i;
+}
+
+VolumePtr infer(swu_model* m, const swu_volume* image, swu_infer_params* params = nullptr) {
+    swu_infer_params p;
+    swu_infer_params_init(&p);
+    swu_volume* labels = nullptr;
+    const swu_status st = swu_infer(m, image, params ? params : &p, &labels);
+    INFO(swu_last_error());
+    REQUIRE(st == SWU_OK);
+    return VolumePtr(labels);
+}
+
+// Label at (i, j, k) of a uint8 or float32 volume.
+int label_at(const swu_volume_info& v, int64_t i, int64_t j, int64_t k) {
+    const int64_t o = i * v.strides[0] + j * v.strides[1] + k * v.strides[2];
+    return v.type == SWU_VOXEL_UINT8 ? static_cast<const uint8_t*>(v.data)[o]
+                                     : static_cast<int>(static_cast<const float*>(v.data)[o]);
+}
+
+int64_t count_differences(const swu_volume* a, const swu_volume* b) {
+    const swu_volume_info x = info_of(a), y = info_of(b);
+    REQUIRE(std::equal(x.size, x.size + 3, y.size));
+    int64_t n = 0;
+    for (int64_t k = 0; k < x.size[2]; ++k)
+        for (int64_t j = 0; j < x.size[1]; ++j)
+            for (int64_t i = 0; i < x.size[0]; ++i) n += label_at(x, i, j, k) != label_at(y, i, j, k);
+    return n;
+}
+
+ModelPtr f12() {
+    ModelPtr m = create_model();
+    REQUIRE(swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str()) == SWU_OK);
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("swu_infer reproduces MONAI's label map of the golden pipeline case", "[golden]") {
+    ModelPtr m = f12();
+    VolumePtr image = read(golden_path("pipeline/image.nii.gz"));
+    VolumePtr labels = infer(m.get(), image.get());
+    VolumePtr golden = read(golden_path("pipeline/labels.nii.gz"));
+    const swu_volume_info li = info_of(labels.get()), gi = info_of(golden.get());
+    CHECK(li.type == SWU_VOXEL_UINT8);
+    for (int a = 0; a < 3; ++a) {
+        CHECK(li.spacing[a] == Approx(gi.spacing[a]).margin(1e-6));
+        CHECK(li.origin[a] == Approx(gi.origin[a]).margin(1e-6));
+    }
+    for (int a = 0; a < 9; ++a) CHECK(li.direction[a] == Approx(gi.direction[a]).margin(1e-6));
+    const int64_t differ = count_differences(labels.get(), golden.get());
+    const int64_t total = gi.size[0] * gi.size[1] * gi.size[2];
+    std::printf("golden %-34s %lld of %lld voxels differ (swu_infer)\n", "pipeline/labels.nii.gz",
+                static_cast<long long>(differ), static_cast<long long>(total));
+    CHECK(differ <= total / 10000);
+
+    // Written and read back, the map keeps its values and geometry.
+    const std::string out = "/tmp/swu_test_labels.nii.gz";
+    REQUIRE(swu_volume_write(labels.get(), out.c_str()) == SWU_OK);
+    VolumePtr back = read(out);
+    CHECK(count_differences(back.get(), labels.get()) == 0);
+    const swu_volume_info bi = info_of(back.get());
+    for (int a = 0; a < 3; ++a) CHECK(bi.origin[a] == Approx(li.origin[a]).margin(1e-4));
+}
+
+TEST_CASE("the same anatomy stored flipped or transposed gets the same labels", "[golden]") {
+    ModelPtr m = f12();
+    VolumePtr image = read(golden_path("pipeline/image.nii.gz"));
+    const swu_volume_info ii = info_of(image.get());
+    VolumePtr reference = infer(m.get(), image.get());
+    const swu_volume_info ri = info_of(reference.get());
+    const int64_t I = ii.size[0], J = ii.size[1], K = ii.size[2];
+
+    SECTION("axis i stored in reverse (origin at the other end, direction column negated)") {
+        swu_volume_desc d;
+        swu_volume_desc_init(&d);
+        d.type = ii.type;
+        d.data = static_cast<const float*>(ii.data) + (I - 1) * ii.strides[0];
+        std::copy(ii.size, ii.size + 3, d.size);
+        // A negative stride is expressed by copying instead (wrap takes positive strides).
+        std::vector<float> flipped(static_cast<size_t>(I * J * K));
+        for (int64_t k = 0; k < K; ++k)
+            for (int64_t j = 0; j < J; ++j)
+                for (int64_t i = 0; i < I; ++i)
+                    flipped[static_cast<size_t>((k * J + j) * I + i)] =
+                        static_cast<const float*>(ii.data)[(I - 1 - i) * ii.strides[0] + j * ii.strides[1] + k * ii.strides[2]];
+        d.data = flipped.data();
+        std::copy(ii.spacing, ii.spacing + 3, d.spacing);
+        std::copy(ii.direction, ii.direction + 9, d.direction);
+        for (int r = 0; r < 3; ++r) {
+            d.origin[r] = ii.origin[r] + ii.direction[r * 3 + 0] * ii.spacing[0] * (I - 1);
+            d.direction[r * 3 + 0] = -ii.direction[r * 3 + 0];
+        }
+        swu_volume* raw = nullptr;
+        REQUIRE(swu_volume_wrap(&d, &raw) == SWU_OK);
+        VolumePtr wrapped(raw);
+        VolumePtr labels = infer(m.get(), wrapped.get());
+        const swu_volume_info li = info_of(labels.get());
+        int64_t differ = 0;
+        for (int64_t k = 0; k < K; ++k)
+            for (int64_t j = 0; j < J; ++j)
+                for (int64_t i = 0; i < I; ++i) differ += label_at(li, i, j, k) != label_at(ri, I - 1 - i, j, k);
+        CHECK(differ == 0);
+    }
+    SECTION("axes i and j swapped, through strides (no copy)") {
+        swu_volume_desc d;
+        swu_volume_desc_init(&d);
+        d.type = ii.type;
+        d.data = ii.data;
+        d.size[0] = J;
+        d.size[1] = I;
+        d.size[2] = K;
+        d.strides[0] = ii.strides[1];
+        d.strides[1] = ii.strides[0];
+        d.strides[2] = ii.strides[2];
+        d.spacing[0] = ii.spacing[1];
+        d.spacing[1] = ii.spacing[0];
+        d.spacing[2] = ii.spacing[2];
+        std::copy(ii.origin, ii.origin + 3, d.origin);
+        for (int r = 0; r < 3; ++r) {
+            d.direction[r * 3 + 0] = ii.direction[r * 3 + 1];
+            d.direction[r * 3 + 1] = ii.direction[r * 3 + 0];
+            d.direction[r * 3 + 2] = ii.direction[r * 3 + 2];
+        }
+        swu_volume* raw = nullptr;
+        REQUIRE(swu_volume_wrap(&d, &raw) == SWU_OK);
+        VolumePtr wrapped(raw);
+        VolumePtr labels = infer(m.get(), wrapped.get());
+        const swu_volume_info li = info_of(labels.get());
+        int64_t differ = 0;
+        for (int64_t k = 0; k < K; ++k)
+            for (int64_t j = 0; j < J; ++j)
+                for (int64_t i = 0; i < I; ++i) differ += label_at(li, j, i, k) != label_at(ri, i, j, k);
+        CHECK(differ == 0);
+    }
+}
+
+namespace {
+struct CancelAt {
+    swu_stage stage;
+    int64_t after;
+    int calls = 0;
+};
+int cancel_progress(swu_stage stage, int64_t done, int64_t, void* user) {
+    auto* c = static_cast<CancelAt*>(user);
+    ++c->calls;
+    return stage == c->stage && done >= c->after ? 1 : 0;
+}
+}  // namespace
+
+TEST_CASE("a progress callback cancels at every stage and nothing is returned", "[unit]") {
+    ModelPtr m = f12();
+    // A small image keeps this quick: 40 x 30 x 20 voxels of 3 mm (one network window).
+    std::vector<int16_t> ct(40 * 30 * 20);
+    for (size_t i = 0; i < ct.size(); ++i) ct[i] = static_cast<int16_t>((i * 37) % 400 - 100);
+    swu_volume_desc d;
+    swu_volume_desc_init(&d);
+    d.data = ct.data();
+    d.size[0] = 40;
+    d.size[1] = 30;
+    d.size[2] = 20;
+    d.spacing[0] = d.spacing[1] = d.spacing[2] = 3.0;
+    swu_volume* raw = nullptr;
+    REQUIRE(swu_volume_wrap(&d, &raw) == SWU_OK);
+    VolumePtr image(raw);
+    for (swu_stage stage : {SWU_STAGE_PREPROCESS, SWU_STAGE_NETWORK, SWU_STAGE_POSTPROCESS}) {
+        CancelAt cancel{stage, 0};
+        swu_infer_params p;
+        swu_infer_params_init(&p);
+        p.progress = cancel_progress;
+        p.progress_user_data = &cancel;
+        swu_volume* labels = reinterpret_cast<swu_volume*>(0x1);
+        REQUIRE_STATUS(swu_infer(m.get(), image.get(), &p, &labels), SWU_ERR_CANCELLED, "cancelled");
+        CHECK(labels == nullptr);
+        CHECK(cancel.calls >= 1);
+    }
+    // And the model still works afterwards.
+    VolumePtr labels = infer(m.get(), image.get());
+    CHECK(info_of(labels.get()).size[2] == 20);
+}
+
+TEST_CASE("volume and inference errors are clear", "[unit]") {
+    swu_volume* v = nullptr;
+    REQUIRE_STATUS(swu_volume_read("/nonexistent/ct.nii.gz", &v), SWU_ERR_IO, "does not exist");
+    REQUIRE_STATUS(swu_volume_read(golden_path("net_f12/keys.txt").c_str(), &v), SWU_ERR_FORMAT, "not a readable image");
+    REQUIRE_STATUS(swu_volume_read(nullptr, &v), SWU_ERR_INVALID_ARGUMENT, "path is NULL");
+    swu_volume_desc d;
+    swu_volume_desc_init(&d);
+    REQUIRE_STATUS(swu_volume_wrap(&d, &v), SWU_ERR_INVALID_ARGUMENT, "image size 0");
+    int16_t voxel[8] = {0};
+    d.data = voxel;
+    d.size[0] = d.size[1] = d.size[2] = 2;
+    d.spacing[1] = -1;
+    REQUIRE_STATUS(swu_volume_wrap(&d, &v), SWU_ERR_INVALID_ARGUMENT, "spacing");
+    d.spacing[1] = 1;
+    d.direction[4] = 0;
+    REQUIRE_STATUS(swu_volume_wrap(&d, &v), SWU_ERR_INVALID_ARGUMENT, "singular");
+    d.direction[4] = 1;
+    d.type = static_cast<swu_voxel_type>(9);
+    REQUIRE_STATUS(swu_volume_wrap(&d, &v), SWU_ERR_INVALID_ARGUMENT, "voxel type");
+    d.type = SWU_VOXEL_INT16;
+    d.size[0] = d.size[1] = d.size[2] = 60000;
+    REQUIRE_STATUS(swu_volume_wrap(&d, &v), SWU_ERR_OUT_OF_MEMORY, "2^31 voxels");
+    d.size[0] = d.size[1] = d.size[2] = 2;
+    REQUIRE(swu_volume_wrap(&d, &v) == SWU_OK);
+    VolumePtr tiny(v);
+
+    REQUIRE_STATUS(swu_volume_write(tiny.get(), "/tmp/swu_x.png"), SWU_ERR_INVALID_ARGUMENT, "unknown image format");
+    REQUIRE_STATUS(swu_volume_write(tiny.get(), "/nonexistent/dir/x.nii.gz"), SWU_ERR_IO, "cannot write");
+
+    ModelPtr empty = create_model();
+    swu_infer_params p;
+    swu_infer_params_init(&p);
+    swu_volume* labels = nullptr;
+    REQUIRE_STATUS(swu_infer(empty.get(), tiny.get(), &p, &labels), SWU_ERR_STATE, "no weights");
+    ModelPtr m = f12();
+    p.blend = static_cast<swu_blend>(5);
+    REQUIRE_STATUS(swu_infer(m.get(), tiny.get(), &p, &labels), SWU_ERR_INVALID_ARGUMENT, "blend");
+    swu_infer_params_init(&p);
+    p.overlap = 1.0;
+    REQUIRE_STATUS(swu_infer(m.get(), tiny.get(), &p, &labels), SWU_ERR_INVALID_ARGUMENT, "overlap");
+    swu_infer_params_init(&p);
+    p.roi = 100;
+    REQUIRE_STATUS(swu_infer(m.get(), tiny.get(), &p, &labels), SWU_ERR_INVALID_ARGUMENT, "roi");
+    swu_infer_params_init(&p);
+    p.struct_size = 4;
+    REQUIRE_STATUS(swu_infer(m.get(), tiny.get(), &p, &labels), SWU_ERR_INVALID_ARGUMENT, "struct_size");
+    float nan_voxels[8] = {0, 0, 0, NAN, 0, 0, 0, 0};
+    d.type = SWU_VOXEL_FLOAT32;
+    d.data = nan_voxels;
+    REQUIRE(swu_volume_wrap(&d, &v) == SWU_OK);
+    VolumePtr bad(v);
+    swu_infer_params_init(&p);
+    REQUIRE_STATUS(swu_infer(m.get(), bad.get(), &p, &labels), SWU_ERR_INVALID_ARGUMENT, "NaN");
+    CHECK(labels == nullptr);
+}
