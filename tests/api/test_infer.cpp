@@ -263,3 +263,28 @@ TEST_CASE("volume and inference errors are clear", "[unit]") {
     REQUIRE_STATUS(swu_infer(m.get(), bad.get(), &p, &labels), SWU_ERR_INVALID_ARGUMENT, "NaN");
     CHECK(labels == nullptr);
 }
+
+TEST_CASE("a DICOM series folder reads with the geometry pydicom gives", "[unit]") {
+    // pydicom's own test data (Debian python3-pydicom): a CT series of 5 slices of 16 x 16,
+    // stored in an order unrelated to position. Expected values read with pydicom: slices
+    // sorted along the normal of ImageOrientationPatient, origin = ImagePositionPatient
+    // of the first, HU = stored value * RescaleSlope (1) + RescaleIntercept (-1024).
+    const std::string folder = "/usr/lib/python3/dist-packages/pydicom/data/test_files/dicomdirtests/98892001/CT5N";
+    VolumePtr v = read(folder);
+    const swu_volume_info i = info_of(v.get());
+    CHECK(i.size[0] == 16);
+    CHECK(i.size[1] == 16);
+    CHECK(i.size[2] == 5);
+    CHECK(i.spacing[0] == Approx(0.488281).margin(1e-6));
+    CHECK(i.spacing[1] == Approx(0.488281).margin(1e-6));
+    CHECK(i.spacing[2] == Approx(2.5).margin(1e-4));
+    const double origin[3] = {-72.199997, -143.0, -1.2375};
+    for (int r = 0; r < 3; ++r) {
+        CHECK(i.origin[r] == Approx(origin[r]).margin(1e-4));
+        for (int c = 0; c < 3; ++c) CHECK(i.direction[r * 3 + c] == Approx(r == c ? 1.0 : 0.0).margin(1e-6));
+    }
+    const float* voxels = static_cast<const float*>(i.data);  // slice 0, row 0: 991 999 1002 1002 stored
+    CHECK(voxels[0] == 991.0f - 1024.0f);
+    CHECK(voxels[1] == 999.0f - 1024.0f);
+    CHECK(voxels[3] == 1002.0f - 1024.0f);
+}
