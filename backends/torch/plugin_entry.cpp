@@ -14,6 +14,7 @@
 #include <string>
 
 #include "swin_unetr.hpp"
+#include "torch_compat.hpp"
 
 namespace swu_torch {
 namespace {
@@ -22,6 +23,7 @@ struct Instance {
     swu_backend_network net{};
     at::Device device = at::kCPU;
     int threads = 1;
+    int32_t precision = SWU_PRECISION_FP32;  // fp16 / bf16: CUDA autocast around the forward pass
     Params params;
 };
 
@@ -70,15 +72,33 @@ int32_t cuda_devices() noexcept {
 }
 
 // "cpu" -> CPU; "cuda:N" -> that GPU if it exists; otherwise nullopt.
-c10::optional<at::Device> parse_device(const char* device) {
-    if (!device) return c10::nullopt;
+compat::optional<at::Device> parse_device(const char* device) {
+    if (!device) return compat::nullopt;
     const std::string d = device;
     if (d == "cpu") return at::Device(at::kCPU);
     if (d.compare(0, 5, "cuda:") == 0 && d.size() > 5 && d.find_first_not_of("0123456789", 5) == std::string::npos) {
         const int index = std::stoi(d.substr(5));
         if (index < cuda_devices()) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
     }
-    return c10::nullopt;
+    return compat::nullopt;
+}
+
+// Which precisions a device computes. CPU: fp32 only (no CPU autocast path). CUDA:
+// fp32 always; fp16 / bf16 autocast when the plugin was built against a CUDA LibTorch
+// (SWU_TORCH_CUDA), bf16 only from compute capability 8.0 (Ampere) on.
+bool supports(const at::Device& device, int32_t precision) {
+    if (precision == SWU_PRECISION_FP32) return true;
+    if (!device.is_cuda() || !SWU_TORCH_CUDA) return false;
+    if (precision == SWU_PRECISION_FP16) return true;
+    if (precision != SWU_PRECISION_BF16) return false;
+    compat::CudaDeviceProperties props;
+    return compat::cuda_device_properties(device.index(), props) && props.major >= 8;
+}
+
+const char* precision_name(int32_t precision) {
+    return precision == SWU_PRECISION_FP32 ? "fp32" : precision == SWU_PRECISION_FP16 ? "fp16"
+                                                    : precision == SWU_PRECISION_BF16 ? "bf16"
+                                                                                      : "an unknown precision";
 }
 
 std::string cpu_model() {
@@ -95,16 +115,20 @@ std::string cpu_model() {
 // Copies requested intermediate results straight into the caller's buffers.
 class BufferTaps : public TapSink {
 public:
-    BufferTaps(swu_backend_tap* taps, size_t count) : taps_(taps), count_(count) {}
+    // Values put here are batch items [first, first + size(0)) of each tap.
+    BufferTaps(swu_backend_tap* taps, size_t count, int64_t first = 0) : taps_(taps), count_(count), first_(first) {}
     bool wants(const std::string& name) const override { return find(name) != nullptr; }
     void put(const std::string& name, const at::Tensor& value) override {
         for (size_t i = 0; i < count_; ++i) {
             if (name != taps_[i].name) continue;
-            const at::Tensor host = value.to(at::kCPU, at::kFloat).contiguous();
-            const at::IntArrayRef s = host.sizes();
-            if (s.size() != 5 || !std::equal(s.begin(), s.end(), taps_[i].shape))
+            const at::IntArrayRef s = value.sizes();
+            const int64_t* want = taps_[i].shape;
+            if (s.size() != 5 || first_ + s[0] > want[0] || !std::equal(s.begin() + 1, s.end(), want + 1))
                 throw Failure(SWU_ERR_INTERNAL, "tap '" + name + "' has an unexpected shape");
-            std::memcpy(taps_[i].data, host.data_ptr<float>(), sizeof(float) * static_cast<size_t>(host.numel()));
+            float* dst = taps_[i].data + first_ * (want[1] * want[2] * want[3] * want[4]);
+            // Straight into the caller's buffer, always float32 (AMP results are widened
+            // on the device first, so only float32 crosses to the host).
+            at::from_blob(dst, s, at::kFloat).copy_(value.to(at::kFloat));
         }
     }
 
@@ -116,6 +140,7 @@ private:
     }
     swu_backend_tap* taps_;
     size_t count_;
+    int64_t first_;
 };
 
 swu_status device_count(int32_t* count, char* err, size_t err_size) {
@@ -131,7 +156,14 @@ swu_status device_info(int32_t index, swu_backend_device* out, char* err, size_t
             description = cpu_model();
         } else if (index - 1 < cuda_devices()) {
             name = "cuda:" + std::to_string(index - 1);
-            description = "CUDA device " + std::to_string(index - 1);
+            compat::CudaDeviceProperties props;
+            if (compat::cuda_device_properties(index - 1, props)) {
+                description = props.name + ", compute capability " + std::to_string(props.major) + "." +
+                              std::to_string(props.minor);
+                out->memory_bytes = props.memory_bytes;
+            } else {
+                description = "CUDA device " + std::to_string(index - 1);
+            }
         } else {
             throw Failure(SWU_ERR_INVALID_ARGUMENT, "no device " + std::to_string(index));
         }
@@ -142,8 +174,8 @@ swu_status device_info(int32_t index, swu_backend_device* out, char* err, size_t
 
 int32_t score(const char* device, int32_t precision) {
     try {
-        if (precision != SWU_PRECISION_FP32) return 0;
-        return parse_device(device) ? 10 : 0;
+        const auto d = parse_device(device);
+        return d && supports(*d, precision) ? 10 : 0;
     } catch (...) {
         return 0;
     }
@@ -151,14 +183,18 @@ int32_t score(const char* device, int32_t precision) {
 
 swu_status create(const swu_backend_create_params* params, void** instance, char* err, size_t err_size) {
     return guarded(err, err_size, [&] {
-        if (params->precision != SWU_PRECISION_FP32)
-            throw Failure(SWU_ERR_UNSUPPORTED, "the torch backend computes in fp32 only");
         const auto device = parse_device(params->device);
         if (!device) throw Failure(SWU_ERR_UNSUPPORTED, std::string("device '") + params->device + "' is not available");
+        if (!supports(*device, params->precision))
+            throw Failure(SWU_ERR_UNSUPPORTED, std::string("the torch backend does not compute ") +
+                                                   precision_name(params->precision) + " on " + params->device +
+                                                   " (CPU: fp32 only; CUDA: fp32, fp16, bf16 from compute 8.0)");
+        if (device->is_cuda()) compat::configure_cuda_math();
         auto inst = std::make_unique<Instance>();
         inst->net = params->network;
         inst->device = *device;
         inst->threads = params->threads > 0 ? params->threads : 1;
+        inst->precision = params->precision;
         *instance = inst.release();
     });
 }
@@ -187,8 +223,24 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
         at::set_num_threads(inst.threads);
         c10::InferenceMode inference;
         const at::Tensor x = at::from_blob(const_cast<float*>(input), at::IntArrayRef(shape, 5), at::kFloat).to(inst.device);
-        BufferTaps sink(taps, tap_count);
-        swin_unetr(inst.params, inst.net, x, sink);
+        if (inst.precision == SWU_PRECISION_FP32 && !inst.device.is_cuda()) {
+            // On the CPU a batch runs item by item: the memory peak of one window instead of
+            // N (a 96^3 window of the bundle's network peaks near 1 GB), while CPU
+            // convolutions gain little from batching. Results agree with a batched pass
+            // within float32 noise.
+            for (int64_t item = 0; item < shape[0]; ++item) {
+                BufferTaps sink(taps, tap_count, item);
+                swin_unetr(inst.params, inst.net, x.narrow(0, item, 1), sink);
+            }
+        } else if (inst.precision == SWU_PRECISION_FP32) {
+            BufferTaps sink(taps, tap_count);
+            swin_unetr(inst.params, inst.net, x, sink);
+        } else {
+            // supports() admitted fp16 / bf16 only on CUDA.
+            BufferTaps sink(taps, tap_count);
+            compat::CudaAutocast amp(inst.precision == SWU_PRECISION_BF16 ? at::kBFloat16 : at::kHalf);
+            swin_unetr(inst.params, inst.net, x, sink);
+        }
     });
 }
 
@@ -197,7 +249,8 @@ const swu_backend_vtable kTable = {
     sizeof(swu_backend_vtable),
     "torch",
     "swinunetr torch backend " SWU_VERSION_STRING ", libtorch " TORCH_VERSION,
-    SWU_CAP_INFER | SWU_CAP_FP32,
+    // A CUDA build also offers AMP inference (on CUDA devices; score() says which).
+    SWU_CAP_INFER | SWU_CAP_FP32 | (SWU_TORCH_CUDA ? SWU_CAP_FP16 | SWU_CAP_BF16 : 0u),
     device_count,
     device_info,
     score,

@@ -2,10 +2,12 @@
 // window attention with patch merging, and the parameter-free normalised outputs.
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "swin_unetr.hpp"
+#include "torch_compat.hpp"
 
 namespace swu_torch {
 namespace {
@@ -69,7 +71,9 @@ at::Tensor reverse(const at::Tensor& windows, const Windows& w, int64_t B) {
 // MONAI compute_mask: regions from the Python slices [:-w], [-w:-s], [-s:] per axis
 // (with s = 0 the last slice is the whole axis), labelled in loop order; tokens of
 // one window in different regions get -100. Emulated literally, slice semantics included.
-at::Tensor shift_mask(const Windows& w) {
+// Built on `device` from the small label grid (the mask itself has windows * tokens^2
+// entries, 40 M for a 96^3 input: too big to build on the host and copy per call).
+at::Tensor shift_mask(const Windows& w, const at::Device& device) {
     const int64_t D = w.padded[0], H = w.padded[1], W = w.padded[2];
     std::vector<int32_t> label(static_cast<size_t>(D * H * W), 0);
     auto ranges = [](int64_t len, int64_t win, int64_t s) {
@@ -91,10 +95,19 @@ at::Tensor shift_mask(const Windows& w) {
                         for (int64_t k = x.first; k < x.second; ++k) label[static_cast<size_t>((i * H + j) * W + k)] = count;
                 ++count;
             }
-    at::Tensor labels = at::from_blob(label.data(), {1, D, H, W, 1}, at::kInt).to(at::kFloat);
+    at::Tensor labels = at::from_blob(label.data(), {1, D, H, W, 1}, at::kInt).to(device, at::kFloat);
     at::Tensor lw = partition(labels, w).squeeze(-1);  // {windows, tokens}
     at::Tensor diff = lw.unsqueeze(1) - lw.unsqueeze(2);
     return at::zeros_like(diff).masked_fill(diff != 0, kMaskValue);
+}
+
+// Attention of a group of windows; `mask` (per window, or undefined) already matches them.
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias,
+                  const at::Tensor& mask) {
+    at::Tensor attn = at::matmul(q, k.transpose(-2, -1));
+    attn.add_(bias);
+    if (mask.defined()) attn.add_(mask.unsqueeze(1));
+    return at::matmul(at::softmax(attn, -1), v);
 }
 
 at::Tensor window_attention(const Params& p, const std::string& name, const at::Tensor& x, int64_t heads,
@@ -102,18 +115,24 @@ at::Tensor window_attention(const Params& p, const std::string& name, const at::
     const int64_t Bw = x.size(0), n = x.size(1), C = x.size(2), hd = C / heads;
     const at::Tensor qkv = linear(p, name + ".qkv", x).reshape({Bw, n, 3, heads, hd}).permute({2, 0, 3, 1, 4});
     const at::Tensor q = qkv[0] * std::pow(static_cast<double>(hd), -0.5);
-    at::Tensor attn = at::matmul(q, qkv[1].transpose(-2, -1));
     // MONAI indexes the 7x7x7 table with its first n rows/columns even for smaller windows.
     const at::Tensor index = p.at(name + ".relative_position_index").slice(0, 0, n).slice(1, 0, n).reshape({-1});
     const at::Tensor bias =
         p.at(name + ".relative_position_bias_table").index_select(0, index).reshape({n, n, heads}).permute({2, 0, 1});
-    attn = attn + bias.unsqueeze(0);
-    if (mask.defined()) {
-        const int64_t nw = mask.size(0);
-        attn = (attn.view({Bw / nw, nw, heads, n, n}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, heads, n, n});
-    }
-    attn = at::softmax(attn, -1);
-    const at::Tensor out = at::matmul(attn, qkv[2]).transpose(1, 2).reshape({Bw, n, C});
+    // Windows are independent: attend to them in groups of about 64 MB of scores, so the
+    // score matrices of a 96^3 window (~0.5 GB at stage 1) never exist all at once.
+    // Each window's arithmetic is unchanged.
+    const int64_t nw = mask.defined() ? mask.size(0) : Bw;  // windows per batch item when masked
+    const int64_t group = std::max<int64_t>(1, (int64_t(64) << 20) / (heads * n * n * 4));
+    std::vector<at::Tensor> parts;
+    for (int64_t item = 0; item < Bw; item += nw)
+        for (int64_t w = 0; w < nw && item + w < Bw; w += group) {
+            const int64_t len = std::min(group, std::min(nw - w, Bw - item - w));
+            const int64_t at = item + w;
+            parts.push_back(attend(q.narrow(0, at, len), qkv[1].narrow(0, at, len), qkv[2].narrow(0, at, len), bias,
+                                   mask.defined() ? mask.narrow(0, w, len) : at::Tensor()));
+        }
+    const at::Tensor out = (parts.size() == 1 ? parts[0] : at::cat(parts, 0)).transpose(1, 2).reshape({Bw, n, C});
     return linear(p, name + ".proj", out);
 }
 
@@ -159,7 +178,7 @@ at::Tensor stage(const Params& p, const swu_backend_network& net, int s, const a
     const std::array<int64_t, 3> grid = {x.size(1), x.size(2), x.size(3)};
     const Windows plain = windows_for(grid, net.window_size, false);
     const Windows shifted = windows_for(grid, net.window_size, true);
-    const at::Tensor mask = shifted.shifted() ? shift_mask(shifted).to(x.device(), x.scalar_type()) : at::Tensor();
+    const at::Tensor mask = shifted.shifted() ? shift_mask(shifted, x.device()).to(x.scalar_type()) : at::Tensor();
     const std::string layer = "swinViT.layers" + std::to_string(s + 1) + ".0.";
     for (int b = 0; b < net.depths[s]; ++b) {
         x = swin_block(p, layer + "blocks." + std::to_string(b), x, net.num_heads[s], b % 2 ? shifted : plain, mask);
@@ -175,7 +194,15 @@ std::array<at::Tensor, 5> swin_transformer(const Params& p, const swu_backend_ne
                                            TapSink& taps) {
     const int64_t P = net.patch_size;
     // Stages are chained un-normalised; only the returned hidden states are normalised.
-    at::Tensor xs = at::conv3d(x, p.at("swinViT.patch_embed.proj.weight"), p.at("swinViT.patch_embed.proj.bias"), {P, P, P});
+    // In float32 also under AMP, like every convolution of the raw input (encoder1):
+    // bf16 rounding of the input (spacing 2^-8 near 1) would erase its finer grey levels
+    // and doubled the bf16 argmax disagreement on net_f48; with one input channel
+    // these convolutions cost next to nothing.
+    at::Tensor xs;
+    {
+        const compat::NoAutocast fp32;
+        xs = at::conv3d(x, p.at("swinViT.patch_embed.proj.weight"), p.at("swinViT.patch_embed.proj.bias"), {P, P, P});
+    }
     std::array<at::Tensor, 5> hidden;
     hidden[0] = normalize_channels(xs);
     for (int s = 0; s < 4; ++s) {

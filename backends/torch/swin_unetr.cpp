@@ -1,6 +1,7 @@
 // The convolutional U-Net around the Swin encoder: UnetResBlock encoders, UnetrUpBlock
 // decoders and the 1x1x1 output head (MONAI SwinUNETR.forward).
 #include "swin_unetr.hpp"
+#include "torch_compat.hpp"
 
 namespace swu_torch {
 namespace {
@@ -13,12 +14,21 @@ at::Tensor instance_norm(const at::Tensor& x) {
 
 at::Tensor lrelu(const at::Tensor& x) { return at::leaky_relu(x, 0.01); }
 
+// conv() in float32 even under AMP (a no-op in fp32); for convolutions of the raw
+// network input, see swin_transformer.
+at::Tensor fp32_conv(const at::Tensor& x, const at::Tensor& w, int64_t padding) {
+    const compat::NoAutocast fp32;
+    return conv(x, w, padding);
+}
+
 // UnetResBlock: conv-IN-LReLU-conv-IN + (1x1x1 conv-IN shortcut when channels change), LReLU.
-at::Tensor res_block(const Params& p, const std::string& name, const at::Tensor& x) {
-    at::Tensor out = lrelu(instance_norm(conv(x, p.at(name + "conv1.conv.weight"), 1)));
+// raw_input: x is the network input (encoder1), whose convolutions stay float32 under AMP.
+at::Tensor res_block(const Params& p, const std::string& name, const at::Tensor& x, bool raw_input = false) {
+    auto input_conv = raw_input ? fp32_conv : conv;
+    at::Tensor out = lrelu(instance_norm(input_conv(x, p.at(name + "conv1.conv.weight"), 1)));
     out = instance_norm(conv(out, p.at(name + "conv2.conv.weight"), 1));
     const auto shortcut = p.find(name + "conv3.conv.weight");
-    const at::Tensor residual = shortcut == p.end() ? x : instance_norm(conv(x, shortcut->second, 0));
+    const at::Tensor residual = shortcut == p.end() ? x : instance_norm(input_conv(x, shortcut->second, 0));
     return lrelu(out + residual);
 }
 
@@ -37,7 +47,7 @@ at::Tensor swin_unetr(const Params& p, const swu_backend_network& net, const at:
     };
     std::array<at::Tensor, 5> h = swin_transformer(p, net, x, taps);
     for (int s = 0; s < 5; ++s) tap(("hidden" + std::to_string(s)).c_str(), h[s]);
-    const at::Tensor enc0 = tap("enc0", res_block(p, "encoder1.layer.", x));
+    const at::Tensor enc0 = tap("enc0", res_block(p, "encoder1.layer.", x, /*raw_input=*/true));
     const at::Tensor enc1 = tap("enc1", res_block(p, "encoder2.layer.", h[0]));
     const at::Tensor enc2 = tap("enc2", res_block(p, "encoder3.layer.", h[1]));
     const at::Tensor enc3 = tap("enc3", res_block(p, "encoder4.layer.", h[2]));
@@ -47,7 +57,11 @@ at::Tensor swin_unetr(const Params& p, const swu_backend_network& net, const at:
     const at::Tensor dec1 = tap("dec1", up_block(p, "decoder3", dec2, enc2));
     const at::Tensor dec0 = tap("dec0", up_block(p, "decoder2", dec1, enc1));
     const at::Tensor out = tap("dec_out", up_block(p, "decoder1", dec0, enc0));
-    return tap("logits", at::conv3d(out, p.at("out.conv.conv.weight"), p.at("out.conv.conv.bias")));
+    // The 1x1x1 output head always in float32 (a no-op in fp32): under AMP the logits
+    // would otherwise be rounded to fp16 / bf16 (bf16 moves logits of ~2 by up to 8e-3).
+    // It is ~0.1 % of the network's work.
+    const compat::NoAutocast fp32_head;
+    return tap("logits", at::conv3d(out.to(at::kFloat), p.at("out.conv.conv.weight"), p.at("out.conv.conv.bias")));
 }
 
 }  // namespace swu_torch

@@ -1,0 +1,388 @@
+// swu_torch_gpu_check — golden parity and per-window timings of one backend on one
+// device, through the public C API only (run by scripts/gpu-check.sh).
+//
+//   swu_torch_gpu_check [--device cuda:0] [--backend torch] [--backend-dir DIR]
+//                       [--precisions fp32,fp16,bf16] [--batches 1,4] [--reps 7] [--warmup 2]
+//                       [--no-f48] [--no-bench]
+//
+// Parity (golden/README sections 4 and 6):
+//   net_f12: MONAI's model.pt on its input, all logits.
+//   net_f48: the bundle-sized network with the formula weights on the formula input
+//            (batch 2): logits at the 4096 stored positions, per-channel statistics, argmax.
+// fp32 must meet the golden rules (|a-g| <= 1e-4 + 1e-4|g|; argmax identical except
+// where the top-2 margin < 2e-3, at most 0.01 % of voxels). AMP (fp16 / bf16 autocast)
+// is held to the looser rules of kAmpRules below and to >= 99 % argmax agreement.
+// Timing: formula-weight net_f48, input {B, 1, 96, 96, 96}, median of --reps calls to
+// swu_model_forward after --warmup calls (cuDNN autotuning happens in the warm-up).
+// Exit status 0 when every parity check passed.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "golden.hpp"
+#include "io/json.hpp"
+#include "swinunetr/swinunetr.hpp"
+
+using namespace swu_test;
+
+namespace {
+
+struct Options {
+    std::string device = "cuda:0", backend = "torch", backend_dir;
+    std::vector<std::string> precisions = {"fp32", "fp16", "bf16"};
+    std::vector<int> batches = {1, 4};
+    int reps = 7, warmup = 2;
+    bool f48 = true, bench = true;
+};
+
+// Tolerances per precision. fp32: golden/README section 6. AMP: autocast runs the
+// convolutions and matmuls with fp16 (10-bit mantissa, unit roundoff 4.9e-4) or bf16
+// (7-bit, 3.9e-3) inputs and outputs (fp32 accumulation), so the logits move by
+// several units of those roundoffs. Measured on an H200 (torch 2.11, cuDNN 9.19),
+// max |a - g| of the logits: fp16 3.6e-3 (net_f12) / 3.3e-3 (net_f48 positions),
+// bf16 3.2e-2 / 2.8e-2; per-channel statistics up to 5e-3 (fp16) and 2.9e-2 (bf16).
+// The bounds are 3-4x those figures. The argmax agreement is the sharper test: a real
+// error (wrong window, shift, mask or merge order) moves logits by 1e-1..1 and breaks
+// the agreement far below 99 %; measured 99.89 % (fp16) and 99.08 % (bf16) on net_f48,
+// whose formula weights give unusually flat logits (many voxels with top-2 margins
+// below bf16's resolution), and 99.95 % / 99.55 % on net_f12.
+struct Rules {
+    double atol, rtol;              // logits, element-wise
+    double stats_atol, stats_rtol;  // per-channel mean/std/min/max
+    double min_argmax_agreement;    // fraction of voxels
+};
+constexpr Rules kFp32Rules = {1e-4, 1e-4, 1e-4, 1e-5, 0.9999};
+constexpr Rules kFp16Rules = {1.5e-2, 1e-2, 2e-2, 1e-2, 0.99};
+constexpr Rules kBf16Rules = {1e-1, 5e-2, 1e-1, 5e-2, 0.99};
+
+const Rules& rules_for(swu_precision p) {
+    return p == SWU_PRECISION_FP32 ? kFp32Rules : p == SWU_PRECISION_FP16 ? kFp16Rules : kBf16Rules;
+}
+
+swu_precision parse_precision(const std::string& s) {
+    if (s == "fp32") return SWU_PRECISION_FP32;
+    if (s == "fp16") return SWU_PRECISION_FP16;
+    if (s == "bf16") return SWU_PRECISION_BF16;
+    std::fprintf(stderr, "unknown precision '%s'\n", s.c_str());
+    std::exit(2);
+}
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+[[noreturn]] void die(const std::string& what, swu_status st) {
+    std::fprintf(stderr, "swu_torch_gpu_check: %s failed (%s): %s\n", what.c_str(), swu_status_string(st), swu_last_error());
+    std::exit(1);
+}
+
+// Null (with the reason printed) when the backend does not offer this device/precision.
+swinunetr::ModelPtr make_model(const Options& o, swu_precision precision) {
+    swu_model_params p;
+    swu_model_params_init(&p);
+    p.backend = o.backend.c_str();
+    p.device = o.device.c_str();
+    p.precision = precision;
+    swu_model* raw = nullptr;
+    const swu_status st = swu_model_create(&p, &raw);
+    if (st != SWU_OK)
+        std::printf("cannot create a model on %s (%s): %s\n", o.device.c_str(), swu_status_string(st), swu_last_error());
+    return swinunetr::ModelPtr(raw);
+}
+
+void forward(swu_model* m, const float* x, const int64_t shape[5], std::vector<float>& y) {
+    const swu_status st = swu_model_forward(m, x, shape, y.data(), y.size());
+    if (st != SWU_OK) die("forward", st);
+}
+
+// Fraction of voxels whose argmax over C channels equals `golden` (uint8 per voxel),
+// and how many disagreements have a clear top-2 margin (>= 2e-3) in our logits.
+struct Argmax {
+    int64_t voxels = 0, differ = 0, differ_clear = 0;
+    double agreement() const { return voxels ? 1.0 - static_cast<double>(differ) / static_cast<double>(voxels) : 0.0; }
+};
+Argmax argmax_vs(const float* logits, int64_t N, int64_t C, int64_t V, const uint8_t* golden) {
+    Argmax a;
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t v = 0; v < V; ++v) {
+            const float* p = logits + n * C * V + v;
+            int best = 0;
+            float top = p[0], second = -INFINITY;
+            for (int64_t c = 1; c < C; ++c) {
+                const float x = p[c * V];
+                if (x > top) {
+                    second = top;
+                    top = x;
+                    best = static_cast<int>(c);
+                } else if (x > second) {
+                    second = x;
+                }
+            }
+            ++a.voxels;
+            if (best != golden[n * V + v]) {
+                ++a.differ;
+                if (top - second >= 2e-3) ++a.differ_clear;
+            }
+        }
+    return a;
+}
+
+std::vector<uint8_t> argmax_of(const float* logits, int64_t N, int64_t C, int64_t V) {
+    std::vector<uint8_t> out(static_cast<size_t>(N * V));
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t v = 0; v < V; ++v) {
+            const float* p = logits + n * C * V + v;
+            int best = 0;
+            for (int64_t c = 1; c < C; ++c)
+                if (p[c * V] > p[best * V]) best = static_cast<int>(c);
+            out[static_cast<size_t>(n * V + v)] = static_cast<uint8_t>(best);
+        }
+    return out;
+}
+
+bool verdict(const char* label, bool ok) {
+    std::printf("  %-44s %s\n", label, ok ? "PASS" : "FAIL");
+    return ok;
+}
+
+std::string describe(const Comparison& c) {
+    char b[160];
+    std::snprintf(b, sizeof b, "max|a-g| %.3g, max rel %.3g, %lld of %lld outside", c.max_abs, c.max_rel,
+                  static_cast<long long>(c.violations), static_cast<long long>(c.count));
+    return b;
+}
+
+bool check_f12(const Options& o, swu_precision precision, const std::string& name) {
+    const Rules& r = rules_for(precision);
+    swinunetr::ModelPtr m = make_model(o, precision);
+    if (!m) return verdict("net_f12 model", false);
+    swu_status st = swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str());
+    if (st != SWU_OK) die("loading net_f12/model.pt", st);
+    const swu::Tensor x = load_golden("net_f12/input.npy");
+    const swu::Tensor g = load_golden("net_f12/logits.npy");
+    std::vector<float> y(static_cast<size_t>(g.numel()));
+    forward(m.get(), x.as<float>(), x.shape.data(), y);
+    const Comparison c = compare(y.data(), g.as<float>(), g.numel(), r.atol, r.rtol);
+    const int64_t C = 14, V = 64 * 64 * 64;
+    const std::vector<uint8_t> golden_argmax = argmax_of(g.as<float>(), 1, C, V);
+    const Argmax a = argmax_vs(y.data(), 1, C, V, golden_argmax.data());
+    std::printf("net_f12 %s on %s: logits %s (atol %g, rtol %g); argmax agreement %.4f %% (%lld voxels differ)\n",
+                name.c_str(), o.device.c_str(), describe(c).c_str(), r.atol, r.rtol, 100.0 * a.agreement(),
+                static_cast<long long>(a.differ));
+    bool ok = verdict("net_f12 logits", c.ok());
+    if (precision == SWU_PRECISION_FP32)
+        ok &= verdict("net_f12 argmax (clear margins identical)", a.differ_clear == 0);
+    else
+        ok &= verdict("net_f12 argmax agreement >= 99 %", a.agreement() >= r.min_argmax_agreement);
+    return ok;
+}
+
+struct F48 {
+    std::vector<swu::NamedTensor> weights;
+    NamedTensorViews views;
+    std::vector<float> input;  // batch 2
+};
+
+swinunetr::ModelPtr make_f48(const Options& o, swu_precision precision, const F48& f) {
+    swinunetr::ModelPtr m = make_model(o, precision);
+    if (!m) return m;
+    const swu_status st = swu_model_set_weights(m.get(), f.views.views.data(), f.views.views.size());
+    if (st != SWU_OK) die("setting the net_f48 formula weights", st);
+    return m;
+}
+
+bool check_f48(const Options& o, swu_precision precision, const std::string& name, const F48& f, swu_model* m) {
+    const Rules& r = rules_for(precision);
+    const int64_t N = 2, C = 14, S = 96, V = S * S * S;
+    const int64_t shape[5] = {N, 1, S, S, S};
+    std::vector<float> y(static_cast<size_t>(N * C * V));
+    forward(m, f.input.data(), shape, y);
+    auto at = [&](int64_t n, int64_t c, int64_t v) { return y[static_cast<size_t>((n * C + c) * V + v)]; };
+
+    const swu::Tensor pos = load_golden("net_f48/positions.npy");
+    const swu::Tensor golden_pos = load_golden("net_f48/logits_at_positions.npy");
+    const int64_t P = pos.shape[0];
+    std::vector<float> ours(static_cast<size_t>(N * C * P));
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t j = 0; j < P; ++j) {
+                const int64_t* p = pos.as<int64_t>() + 3 * j;
+                ours[static_cast<size_t>((n * C + c) * P + j)] = at(n, c, (p[0] * S + p[1]) * S + p[2]);
+            }
+    const Comparison cp = compare(ours.data(), golden_pos.as<float>(), golden_pos.numel(), r.atol, r.rtol);
+
+    const swu::json::Value stats = swu::json::parse_file(golden_path("net_f48/logits_stats.json"));
+    std::vector<float> ours_stats, golden_stats;
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < C; ++c) {
+            double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
+            for (int64_t v = 0; v < V; ++v) {
+                const double a = at(n, c, v);
+                sum += a;
+                lo = std::min(lo, a);
+                hi = std::max(hi, a);
+            }
+            const double mean = sum / static_cast<double>(V);
+            for (int64_t v = 0; v < V; ++v) sq += (at(n, c, v) - mean) * (at(n, c, v) - mean);
+            const double values[4] = {mean, std::sqrt(sq / static_cast<double>(V)), lo, hi};
+            const char* names[4] = {"mean", "std", "min", "max"};
+            for (int k = 0; k < 4; ++k) {
+                ours_stats.push_back(static_cast<float>(values[k]));
+                golden_stats.push_back(static_cast<float>(
+                    stats.at(names[k]).at(static_cast<size_t>(n)).at(static_cast<size_t>(c)).as_number()));
+            }
+        }
+    const Comparison cs = compare(ours_stats.data(), golden_stats.data(), static_cast<int64_t>(ours_stats.size()),
+                                  r.stats_atol, r.stats_rtol);
+    const swu::Tensor golden_argmax = load_golden("net_f48/argmax.npy");
+    const Argmax a = argmax_vs(y.data(), N, C, V, golden_argmax.as<uint8_t>());
+
+    std::printf("net_f48 %s on %s (batch 2):\n  positions %s (atol %g, rtol %g)\n  statistics %s (atol %g, rtol %g)\n"
+                "  argmax agreement %.4f %% (%lld of %lld voxels differ, %lld with a top-2 margin >= 2e-3)\n",
+                name.c_str(), o.device.c_str(), describe(cp).c_str(), r.atol, r.rtol, describe(cs).c_str(), r.stats_atol,
+                r.stats_rtol, 100.0 * a.agreement(), static_cast<long long>(a.differ), static_cast<long long>(a.voxels),
+                static_cast<long long>(a.differ_clear));
+    bool ok = verdict("net_f48 logits at positions", cp.ok());
+    ok &= verdict("net_f48 logits statistics", cs.ok());
+    if (precision == SWU_PRECISION_FP32)
+        ok &= verdict("net_f48 argmax (golden rule)", a.differ_clear == 0 && a.differ <= a.voxels / 10000);
+    else
+        ok &= verdict("net_f48 argmax agreement >= 99 %", a.agreement() >= r.min_argmax_agreement);
+    return ok;
+}
+
+void bench(const Options& o, const std::string& name, swu_model* m) {
+    const int64_t C = 14, S = 96, V = S * S * S;
+    for (int B : o.batches) {
+        const std::vector<float> x = formula_input(B, 0);
+        const int64_t shape[5] = {B, 1, S, S, S};
+        std::vector<float> y(static_cast<size_t>(B * C * V));
+        for (int i = 0; i < o.warmup; ++i) forward(m, x.data(), shape, y);
+        std::vector<double> ms;
+        for (int i = 0; i < o.reps; ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            forward(m, x.data(), shape, y);
+            ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+        std::sort(ms.begin(), ms.end());
+        const double median = ms[ms.size() / 2];
+        std::printf("bench net_f48 %s on %s: batch %d, 96^3: median %.1f ms per call (%.1f ms per window), min %.1f, "
+                    "max %.1f over %d calls after %d warm-up\n",
+                    name.c_str(), o.device.c_str(), B, median, median / B, ms.front(), ms.back(), o.reps, o.warmup);
+        std::fflush(stdout);
+    }
+}
+
+// End to end: a synthetic 512 x 512 x 200 CT (0.78 x 0.78 x 2.5 mm, int16 HU) through
+// swu_infer with the bundle's defaults (overlap 0.5, sw_batch 4), the CPU stages on all cores.
+void bench_segmentation(const Options& o, const std::string& name, swu_model* m) {
+    const int64_t I = 512, J = 512, K = 200;
+    std::vector<int16_t> ct(static_cast<size_t>(I * J * K));
+    for (int64_t k = 0; k < K; ++k)
+        for (int64_t j = 0; j < J; ++j)
+            for (int64_t i = 0; i < I; ++i) {
+                const double x = (i - 256.0) / 230.0, y = (j - 256.0) / 170.0;
+                const bool body = x * x + y * y < 1.0;
+                const bool organ = (x + 0.3) * (x + 0.3) + y * y < 0.12;
+                ct[static_cast<size_t>((k * J + j) * I + i)] =
+                    static_cast<int16_t>(!body ? -1000 : organ ? 60 + (i * 7 + j * 3 + k) % 25 : 40 + (i + j * 5 + k * 3) % 17);
+            }
+    swu_volume_desc d;
+    swu_volume_desc_init(&d);
+    d.data = ct.data();
+    d.size[0] = I;
+    d.size[1] = J;
+    d.size[2] = K;
+    d.spacing[0] = d.spacing[1] = 0.78;
+    d.spacing[2] = 2.5;
+    swu_volume* image = nullptr;
+    swu_status st = swu_volume_wrap(&d, &image);
+    if (st != SWU_OK) die("wrapping the synthetic CT", st);
+    swu_infer_params p;
+    swu_infer_params_init(&p);
+    std::vector<double> seconds;
+    for (int run = 0; run < 2; ++run) {
+        swu_volume* labels = nullptr;
+        const auto t0 = std::chrono::steady_clock::now();
+        st = swu_infer(m, image, &p, &labels);
+        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        swu_volume_free(labels);
+        if (st != SWU_OK) die("swu_infer", st);
+    }
+    swu_volume_free(image);
+    std::printf("bench segmentation %s on %s: 512x512x200 CT (0.78x0.78x2.5 mm), end to end %.2f s (first run %.2f s)\n",
+                name.c_str(), o.device.c_str(), seconds[1], seconds[0]);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "%s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--device") o.device = value();
+        else if (a == "--backend") o.backend = value();
+        else if (a == "--backend-dir") o.backend_dir = value();
+        else if (a == "--precisions") o.precisions = split(value());
+        else if (a == "--batches") {
+            o.batches.clear();
+            for (const std::string& b : split(value())) o.batches.push_back(std::atoi(b.c_str()));
+        } else if (a == "--reps") o.reps = std::max(1, std::atoi(value().c_str()));
+        else if (a == "--warmup") o.warmup = std::max(0, std::atoi(value().c_str()));
+        else if (a == "--no-f48") o.f48 = false;
+        else if (a == "--no-bench") o.bench = false;
+        else {
+            std::fprintf(stderr, "usage: see the comment at the top of backends/torch/tools/gpu_check.cpp\n");
+            return 2;
+        }
+    }
+    if (!golden_available()) {
+        std::fprintf(stderr, "swu_torch_gpu_check: no golden data at %s (set SWU_GOLDEN_DIR)\n", golden_dir().c_str());
+        return 1;
+    }
+    if (!o.backend_dir.empty()) {
+        const swu_status st = swu_backends_load(o.backend_dir.c_str(), nullptr);
+        if (st != SWU_OK) die("loading backends from " + o.backend_dir, st);
+    }
+
+    F48 f;
+    if (o.f48 || o.bench) {
+        f.weights = formula_weights(read_keys(golden_path("net_f48/keys.txt")), 0);
+        f.views = as_c_tensors(f.weights);
+        f.input = formula_input(2, 0);
+    }
+    int failed = 0;
+    for (const std::string& name : o.precisions) {
+        const swu_precision precision = parse_precision(name);
+        if (!check_f12(o, precision, name)) ++failed;
+        std::fflush(stdout);
+        if (!o.f48 && !o.bench) continue;
+        swinunetr::ModelPtr m = make_f48(o, precision, f);
+        if (!m) continue;  // already counted by check_f12
+        if (o.f48 && !check_f48(o, precision, name, f, m.get())) ++failed;
+        std::fflush(stdout);
+        if (o.bench) bench(o, name, m.get());
+        if (o.bench) bench_segmentation(o, name, m.get());
+    }
+    std::printf("%s: %d precision(s) with failed parity checks\n", failed ? "FAILED" : "ALL PASSED", failed);
+    return failed ? 1 : 0;
+}
