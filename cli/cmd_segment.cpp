@@ -25,7 +25,7 @@ using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
 
 const char* kUsage =
     "usage: swinunetr segment INPUT OUTPUT --weights W.pt [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
-    "         [--threads N] [--overlap F] [--sw-batch N] [--blend constant|gaussian] [--label-type uint8|float32]\n"
+    "         [--precision fp32|bf16|fp16] [--threads N] [--overlap F] [--sw-batch N] [--blend constant|gaussian] [--label-type uint8|float32]\n"
     "  INPUT:  a CT volume (.nii, .nii.gz, .nrrd, .mha, .mhd) or a DICOM series folder\n"
     "  OUTPUT: the label map (.nii.gz, .nii, .nrrd, .mha), classes 0..13, in INPUT's geometry\n";
 
@@ -75,7 +75,7 @@ int on_progress(swu_stage stage, int64_t done, int64_t total, void* user) {
 
 int cmd_segment(const Args& args) {
     std::vector<std::string> files;
-    std::string weights, backend = "auto", device = "cpu", blend = "constant", label_type = "uint8";
+    std::string weights, backend = "auto", device = "cpu", blend = "constant", label_type = "uint8", precision = "fp32";
     int threads = 0, sw_batch = 4;
     double overlap = 0.5;
     for (size_t i = 0; i < args.size(); ++i) {
@@ -97,6 +97,7 @@ int cmd_segment(const Args& args) {
         if (a == "--weights") weights = v;
         else if (a == "--backend") backend = v;
         else if (a == "--device") device = v;
+        else if (a == "--precision") precision = v;
         else if (a == "--blend") blend = v;
         else if (a == "--label-type") label_type = v;
         else if (a == "--threads") threads = static_cast<int>(std::strtol(v.c_str(), &end, 10));
@@ -139,6 +140,12 @@ int cmd_segment(const Args& args) {
     mp.backend = backend.c_str();
     mp.device = device.c_str();
     mp.threads = threads;
+    if (precision == "bf16") mp.precision = SWU_PRECISION_BF16;
+    else if (precision == "fp16") mp.precision = SWU_PRECISION_FP16;
+    else if (precision != "fp32") {
+        std::fprintf(stderr, "swinunetr segment: --precision must be fp32, bf16 or fp16\n");
+        return 2;
+    }
 
     // From here on Ctrl-C only asks the pipeline to stop; it is honoured at the next
     // progress report, and nothing is written.
