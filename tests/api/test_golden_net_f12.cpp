@@ -1,5 +1,6 @@
 // net_f12: MONAI's SwinUNETR (feature 12, torch-initialised weights from the real
 // model.pt format) — logits and every intermediate activation, through the C API.
+#include <algorithm>
 #include <map>
 
 #include "api_helpers.hpp"
@@ -44,11 +45,32 @@ std::vector<float> as_golden_layout(const std::vector<float>& v, const int64_t s
     return out;
 }
 
+// The backends this build made (SWU_TEST_BACKENDS, comma-separated, from tests/CMakeLists.txt).
+std::vector<std::string> built_backends() {
+    std::vector<std::string> out;
+    std::string list = SWU_TEST_BACKENDS;
+    for (size_t start = 0; start <= list.size();) {
+        const size_t end = std::min(list.find(',', start), list.size());
+        if (end > start) out.push_back(list.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+// Figures are printed under the file name, with the backend appended unless it is torch.
+std::string labelled(const std::string& name, const std::string& backend) {
+    return backend == "torch" ? name : name + " [" + backend + "]";
+}
+
 }  // namespace
 
 TEST_CASE("net_f12 logits and intermediate activations match MONAI", "[golden]") {
     REQUIRE(golden_available());
-    ModelPtr m = create_model();
+    const std::string backend = GENERATE(from_range(built_backends()));
+    INFO("backend " << backend);
+    swu_model_params params = default_params();
+    params.backend = backend.c_str();
+    ModelPtr m = create_model(params);
     REQUIRE(swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str()) == SWU_OK);
     const swu_model_info info = model_info(m.get());
     CHECK(info.feature_size == 12);
@@ -84,7 +106,7 @@ TEST_CASE("net_f12 logits and intermediate activations match MONAI", "[golden]")
         REQUIRE(static_cast<int64_t>(ours.size()) == golden.numel());
         // golden/README section 6: |a - g| <= 1e-4 + 1e-4 |g| for logits and activations.
         const Comparison c = compare(ours.data(), golden.as<float>(), golden.numel(), 1e-4, 1e-4);
-        print_comparison(std::string("net_f12/") + g.file, c);
+        print_comparison(labelled(std::string("net_f12/") + g.file, backend), c);
         INFO(g.file << ": " << c.text());
         CHECK(c.ok());
     }

@@ -1,5 +1,6 @@
 // net_f48: the bundle's network (feature 48, 62,187,296 parameters) with the README's
 // formula weights, regenerated here bit for bit, on the formula input (batch 2).
+#include <algorithm>
 #include <cmath>
 
 #include "api_helpers.hpp"
@@ -18,6 +19,23 @@ std::string hex32(uint32_t v) {
     char b[16];
     std::snprintf(b, sizeof b, "%08x", v);
     return b;
+}
+
+// The backends this build made (SWU_TEST_BACKENDS, comma-separated, from tests/CMakeLists.txt).
+std::vector<std::string> built_backends() {
+    std::vector<std::string> out;
+    std::string list = SWU_TEST_BACKENDS;
+    for (size_t start = 0; start <= list.size();) {
+        const size_t end = std::min(list.find(',', start), list.size());
+        if (end > start) out.push_back(list.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+// Figures are printed under the file name, with the backend appended unless it is torch.
+std::string labelled(const std::string& name, const std::string& backend) {
+    return backend == "torch" ? name : name + " [" + backend + "]";
 }
 
 }  // namespace
@@ -46,7 +64,11 @@ TEST_CASE("net_f48 formula weights and input are bit-exact", "[golden]") {
 
 TEST_CASE("net_f48 logits match MONAI: positions, statistics, argmax", "[golden][slow]") {
     REQUIRE(golden_available());
-    ModelPtr m = create_model();
+    const std::string backend = GENERATE(from_range(built_backends()));
+    INFO("backend " << backend);
+    swu_model_params params = default_params();
+    params.backend = backend.c_str();
+    ModelPtr m = create_model(params);
     {
         const std::vector<swu::NamedTensor> weights = f48_weights();
         const NamedTensorViews v = as_c_tensors(weights);
@@ -79,7 +101,7 @@ TEST_CASE("net_f48 logits match MONAI: positions, statistics, argmax", "[golden]
                 ours[static_cast<size_t>((n * C + c) * P + j)] = at(n, c, (p[0] * S + p[1]) * S + p[2]);
             }
     const Comparison cp = compare(ours.data(), golden_pos.as<float>(), golden_pos.numel(), 1e-4, 1e-4);
-    print_comparison("net_f48/logits_at_positions.npy", cp);
+    print_comparison(labelled("net_f48/logits_at_positions.npy", backend), cp);
     CHECK(cp.ok());
 
     // Per (n, c) statistics over all voxels: |a - g| <= 1e-4 + 1e-5 |g|.
@@ -105,7 +127,7 @@ TEST_CASE("net_f48 logits match MONAI: positions, statistics, argmax", "[golden]
             }
         }
     const Comparison cs = compare(ours_stats.data(), golden_stats.data(), static_cast<int64_t>(ours_stats.size()), 1e-4, 1e-5);
-    print_comparison("net_f48/logits_stats.json", cs);
+    print_comparison(labelled("net_f48/logits_stats.json", backend), cs);
     CHECK(cs.ok());
 
     // Argmax: identical except where the top-2 margin is below 1e-3 (ties within float noise).
@@ -130,7 +152,8 @@ TEST_CASE("net_f48 logits match MONAI: positions, statistics, argmax", "[golden]
                 if (top - second >= 2e-3) ++differ_with_clear_margin;
             }
         }
-    std::printf("golden %-34s %lld of %lld voxels differ (%.4f %%), %lld with a margin >= 2e-3\n", "net_f48/argmax.npy",
+    std::printf("golden %-34s %lld of %lld voxels differ (%.4f %%), %lld with a margin >= 2e-3\n",
+                labelled("net_f48/argmax.npy", backend).c_str(),
                 static_cast<long long>(differ), static_cast<long long>(N * V), 100.0 * differ / (N * V),
                 static_cast<long long>(differ_with_clear_margin));
     CHECK(differ_with_clear_margin == 0);

@@ -1,0 +1,246 @@
+#include "dnnl_ops.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+#include <vector>
+
+namespace swu_onednn {
+
+using dnnl::memory;
+using dims = memory::dims;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+constexpr float kEps = 1e-5f;
+constexpr float kLeakySlope = 0.01f;
+
+std::string shape_key(std::initializer_list<int64_t> v) {
+    std::string s;
+    for (int64_t x : v) s += std::to_string(x) + ",";
+    return s;
+}
+
+memory::desc md(const dims& d, tag t) { return memory::desc(d, dt::f32, t); }
+
+// Runs a cached primitive with the shared scratchpad added to `args`.
+void run(Context& ctx, Cached& c, std::unordered_map<int, memory> args) {
+    args[DNNL_ARG_SCRATCHPAD] = ctx.scratchpad(c.scratch);
+    c.prim.execute(ctx.stream, args);
+    ctx.stream.wait();
+}
+
+template <class Prim, class PD> Cached finish(Context& ctx, const PD& pd, const memory::desc& user_weights, const float* weights) {
+    Cached c;
+    c.prim = Prim(pd);
+    c.scratch = pd.scratchpad_desc();
+    if (weights) {
+        c.weights = pd.weights_desc();
+        c.weights_mem = memory(c.weights, ctx.engine);
+        memory user(user_weights, ctx.engine, const_cast<float*>(weights));
+        dnnl::reorder(user, c.weights_mem).execute(ctx.stream, user, c.weights_mem);
+        ctx.stream.wait();
+    }
+    return c;
+}
+
+}  // namespace
+
+Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
+           int k, int stride, int pad) {
+    const int64_t od = (x.d + 2 * pad - k) / stride + 1, oh = (x.h + 2 * pad - k) / stride + 1,
+                  ow = (x.w + 2 * pad - k) / stride + 1;
+    Act y(x.n, od, oh, ow, oc);
+    const dims src_d = {x.n, x.c, x.d, x.h, x.w}, dst_d = {x.n, oc, od, oh, ow}, w_d = {oc, x.c, k, k, k};
+    const std::string key = "conv:" + name + ":" + shape_key({x.n, x.c, x.d, x.h, x.w, oc, k, stride, pad});
+    Cached& c = ctx.get(key, [&] {
+        const memory::desc bias_md = bias ? md({oc}, tag::x) : memory::desc();
+        dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                             md(src_d, tag::ndhwc), md(w_d, tag::any), bias_md, md(dst_d, tag::ndhwc),
+                                             {stride, stride, stride}, {pad, pad, pad}, {pad, pad, pad});
+        dnnl::convolution_forward::primitive_desc pd(desc, ctx.attr(), ctx.engine);
+        return finish<dnnl::convolution_forward>(ctx, pd, md(w_d, tag::oidhw), weights);
+    });
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, ctx.wrap(md(src_d, tag::ndhwc), x.ptr())},
+                                            {DNNL_ARG_WEIGHTS, c.weights_mem},
+                                            {DNNL_ARG_DST, ctx.wrap(md(dst_d, tag::ndhwc), y.ptr())}};
+    if (bias) args[DNNL_ARG_BIAS] = ctx.wrap(md({oc}, tag::x), bias);
+    run(ctx, c, std::move(args));
+    return y;
+}
+
+Act deconv3d_k2s2(Context& ctx, const std::string& name, const float* weights, const Act& x, int64_t oc) {
+    Act y(x.n, 2 * x.d, 2 * x.h, 2 * x.w, oc);
+    const dims src_d = {x.n, x.c, x.d, x.h, x.w}, dst_d = {y.n, oc, y.d, y.h, y.w}, w_d = {oc, x.c, 2, 2, 2};
+    const std::string key = "deconv:" + name + ":" + shape_key({x.n, x.c, x.d, x.h, x.w, oc});
+    Cached& c = ctx.get(key, [&] {
+        dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
+                                               md(src_d, tag::ndhwc), md(w_d, tag::any), md(dst_d, tag::ndhwc), {2, 2, 2},
+                                               {0, 0, 0}, {0, 0, 0});
+        dnnl::deconvolution_forward::primitive_desc pd(desc, ctx.attr(), ctx.engine);
+        // PyTorch stores {in, out, k, k, k}: oneDNN's {OC, IC, ...} with IC outermost.
+        return finish<dnnl::deconvolution_forward>(ctx, pd, md(w_d, tag::iodhw), weights);
+    });
+    run(ctx, c,
+        {{DNNL_ARG_SRC, ctx.wrap(md(src_d, tag::ndhwc), x.ptr())},
+         {DNNL_ARG_WEIGHTS, c.weights_mem},
+         {DNNL_ARG_DST, ctx.wrap(md(dst_d, tag::ndhwc), y.ptr())}});
+    return y;
+}
+
+void linear(Context& ctx, const std::string& name, const float* x, int64_t M, int64_t K, const float* w, const float* b,
+            int64_t N, float* y, Post post, const float* residual) {
+    const std::string key = "linear:" + name + ":" + shape_key({M, K, N, static_cast<int64_t>(post), b != nullptr});
+    Cached& c = ctx.get(key, [&] {
+        dnnl::primitive_attr attr = ctx.attr();
+        dnnl::post_ops ops;
+        if (post == Post::gelu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+        if (post == Post::add) ops.append_binary(dnnl::algorithm::binary_add, md({M, N}, tag::ab));
+        attr.set_post_ops(ops);
+        dnnl::matmul::desc desc(md({M, K}, tag::ab), md({K, N}, tag::ba), b ? md({1, N}, tag::ab) : memory::desc(),
+                                md({M, N}, tag::ab));
+        dnnl::matmul::primitive_desc pd(desc, attr, ctx.engine);
+        return finish<dnnl::matmul>(ctx, pd, memory::desc(), nullptr);
+    });
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, ctx.wrap(md({M, K}, tag::ab), x)},
+                                            {DNNL_ARG_WEIGHTS, ctx.wrap(md({K, N}, tag::ba), w)},
+                                            {DNNL_ARG_DST, ctx.wrap(md({M, N}, tag::ab), y)}};
+    if (b) args[DNNL_ARG_BIAS] = ctx.wrap(md({1, N}, tag::ab), b);
+    if (post == Post::add)
+        args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = ctx.wrap(md({M, N}, tag::ab), residual);
+    run(ctx, c, std::move(args));
+}
+
+void layer_norm(Context& ctx, const float* x, float* y, int64_t M, int64_t C, const float* scale, const float* shift) {
+    const bool affine = scale != nullptr;
+    const std::string key = "ln:" + shape_key({M, C, affine});
+    Cached& c = ctx.get(key, [&] {
+        const auto flags = affine ? (dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift)
+                                  : dnnl::normalization_flags::none;
+        dnnl::layer_normalization_forward::desc desc(dnnl::prop_kind::forward_inference, md({M, C}, tag::ab), kEps, flags);
+        dnnl::layer_normalization_forward::primitive_desc pd(desc, ctx.attr(), ctx.engine);
+        Cached r = finish<dnnl::layer_normalization_forward>(ctx, pd, memory::desc(), nullptr);
+        r.mean = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_MEAN);
+        return r;
+    });
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, ctx.wrap(md({M, C}, tag::ab), x)},
+                                            {DNNL_ARG_DST, ctx.wrap(md({M, C}, tag::ab), y)}};
+    if (affine) {
+        args[DNNL_ARG_SCALE] = ctx.wrap(md({C}, tag::x), scale);
+        args[DNNL_ARG_SHIFT] = ctx.wrap(md({C}, tag::x), shift);
+    }
+    std::vector<float> mean, var;
+    if (c.mean.get_size() != 0) {
+        mean.resize(c.mean.get_size() / sizeof(float));
+        var.resize(mean.size());
+        args[DNNL_ARG_MEAN] = ctx.wrap(c.mean, mean.data());
+        args[DNNL_ARG_VARIANCE] = ctx.wrap(c.mean, var.data());
+    }
+    run(ctx, c, std::move(args));
+}
+
+namespace {
+
+// Per-channel mean and biased variance of one item {S, C}, accumulated in double in two
+// passes: oneDNN's batch norm sums in float along the spatial axis, which at 96^3 voxels
+// costs ~1e-5 relative in the statistics (PyTorch sums pairwise); the statistics are then
+// handed to the primitive as global statistics.
+void channel_stats(const float* x, int64_t S, int64_t C, float* mean, float* var) {
+    std::vector<double> sum(static_cast<size_t>(C), 0.0), sq(static_cast<size_t>(C), 0.0);
+#pragma omp parallel
+    {
+        std::vector<double> local(static_cast<size_t>(C), 0.0);
+#pragma omp for schedule(static)
+        for (int64_t s = 0; s < S; ++s)
+            for (int64_t c = 0; c < C; ++c) local[static_cast<size_t>(c)] += x[s * C + c];
+#pragma omp critical
+        for (int64_t c = 0; c < C; ++c) sum[static_cast<size_t>(c)] += local[static_cast<size_t>(c)];
+#pragma omp barrier
+        std::fill(local.begin(), local.end(), 0.0);
+#pragma omp for schedule(static)
+        for (int64_t s = 0; s < S; ++s)
+            for (int64_t c = 0; c < C; ++c) {
+                const double d = x[s * C + c] - sum[static_cast<size_t>(c)] / static_cast<double>(S);
+                local[static_cast<size_t>(c)] += d * d;
+            }
+#pragma omp critical
+        for (int64_t c = 0; c < C; ++c) sq[static_cast<size_t>(c)] += local[static_cast<size_t>(c)];
+    }
+    for (int64_t c = 0; c < C; ++c) {
+        mean[c] = static_cast<float>(sum[static_cast<size_t>(c)] / static_cast<double>(S));
+        var[c] = static_cast<float>(sq[static_cast<size_t>(c)] / static_cast<double>(S));
+    }
+}
+
+}  // namespace
+
+void instance_norm(Context& ctx, Act& x) {
+    const int64_t S = x.spatial(), C = x.c;
+    // 5D ndhwc: the layout oneDNN's jit batch norm takes (3D nwc falls to the reference).
+    const memory::desc data = md({1, C, x.d, x.h, x.w}, tag::ndhwc);
+    const memory::desc stats = md({C}, tag::x);
+    const std::string key = "in:" + shape_key({C, x.d, x.h, x.w});
+    Cached& c = ctx.get(key, [&] {
+        dnnl::batch_normalization_forward::desc desc(dnnl::prop_kind::forward_inference, data, kEps,
+                                                     dnnl::normalization_flags::use_global_stats);
+        dnnl::batch_normalization_forward::primitive_desc pd(desc, ctx.attr(), ctx.engine);
+        return finish<dnnl::batch_normalization_forward>(ctx, pd, memory::desc(), nullptr);
+    });
+    std::vector<float> mean(static_cast<size_t>(C)), var(static_cast<size_t>(C));
+    for (int64_t i = 0; i < x.n; ++i) {
+        float* p = x.ptr() + i * S * C;
+        channel_stats(p, S, C, mean.data(), var.data());
+        run(ctx, c,
+            {{DNNL_ARG_SRC, ctx.wrap(data, p)},
+             {DNNL_ARG_DST, ctx.wrap(data, p)},
+             {DNNL_ARG_MEAN, ctx.wrap(stats, mean.data())},
+             {DNNL_ARG_VARIANCE, ctx.wrap(stats, var.data())}});
+    }
+}
+
+void leaky_relu(Context& ctx, float* x, int64_t n) {
+    Cached& c = ctx.get("lrelu:" + std::to_string(n), [&] {
+        dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_relu,
+                                         md({n}, tag::a), kLeakySlope);
+        return finish<dnnl::eltwise_forward>(ctx, dnnl::eltwise_forward::primitive_desc(desc, ctx.attr(), ctx.engine), memory::desc(), nullptr);
+    });
+    const memory m = ctx.wrap(md({n}, tag::a), x);
+    run(ctx, c, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
+}
+
+void add_leaky_relu(Context& ctx, float* a, const float* b, int64_t n) {
+    Cached& c = ctx.get("add_lrelu:" + std::to_string(n), [&] {
+        dnnl::primitive_attr attr = ctx.attr();
+        dnnl::post_ops ops;
+        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, kLeakySlope, 0.f);
+        attr.set_post_ops(ops);
+        dnnl::binary::desc desc(dnnl::algorithm::binary_add, md({n}, tag::a), md({n}, tag::a), md({n}, tag::a));
+        return finish<dnnl::binary>(ctx, dnnl::binary::primitive_desc(desc, attr, ctx.engine), memory::desc(), nullptr);
+    });
+    const memory ma = ctx.wrap(md({n}, tag::a), a);
+    run(ctx, c, {{DNNL_ARG_SRC_0, ma}, {DNNL_ARG_SRC_1, ctx.wrap(md({n}, tag::a), b)}, {DNNL_ARG_DST, ma}});
+}
+
+void softmax_rows(Context& ctx, float* x, int64_t rows, int64_t n) {
+    Cached& c = ctx.get("softmax:" + shape_key({rows, n}), [&] {
+        dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, md({rows, n}, tag::ab), 1);
+        return finish<dnnl::softmax_forward>(ctx, dnnl::softmax_forward::primitive_desc(desc, ctx.attr(), ctx.engine), memory::desc(), nullptr);
+    });
+    const memory m = ctx.wrap(md({rows, n}, tag::ab), x);
+    run(ctx, c, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
+}
+
+void batched_matmul(Context& ctx, const float* a, const float* b, float* c_out, int64_t batch, int64_t M, int64_t K,
+                    int64_t N, bool b_transposed) {
+    const memory::desc a_md = md({batch, M, K}, tag::abc);
+    const memory::desc b_md = md({batch, K, N}, b_transposed ? tag::acb : tag::abc);
+    const memory::desc c_md = md({batch, M, N}, tag::abc);
+    Cached& c = ctx.get("bmm:" + shape_key({batch, M, K, N, b_transposed}), [&] {
+        dnnl::matmul::desc desc(a_md, b_md, c_md);
+        return finish<dnnl::matmul>(ctx, dnnl::matmul::primitive_desc(desc, ctx.attr(), ctx.engine), memory::desc(), nullptr);
+    });
+    run(ctx, c, {{DNNL_ARG_SRC, ctx.wrap(a_md, a)}, {DNNL_ARG_WEIGHTS, ctx.wrap(b_md, b)}, {DNNL_ARG_DST, ctx.wrap(c_md, c_out)}});
+}
+
+}  // namespace swu_onednn

@@ -1,0 +1,44 @@
+// The oneDNN primitives the network is made of, on plain float32 buffers. Each op builds
+// its primitive once per (op, weight, shape) through the Context cache.
+#pragma once
+
+#include <string>
+
+#include "primitive_cache.hpp"
+#include "tensor.hpp"
+
+namespace swu_onednn {
+
+// Conv3d (cubic kernel k, stride, zero padding) on channels-last activations; weights in
+// PyTorch's {O, I, k, k, k}; bias may be null. `name` keys the cached primitive.
+Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
+           int k, int stride, int pad);
+
+// ConvTranspose3d kernel 2 stride 2, no bias; weights in PyTorch's {I, O, 2, 2, 2}.
+Act deconv3d_k2s2(Context& ctx, const std::string& name, const float* weights, const Act& x, int64_t oc);
+
+enum class Post { none, gelu, add };
+// y{M, N} = x{M, K} W^T + b (W {N, K} as PyTorch stores it; b may be null), then
+// GELU (exact erf) or + residual{M, N}.
+void linear(Context& ctx, const std::string& name, const float* x, int64_t M, int64_t K, const float* w, const float* b,
+            int64_t N, float* y, Post post = Post::none, const float* residual = nullptr);
+
+// Layer norm over the last axis of {M, C}, eps 1e-5; scale/shift null = no affine.
+void layer_norm(Context& ctx, const float* x, float* y, int64_t M, int64_t C, const float* scale, const float* shift);
+
+// InstanceNorm3d(affine=False, eps 1e-5), in place: batch norm statistics per item.
+void instance_norm(Context& ctx, Act& x);
+
+// x = LeakyReLU_0.01(x) in place.
+void leaky_relu(Context& ctx, float* x, int64_t n);
+// a = LeakyReLU_0.01(a + b) in place.
+void add_leaky_relu(Context& ctx, float* a, const float* b, int64_t n);
+
+// Softmax over the last axis of {rows, n}, in place.
+void softmax_rows(Context& ctx, float* x, int64_t rows, int64_t n);
+
+// c{B, M, N} = a{B, M, K} @ b{B, K, N}, or @ b{B, N, K}^T when b_transposed.
+void batched_matmul(Context& ctx, const float* a, const float* b, float* c, int64_t batch, int64_t M, int64_t K, int64_t N,
+                    bool b_transposed);
+
+}  // namespace swu_onednn

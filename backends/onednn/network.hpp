@@ -1,0 +1,81 @@
+// SwinUNETR forward on oneDNN, exactly as MONAI 1.3.2 computes it (SPEC.md, and the
+// LibTorch backend's op order). Parameters are kept by their MONAI state_dict names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "primitive_cache.hpp"
+#include "swinunetr/backend.h"
+#include "tensor.hpp"
+
+namespace swu_onednn {
+
+struct Param {
+    std::vector<int64_t> shape;
+    std::vector<float> values;     // float entries
+    std::vector<int64_t> indices;  // int64 entries (relative_position_index)
+};
+
+// Receives intermediate results by tap name (converted to channel-first by the sink).
+class TapSink {
+public:
+    virtual ~TapSink() = default;
+    virtual bool wants(const std::string& name) const = 0;
+    virtual void put(const std::string& name, const Act& value) = 0;
+};
+
+struct Network {
+    swu_backend_network net{};
+    int threads = 1;
+    std::unordered_map<std::string, Param> params;
+    Context ctx;
+    // Relative position bias per attention block and window size, {heads, n, n}.
+    std::unordered_map<std::string, std::vector<float>> expanded_bias;
+
+    const Param& param(const std::string& name) const;
+    const float* at(const std::string& name) const { return param(name).values.data(); }
+    bool has(const std::string& name) const { return params.count(name) != 0; }
+    // Weights changed: every cached primitive and derived table is stale.
+    void reset_derived() {
+        ctx.clear();
+        expanded_bias.clear();
+    }
+};
+
+// The whole network; fills the requested taps ("logits" among them).
+void forward(Network& m, const float* input, const int64_t shape[5], TapSink& taps);
+
+// ---- pieces, one file each --------------------------------------------------------------
+// UnetResBlock and UnetrUpBlock (conv_blocks.cpp).
+Act res_block(Network& m, const std::string& name, const Act& x);
+Act up_block(Network& m, const std::string& name, const Act& x, const Act& skip);
+
+// Effective window and shift per axis (swin_block.cpp).
+struct Windows {
+    int64_t size[3] = {0, 0, 0}, shift[3] = {0, 0, 0}, padded[3] = {0, 0, 0};
+    bool shifted() const { return shift[0] > 0 || shift[1] > 0 || shift[2] > 0; }
+    int64_t tokens() const { return size[0] * size[1] * size[2]; }
+    int64_t count() const { return (padded[0] / size[0]) * (padded[1] / size[1]) * (padded[2] / size[2]); }
+};
+Windows windows_for(const int64_t grid[3], int64_t window, bool shift);
+// One SwinTransformerBlock on channels-last tokens, in place.
+void swin_block(Network& m, const std::string& name, Act& x, int64_t heads, const Windows& w);
+
+// Window attention on `windows` windows of n tokens each, {windows * n, C} -> out (window_attention.cpp).
+// bias {heads, n, n}; labels {image windows, n} region labels of the shift mask or null;
+// first_window = global index of the first window (for the label lookup, modulo image_windows).
+void window_attention(Network& m, const std::string& name, const float* in, int64_t windows, int64_t n, int64_t C,
+                      int64_t heads, const float* bias, const int32_t* labels, int64_t first_window,
+                      int64_t image_windows, float* out);
+const std::vector<float>& relative_bias(Network& m, const std::string& name, int64_t n, int64_t heads);
+
+// PatchMerging (patch_merging.cpp): {B, D, H, W, C} -> {B, D/2, H/2, W/2, 2C}.
+Act patch_merging(Network& m, const std::string& name, const Act& x);
+
+// Parameter-free layer norm over channels (MONAI proj_out).
+Act normalize_channels(Network& m, const Act& x);
+
+}  // namespace swu_onednn

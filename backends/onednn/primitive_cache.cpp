@@ -1,0 +1,33 @@
+#include "primitive_cache.hpp"
+
+#include <new>
+
+namespace swu_onednn {
+
+Context::Context() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
+
+Cached& Context::get(const std::string& key, const std::function<Cached()>& make) {
+    auto it = cache_.find(key);
+    if (it == cache_.end()) it = cache_.emplace(key, make()).first;
+    return it->second;
+}
+
+dnnl::primitive_attr Context::attr() const {
+    dnnl::primitive_attr a;
+    a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return a;
+}
+
+dnnl::memory Context::scratchpad(const dnnl::memory::desc& d) {
+    const size_t need = d.get_size();
+    if (need > scratch_size_) {
+        const size_t size = (need + 4095) / 4096 * 4096;
+        void* p = std::aligned_alloc(4096, size);
+        if (!p) throw std::bad_alloc();
+        scratch_.reset(p);
+        scratch_size_ = size;
+    }
+    return dnnl::memory(d, engine, scratch_.get());
+}
+
+}  // namespace swu_onednn

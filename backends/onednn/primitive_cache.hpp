@@ -1,0 +1,55 @@
+// One oneDNN engine/stream per model instance, the primitives it has built (keyed by op,
+// weight name and shapes, so a new input shape builds once and is then reused) and one
+// scratchpad shared by every primitive (they run one after another on one stream).
+#pragma once
+
+#include <dnnl.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace swu_onednn {
+
+struct Cached {
+    dnnl::primitive prim;
+    dnnl::memory::desc weights, scratch;
+    dnnl::memory::desc mean;   // layout of the statistics outputs, where the primitive wants them
+    dnnl::memory weights_mem;  // conv/deconv weights reordered once into the primitive's layout
+};
+
+class Context {
+public:
+    Context();
+    dnnl::engine engine;
+    dnnl::stream stream;
+
+    // The primitive for `key`, built by make() on first use.
+    Cached& get(const std::string& key, const std::function<Cached()>& make);
+    // Drops every primitive (weights changed: reordered copies are stale).
+    void clear() { cache_.clear(); }
+    size_t size() const { return cache_.size(); }
+
+    // Attributes every primitive is created with: user-managed scratchpad.
+    dnnl::primitive_attr attr() const;
+    // The shared scratchpad, grown to fit `d`.
+    dnnl::memory scratchpad(const dnnl::memory::desc& d);
+
+    // Wraps a caller's buffer (no copy).
+    dnnl::memory wrap(const dnnl::memory::desc& d, const void* p) const {
+        return dnnl::memory(d, engine, const_cast<void*>(p));
+    }
+
+private:
+    struct FreeDeleter {
+        void operator()(void* p) const { std::free(p); }
+    };
+    std::unordered_map<std::string, Cached> cache_;
+    std::unique_ptr<void, FreeDeleter> scratch_;
+    size_t scratch_size_ = 0;
+};
+
+}  // namespace swu_onednn

@@ -1,0 +1,219 @@
+// swu_bench: SwinUNETR forward time per backend and precision, through the public C API.
+//
+//   swu_bench [--backends torch,onednn] [--precisions fp32,bf16] [--batches 1,4]
+//             [--threads 2] [--repeats 5] [--size 96] [--feature 48]
+//
+// Each configuration runs in its own child process (so peak RSS is its own): weights of
+// the bundle's layout from a fixed RNG (plus MONAI's relative_position_index), one
+// warm-up forward, then `repeats` timed forwards; prints the median, the time per
+// 96^3 window, GFLOP/s (2 x MACs counted from the shapes) and the child's peak RSS.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "network_shapes.hpp"
+#include "swinunetr/swinunetr.h"
+
+namespace {
+
+using swu_bench::Key;
+using swu_bench::Net;
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+        const size_t end = std::min(s.find(',', start), s.size());
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+uint64_t splitmix64(uint64_t x) {
+    uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+// Uniform in [-1, 1).
+double uniform(uint64_t k, uint64_t i) {
+    return static_cast<double>(splitmix64((k << 40) ^ i) >> 11) * 0x1.0p-52 - 1.0;
+}
+
+struct Weights {
+    std::vector<Key> keys;
+    std::vector<std::vector<float>> floats;
+    std::vector<std::vector<int64_t>> ints;
+    std::vector<swu_named_tensor> views;
+};
+
+// Scaled like PyTorch's default initialisation (1/sqrt(fan_in)), so activations stay O(1).
+Weights make_weights(const Net& net) {
+    Weights w;
+    w.keys = swu_bench::state_dict_layout(net);
+    w.floats.resize(w.keys.size());
+    w.ints.resize(w.keys.size());
+    const int64_t ws = net.window, span = 2 * ws - 1;
+    for (size_t k = 0; k < w.keys.size(); ++k) {
+        const Key& key = w.keys[k];
+        int64_t numel = 1, fan_in = 1;
+        for (size_t d = 0; d < key.shape.size(); ++d) {
+            numel *= key.shape[d];
+            if (d > 0) fan_in *= key.shape[d];
+        }
+        swu_named_tensor v{};
+        v.name = key.name.c_str();
+        v.ndim = static_cast<int32_t>(key.shape.size());
+        v.shape = key.shape.data();
+        if (key.index) {
+            // relative_position_index[a, b] = (da-db+6)*169 + (ha-hb+6)*13 + (wa-wb+6).
+            std::vector<int64_t>& idx = w.ints[k];
+            idx.resize(static_cast<size_t>(numel));
+            const int64_t n = ws * ws * ws;
+            for (int64_t a = 0; a < n; ++a)
+                for (int64_t b = 0; b < n; ++b) {
+                    const int64_t dd = a / (ws * ws) - b / (ws * ws), dh = (a / ws) % ws - (b / ws) % ws,
+                                  dw = a % ws - b % ws;
+                    idx[static_cast<size_t>(a * n + b)] = ((dd + ws - 1) * span + dh + ws - 1) * span + dw + ws - 1;
+                }
+            v.dtype = SWU_DTYPE_INT64;
+            v.data = idx.data();
+        } else {
+            std::vector<float>& f = w.floats[k];
+            f.resize(static_cast<size_t>(numel));
+            const bool vector = key.shape.size() == 1;
+            const bool norm = vector && key.name.size() > 7 && key.name.compare(key.name.size() - 7, 7, ".weight") == 0;
+            const double scale = vector ? 0.03125 : 1.0 / std::sqrt(static_cast<double>(fan_in));
+            for (int64_t i = 0; i < numel; ++i)
+                f[static_cast<size_t>(i)] = static_cast<float>((norm ? 1.0 : 0.0) + uniform(k, static_cast<uint64_t>(i)) *
+                                                                                         (norm ? 0.125 : scale));
+            v.dtype = SWU_DTYPE_FLOAT32;
+            v.data = f.data();
+        }
+        w.views.push_back(v);
+    }
+    return w;
+}
+
+struct Options {
+    std::vector<std::string> backends = {"torch", "onednn"}, precisions = {"fp32"};
+    std::vector<int> batches = {1, 4};
+    int threads = 2, repeats = 5, size = 96, feature = 48;
+};
+
+// Runs one configuration in this (child) process; writes one result line to `out`.
+int run_config(const Options& o, const std::string& backend, const std::string& precision, int batch, FILE* out) {
+    Net net;
+    net.feature = o.feature;
+    swu_model_params p;
+    swu_model_params_init(&p);
+    p.backend = backend.c_str();
+    p.threads = o.threads;
+    p.precision = precision == "bf16" ? SWU_PRECISION_BF16 : precision == "fp16" ? SWU_PRECISION_FP16 : SWU_PRECISION_FP32;
+    swu_model* m = nullptr;
+    if (swu_model_create(&p, &m) != SWU_OK) {
+        std::fprintf(out, "not available: %s", swu_last_error());
+        return 1;
+    }
+    {
+        const Weights w = make_weights(net);
+        if (swu_model_set_weights(m, w.views.data(), w.views.size()) != SWU_OK) {
+            std::fprintf(out, "weights refused: %s", swu_last_error());
+            swu_model_free(m);
+            return 1;
+        }
+    }
+    const int64_t S = o.size, V = S * S * S;
+    const int64_t shape[5] = {batch, 1, S, S, S};
+    std::vector<float> x(static_cast<size_t>(batch * V)), y(static_cast<size_t>(batch * net.out * V));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(0.5 + 0.5 * uniform(9999, i));
+    std::vector<double> ms;
+    for (int r = 0; r <= o.repeats; ++r) {  // r == 0: warm-up (primitive creation, weight reorders)
+        const auto t0 = std::chrono::steady_clock::now();
+        if (swu_model_forward(m, x.data(), shape, y.data(), y.size()) != SWU_OK) {
+            std::fprintf(out, "forward failed: %s", swu_last_error());
+            swu_model_free(m);
+            return 1;
+        }
+        const auto t1 = std::chrono::steady_clock::now();
+        if (r > 0) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    swu_model_free(m);
+    std::sort(ms.begin(), ms.end());
+    const double median = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+    const double macs = swu_bench::forward_macs(net, S, S, S) * batch;
+    std::fprintf(out, "median %9.1f ms (min %9.1f, max %9.1f)  per window %8.1f ms  %6.1f GFLOP/s", median, ms.front(),
+                 ms.back(), median / batch, 2.0 * macs / (median * 1e6));
+    return 0;
+}
+
+int usage() {
+    std::fprintf(stderr,
+                 "usage: swu_bench [--backends torch,onednn] [--precisions fp32,bf16] [--batches 1,4] [--threads 2]\n"
+                 "                 [--repeats 5] [--size 96] [--feature 48]\n");
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (i + 1 >= argc) return usage();
+        const std::string v = argv[++i];
+        if (a == "--backends") o.backends = split(v);
+        else if (a == "--precisions") o.precisions = split(v);
+        else if (a == "--batches") {
+            o.batches.clear();
+            for (const std::string& b : split(v)) o.batches.push_back(std::atoi(b.c_str()));
+        } else if (a == "--threads") o.threads = std::atoi(v.c_str());
+        else if (a == "--repeats") o.repeats = std::atoi(v.c_str());
+        else if (a == "--size") o.size = std::atoi(v.c_str());
+        else if (a == "--feature") o.feature = std::atoi(v.c_str());
+        else return usage();
+    }
+    if (o.threads < 1 || o.repeats < 1 || o.size < 32 || o.size % 32 || o.feature < 12 || o.feature % 12) return usage();
+    Net net;
+    net.feature = o.feature;
+    const double gmac = swu_bench::forward_macs(net, o.size, o.size, o.size) / 1e9;
+    std::printf("SwinUNETR feature %d on %d^3 windows: %.1f GMAC per window; %d threads; median of %d after 1 warm-up\n",
+                o.feature, o.size, gmac, o.threads, o.repeats);
+    for (const std::string& backend : o.backends)
+        for (const std::string& precision : o.precisions)
+            for (int batch : o.batches) {
+                std::fflush(stdout);
+                int fds[2];
+                if (pipe(fds) != 0) return 1;
+                const pid_t pid = fork();
+                if (pid == 0) {
+                    close(fds[0]);
+                    FILE* out = fdopen(fds[1], "w");
+                    const int rc = run_config(o, backend, precision, batch, out);
+                    std::fclose(out);
+                    _exit(rc);
+                }
+                close(fds[1]);
+                std::string line;
+                char buf[512];
+                ssize_t n;
+                while ((n = read(fds[0], buf, sizeof buf)) > 0) line.append(buf, static_cast<size_t>(n));
+                close(fds[0]);
+                int status = 0;
+                struct rusage ru {};
+                wait4(pid, &status, 0, &ru);
+                std::printf("%-8s %-5s batch %d  %s  peak RSS %7.0f MiB\n", backend.c_str(), precision.c_str(), batch,
+                            line.c_str(), ru.ru_maxrss / 1024.0);
+            }
+    return 0;
+}
