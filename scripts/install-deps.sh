@@ -8,7 +8,10 @@ packages=(
   zlib1g-dev
   libtorch-dev            # LibTorch 1.13 (CPU) for backends/torch
   libopenblas0-pthread    # without it LibTorch falls back to reference BLAS (~30x slower)
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # oneDNN 2.6 for backends/onednn (its CMake config demands OpenCL)
+  libinsighttoolkit5-dev  # ITK 5.2: NIfTI, NRRD, MetaImage and DICOM I/O
   catch2                  # v2 test framework
+  python3-pydicom         # its test data holds a small real CT series the DICOM tests read
   python3                 # scripts/ helpers
 )
 
