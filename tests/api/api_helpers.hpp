@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,23 @@
 namespace swu_test {
 
 using swinunetr::ModelPtr;
+
+// The backends this build made (SWU_TEST_BACKENDS, comma-separated, from tests/CMakeLists.txt).
+inline std::vector<std::string> built_backends() {
+    std::vector<std::string> out;
+    const std::string list = SWU_TEST_BACKENDS;
+    for (size_t start = 0; start <= list.size();) {
+        const size_t end = std::min(list.find(',', start), list.size());
+        if (end > start) out.push_back(list.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+// Figures are printed under the file name, with the backend appended unless it is torch.
+inline std::string labelled(const std::string& name, const std::string& backend) {
+    return backend == "torch" ? name : name + " [" + backend + "]";
+}
 
 inline swu_model_params default_params() {
     swu_model_params p;

@@ -45,23 +45,6 @@ std::vector<float> as_golden_layout(const std::vector<float>& v, const int64_t s
     return out;
 }
 
-// The backends this build made (SWU_TEST_BACKENDS, comma-separated, from tests/CMakeLists.txt).
-std::vector<std::string> built_backends() {
-    std::vector<std::string> out;
-    std::string list = SWU_TEST_BACKENDS;
-    for (size_t start = 0; start <= list.size();) {
-        const size_t end = std::min(list.find(',', start), list.size());
-        if (end > start) out.push_back(list.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
-
-// Figures are printed under the file name, with the backend appended unless it is torch.
-std::string labelled(const std::string& name, const std::string& backend) {
-    return backend == "torch" ? name : name + " [" + backend + "]";
-}
-
 }  // namespace
 
 TEST_CASE("net_f12 logits and intermediate activations match MONAI", "[golden]") {
