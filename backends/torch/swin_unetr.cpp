@@ -12,8 +12,6 @@ at::Tensor instance_norm(const at::Tensor& x) {
     return at::instance_norm(x, {}, {}, {}, {}, /*use_input_stats=*/true, 0.1, 1e-5, /*cudnn_enabled=*/true);
 }
 
-at::Tensor lrelu(const at::Tensor& x) { return at::leaky_relu(x, 0.01); }
-
 // conv() in float32 even under AMP (a no-op in fp32); for convolutions of the raw
 // network input, see swin_transformer.
 at::Tensor fp32_conv(const at::Tensor& x, const at::Tensor& w, int64_t padding) {
@@ -23,19 +21,31 @@ at::Tensor fp32_conv(const at::Tensor& x, const at::Tensor& w, int64_t padding) 
 
 // UnetResBlock: conv-IN-LReLU-conv-IN + (1x1x1 conv-IN shortcut when channels change), LReLU.
 // raw_input: x is the network input (encoder1), whose convolutions stay float32 under AMP.
-at::Tensor res_block(const Params& p, const std::string& name, const at::Tensor& x, bool raw_input = false) {
+// Temporaries are released as early as the arithmetic allows (at full resolution each
+// is ~170 MB per window of the bundle's network); the values are MONAI's.
+at::Tensor res_block(const Params& p, const std::string& name, at::Tensor x, bool raw_input = false) {
     auto input_conv = raw_input ? fp32_conv : conv;
-    at::Tensor out = lrelu(instance_norm(input_conv(x, p.at(name + "conv1.conv.weight"), 1)));
-    out = instance_norm(conv(out, p.at(name + "conv2.conv.weight"), 1));
+    at::Tensor out = input_conv(x, p.at(name + "conv1.conv.weight"), 1);
+    out = instance_norm(out);
+    at::leaky_relu_(out, 0.01);
     const auto shortcut = p.find(name + "conv3.conv.weight");
-    const at::Tensor residual = shortcut == p.end() ? x : instance_norm(input_conv(x, shortcut->second, 0));
-    return lrelu(out + residual);
+    at::Tensor residual = shortcut == p.end() ? x : instance_norm(input_conv(x, shortcut->second, 0));
+    x.reset();  // frees the input when the caller handed over its only reference
+    out = instance_norm(conv(out, p.at(name + "conv2.conv.weight"), 1));
+    out = out + residual;
+    residual.reset();
+    at::leaky_relu_(out, 0.01);
+    return out;
 }
 
 // UnetrUpBlock: transposed conv k2 s2, concatenate the skip, res block.
 at::Tensor up_block(const Params& p, const std::string& name, const at::Tensor& x, const at::Tensor& skip) {
-    const at::Tensor up = at::conv_transpose3d(x, p.at(name + ".transp_conv.conv.weight"), {}, 2);
-    return res_block(p, name + ".conv_block.", at::cat({up, skip}, 1));
+    at::Tensor joined;
+    {
+        const at::Tensor up = at::conv_transpose3d(x, p.at(name + ".transp_conv.conv.weight"), {}, 2);
+        joined = at::cat({up, skip}, 1);
+    }  // the transposed-conv output is freed before the res block runs
+    return res_block(p, name + ".conv_block.", std::move(joined));
 }
 
 }  // namespace
