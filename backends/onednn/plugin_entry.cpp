@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <new>
 #include <string>
 
+#include "../common/plugin_support.hpp"
 #include "buffer_pool.hpp"
 #include "network.hpp"
 
@@ -20,49 +20,18 @@ namespace {
 #define SWU_STR2(x) #x
 #define SWU_STR(x) SWU_STR2(x)
 
-class Failure : public std::runtime_error {
-public:
-    Failure(swu_status s, const std::string& m) : std::runtime_error(m), status(s) {}
-    swu_status status;
-};
+using swu_plugin::Failure;
+using swu_plugin::cpu_model;
 
-void write_error(char* err, size_t size, const std::string& message) {
-    if (!err || size == 0) return;
-    std::strncpy(err, message.c_str(), size - 1);
-    err[size - 1] = 0;
-}
-
-template <class F> swu_status guarded(char* err, size_t err_size, F&& f) noexcept {
-    try {
-        f();
-        return SWU_OK;
-    } catch (const Failure& e) {
-        write_error(err, err_size, e.what());
-        return e.status;
-    } catch (const dnnl::error& e) {
-        write_error(err, err_size, std::string("oneDNN: ") + e.what());
-        return e.status == dnnl_out_of_memory ? SWU_ERR_OUT_OF_MEMORY : SWU_ERR_BACKEND;
-    } catch (const std::bad_alloc&) {
-        write_error(err, err_size, "out of memory");
-        return SWU_ERR_OUT_OF_MEMORY;
-    } catch (const std::exception& e) {
-        write_error(err, err_size, e.what());
-        return SWU_ERR_BACKEND;
-    } catch (...) {
-        write_error(err, err_size, "unknown exception in the onednn backend");
-        return SWU_ERR_INTERNAL;
+void classify(const std::exception& e, swu_status& status, std::string& message) {
+    if (const auto* d = dynamic_cast<const dnnl::error*>(&e)) {
+        message = std::string("oneDNN: ") + d->what();
+        if (d->status == dnnl_out_of_memory) status = SWU_ERR_OUT_OF_MEMORY;
     }
 }
 
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.compare(0, 10, "model name") == 0) {
-            const size_t p = line.find(':');
-            if (p != std::string::npos) return line.substr(p + 2);
-        }
-    return "CPU";
+template <class F> swu_status guarded(char* err, size_t err_size, F&& f) noexcept {
+    return swu_plugin::guarded(err, err_size, "onednn", classify, std::forward<F>(f));
 }
 
 bool is_cpu(const char* device) { return device && std::strcmp(device, "cpu") == 0; }

@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <fstream>
 #include <new>
 #include <string>
 
+#include "../common/plugin_support.hpp"
 #include "swin_unetr.hpp"
 #include "torch_compat.hpp"
 
@@ -27,40 +27,20 @@ struct Instance {
     Params params;
 };
 
-class Failure : public std::runtime_error {
-public:
-    Failure(swu_status s, const std::string& m) : std::runtime_error(m), status(s) {}
-    swu_status status;
-};
+using swu_plugin::Failure;
+using swu_plugin::cpu_model;
 
-void write_error(char* err, size_t size, const std::string& message) {
-    if (!err || size == 0) return;
-    std::strncpy(err, message.c_str(), size - 1);
-    err[size - 1] = 0;
+// LibTorch's errors: the message without its C++ backtrace; allocation failures as such.
+void classify(const std::exception& e, swu_status& status, std::string& message) {
+    if (const auto* c = dynamic_cast<const c10::Error*>(&e)) {
+        message = c->what_without_backtrace();
+        if (message.find("out of memory") != std::string::npos || message.find("DefaultCPUAllocator") != std::string::npos)
+            status = SWU_ERR_OUT_OF_MEMORY;
+    }
 }
 
 template <class F> swu_status guarded(char* err, size_t err_size, F&& f) noexcept {
-    try {
-        f();
-        return SWU_OK;
-    } catch (const Failure& e) {
-        write_error(err, err_size, e.what());
-        return e.status;
-    } catch (const c10::Error& e) {
-        const std::string what = e.what_without_backtrace();
-        const bool oom = what.find("out of memory") != std::string::npos || what.find("DefaultCPUAllocator") != std::string::npos;
-        write_error(err, err_size, what);
-        return oom ? SWU_ERR_OUT_OF_MEMORY : SWU_ERR_BACKEND;
-    } catch (const std::bad_alloc&) {
-        write_error(err, err_size, "out of memory");
-        return SWU_ERR_OUT_OF_MEMORY;
-    } catch (const std::exception& e) {
-        write_error(err, err_size, e.what());
-        return SWU_ERR_BACKEND;
-    } catch (...) {
-        write_error(err, err_size, "unknown exception in the torch backend");
-        return SWU_ERR_INTERNAL;
-    }
+    return swu_plugin::guarded(err, err_size, "torch", classify, std::forward<F>(f));
 }
 
 int32_t cuda_devices() noexcept {
@@ -99,17 +79,6 @@ const char* precision_name(int32_t precision) {
     return precision == SWU_PRECISION_FP32 ? "fp32" : precision == SWU_PRECISION_FP16 ? "fp16"
                                                     : precision == SWU_PRECISION_BF16 ? "bf16"
                                                                                       : "an unknown precision";
-}
-
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.compare(0, 10, "model name") == 0) {
-            const size_t p = line.find(':');
-            if (p != std::string::npos) return line.substr(p + 2);
-        }
-    return "CPU";
 }
 
 // Copies requested intermediate results straight into the caller's buffers.
