@@ -29,10 +29,6 @@ const char* kUsage =
     "  INPUT:  a CT volume (.nii, .nii.gz, .nrrd, .mha, .mhd) or a DICOM series folder\n"
     "  OUTPUT: the label map (.nii.gz, .nii, .nrrd, .mha), classes 0..13, in INPUT's geometry\n";
 
-const char* const kOrgans[] = {"background", "spleen", "right kidney", "left kidney", "gallbladder",
-                               "esophagus", "liver", "stomach", "aorta", "inferior vena cava",
-                               "portal and splenic veins", "pancreas", "right adrenal gland", "left adrenal gland"};
-
 // Voxel count and volume (mL) of each label present.
 void print_summary(const swu_volume_info& info) {
     std::vector<int64_t> count(256, 0);
@@ -47,7 +43,7 @@ void print_summary(const swu_volume_info& info) {
     const double ml = info.spacing[0] * info.spacing[1] * info.spacing[2] / 1000.0;
     for (size_t l = 1; l < count.size(); ++l)
         if (count[l])
-            std::fprintf(stderr, "  %2zu %-26s %10lld voxels %9.1f mL\n", l, l < 14 ? kOrgans[l] : "?",
+            std::fprintf(stderr, "  %2zu %-26s %10lld voxels %9.1f mL\n", l, swu_label_name(static_cast<int32_t>(l)) ? swu_label_name(static_cast<int32_t>(l)) : "?",
                          static_cast<long long>(count[l]), count[l] * ml);
 }
 

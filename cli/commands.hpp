@@ -15,6 +15,8 @@ int cmd_info(const Args& args);
 int cmd_forward(const Args& args);
 int cmd_compare(const Args& args);
 int cmd_segment(const Args& args);
+int cmd_train(const Args& args);
+int cmd_evaluate(const Args& args);
 
 // Prints "swinunetr: <what>: <status>: <last error>" and returns 1.
 int report_failure(const std::string& what, swu_status status);

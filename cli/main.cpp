@@ -24,6 +24,11 @@ void usage(FILE* out) {
                  "  segment    segment a CT (file or DICOM folder) into 13 organs:\n"
                  "             segment INPUT OUTPUT --weights W.pt [--threads N] [--overlap F]\n"
                  "                     [--sw-batch N] [--blend constant|gaussian] [--backend ...]\n"
+                 "  train      train on a MONAI datalist (the bundle's recipe):\n"
+                 "             train --datalist D.json --output-dir DIR [--weights INIT.pt]\n"
+                 "                   [--epochs N | --max-iterations N] [--resume] ...\n"
+                 "  evaluate   Dice per organ of a model on a datalist:\n"
+                 "             evaluate --weights W.pt --datalist D.json [--report R.json]\n"
                  "  forward    raw network forward pass on an .npy batch:\n"
                  "             forward --weights W.pt --input X.npy --output Y.npy\n"
                  "                     [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
@@ -57,6 +62,8 @@ int main(int argc, char** argv) {
     if (command == "forward") return swu_cli::cmd_forward(args);
     if (command == "compare") return swu_cli::cmd_compare(args);
     if (command == "segment") return swu_cli::cmd_segment(args);
+    if (command == "train") return swu_cli::cmd_train(args);
+    if (command == "evaluate") return swu_cli::cmd_evaluate(args);
     std::fprintf(stderr, "swinunetr: unknown command '%s'\n\n", command.c_str());
     usage(stderr);
     return 2;

@@ -167,6 +167,11 @@ const swu_backend_vtable kTable = {
     destroy,
     load_weights,
     forward,
+    // No training: SWU_CAP_TRAIN is not set and the training entries are empty.
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 
 }  // namespace

@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <new>
 #include <string>
 
 #include "../common/plugin_support.hpp"
 #include "swin_unetr.hpp"
+#include "training.hpp"
 #include "torch_compat.hpp"
 
 namespace swu_torch {
@@ -25,6 +27,7 @@ struct Instance {
     int threads = 1;
     int32_t precision = SWU_PRECISION_FP32;  // fp16 / bf16: CUDA autocast around the forward pass
     Params params;
+    Trainer trainer;
 };
 
 using swu_plugin::Failure;
@@ -213,13 +216,103 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
     });
 }
 
+swu_status train_configure(void* instance, const swu_backend_train_config* config, char* err, size_t err_size) {
+    return guarded(err, err_size, [&] {
+        Instance& inst = *static_cast<Instance*>(instance);
+        if (config->amp && !inst.device.is_cuda())
+            throw Failure(SWU_ERR_UNSUPPORTED, "AMP training runs on CUDA devices only (this instance is on the CPU)");
+        if (config->amp && !SWU_TORCH_CUDA)
+            throw Failure(SWU_ERR_UNSUPPORTED, "AMP training needs a plugin built against a CUDA LibTorch");
+        AdamConfig adam;
+        adam.lr = config->learning_rate;
+        adam.beta1 = config->beta1;
+        adam.beta2 = config->beta2;
+        adam.eps = config->eps;
+        adam.weight_decay = config->weight_decay;
+        inst.trainer.configure(adam, config->amp != 0, config->checkpointing != 0, config->reset_state != 0, inst.params);
+    });
+}
+
+swu_status train_step(void* instance, const float* input, const int64_t shape[5], const uint8_t* labels,
+                      swu_backend_loss* loss, char* err, size_t err_size) {
+    return guarded(err, err_size, [&] {
+        Instance& inst = *static_cast<Instance*>(instance);
+        if (!inst.trainer.configured()) throw Failure(SWU_ERR_STATE, "training is not configured");
+        at::set_num_threads(inst.threads);
+        const at::IntArrayRef sizes(shape, 5);
+        const at::Tensor x = at::from_blob(const_cast<float*>(input), sizes, at::kFloat).to(inst.device);
+        const int64_t label_shape[5] = {shape[0], 1, shape[2], shape[3], shape[4]};
+        const at::Tensor y = at::from_blob(const_cast<uint8_t*>(labels), at::IntArrayRef(label_shape, 5), at::kByte)
+                                 .to(inst.device, at::kLong);
+        const Trainer::Result r = inst.trainer.step(inst.params, inst.net, x, y);
+        loss->total = r.total;
+        loss->dice = r.dice;
+        loss->ce = r.ce;
+        loss->skipped = r.skipped ? 1 : 0;
+    });
+}
+
+// Hands one tensor to the sink as float32 / int64 host memory.
+void emit(const std::string& name, const at::Tensor& value, swu_backend_tensor_sink sink, void* user_data) {
+    const at::Tensor host = value.detach().to(at::kCPU).contiguous();
+    swu_backend_tensor t{};
+    t.name = name.c_str();
+    t.dtype = host.scalar_type() == at::kLong ? SWU_DTYPE_INT64 : SWU_DTYPE_FLOAT32;
+    const at::Tensor typed = t.dtype == SWU_DTYPE_INT64 ? host : host.to(at::kFloat);
+    t.ndim = static_cast<int32_t>(typed.dim());
+    for (int64_t d = 0; d < typed.dim(); ++d) t.shape[d] = typed.size(d);
+    t.data = typed.data_ptr();
+    sink(&t, user_data);
+}
+
+swu_status export_tensors(void* instance, int32_t set, swu_backend_tensor_sink sink, void* user_data, char* err,
+                          size_t err_size) {
+    return guarded(err, err_size, [&] {
+        Instance& inst = *static_cast<Instance*>(instance);
+        if (set == SWU_BACKEND_TENSORS_WEIGHTS) {
+            for (const auto& [name, t] : inst.params) emit(name, t, sink, user_data);
+        } else if (set == SWU_BACKEND_TENSORS_GRADIENTS) {
+            for (const auto& [name, t] : inst.params)
+                if (t.is_floating_point() && t.grad().defined()) emit(name, t.grad(), sink, user_data);
+        } else if (set == SWU_BACKEND_TENSORS_OPTIMIZER) {
+            for (const auto& [name, m] : inst.trainer.moments()) {
+                emit("exp_avg." + name, m.exp_avg, sink, user_data);
+                emit("exp_avg_sq." + name, m.exp_avg_sq, sink, user_data);
+            }
+            emit("step", at::full({1}, inst.trainer.step_count(), at::kLong), sink, user_data);
+        } else {
+            throw Failure(SWU_ERR_INVALID_ARGUMENT, "unknown tensor set " + std::to_string(set));
+        }
+    });
+}
+
+swu_status import_optimizer(void* instance, const swu_backend_tensor* tensors, size_t count, char* err,
+                            size_t err_size) {
+    return guarded(err, err_size, [&] {
+        Instance& inst = *static_cast<Instance*>(instance);
+        std::map<std::string, at::Tensor> state;
+        for (size_t i = 0; i < count; ++i) {
+            const swu_backend_tensor& t = tensors[i];
+            const at::ScalarType type = t.dtype == SWU_DTYPE_INT64 ? at::kLong : at::kFloat;
+            state[t.name] = at::from_blob(const_cast<void*>(t.data), at::IntArrayRef(t.shape, static_cast<size_t>(t.ndim)),
+                                          at::TensorOptions().dtype(type))
+                                .clone();
+        }
+        try {
+            inst.trainer.restore(state, inst.params);
+        } catch (const std::invalid_argument& e) {
+            throw Failure(SWU_ERR_FORMAT, e.what());
+        }
+    });
+}
+
 const swu_backend_vtable kTable = {
     SWU_BACKEND_ABI_VERSION,
     sizeof(swu_backend_vtable),
     "torch",
     "swinunetr torch backend " SWU_VERSION_STRING ", libtorch " TORCH_VERSION,
     // A CUDA build also offers AMP inference (on CUDA devices; score() says which).
-    SWU_CAP_INFER | SWU_CAP_FP32 | (SWU_TORCH_CUDA ? SWU_CAP_FP16 | SWU_CAP_BF16 : 0u),
+    SWU_CAP_INFER | SWU_CAP_TRAIN | SWU_CAP_FP32 | (SWU_TORCH_CUDA ? SWU_CAP_FP16 | SWU_CAP_BF16 : 0u),
     device_count,
     device_info,
     score,
@@ -227,6 +320,10 @@ const swu_backend_vtable kTable = {
     destroy,
     load_weights,
     forward,
+    train_configure,
+    train_step,
+    export_tensors,
+    import_optimizer,
 };
 
 }  // namespace

@@ -20,6 +20,8 @@
 #ifndef SWINUNETR_BACKEND_H
 #define SWINUNETR_BACKEND_H
 
+#include <stddef.h>
+
 #include "swinunetr/swinunetr.h"
 
 #ifdef __cplusplus
@@ -77,6 +79,30 @@ typedef struct swu_backend_device {
     uint64_t memory_bytes;
 } swu_backend_device;
 
+/** Optimiser and training options (Adam as torch.optim.Adam, PyTorch 1.13 single-tensor). */
+typedef struct swu_backend_train_config {
+    uint32_t struct_size;
+    double learning_rate;       /* 2e-4 in the bundle */
+    double beta1, beta2;        /* 0.9, 0.999 */
+    double eps;                 /* 1e-8 */
+    double weight_decay;        /* 0 */
+    int32_t amp;                /* 1: autocast fp16 + gradient scaling (CUDA only) */
+    int32_t checkpointing;      /* 1: recompute activations in backward (less memory, same values) */
+    int32_t reset_state;        /* 1: drop the Adam moments and the step count */
+} swu_backend_train_config;
+
+/** Loss of one step: total = dice + ce (DiceCELoss of the bundle). */
+typedef struct swu_backend_loss {
+    double total, dice, ce;
+    int32_t skipped;            /* 1 when AMP found non-finite gradients and skipped the update */
+} swu_backend_loss;
+
+/** Tensor sets for export_tensors. */
+#define SWU_BACKEND_TENSORS_WEIGHTS 0
+#define SWU_BACKEND_TENSORS_GRADIENTS 1
+#define SWU_BACKEND_TENSORS_OPTIMIZER 2
+typedef void (*swu_backend_tensor_sink)(const swu_backend_tensor* tensor, void* user_data);
+
 typedef struct swu_backend_vtable {
     uint32_t abi_version;       /* SWU_BACKEND_ABI_VERSION — must stay the first field */
     uint32_t struct_size;       /* sizeof(swu_backend_vtable) of the plugin */
@@ -99,7 +125,34 @@ typedef struct swu_backend_vtable {
     /** input {N, C, D, H, W} float32. Fills every tap (one of them may be "logits"). */
     swu_status (*forward)(void* instance, const float* input, const int64_t shape[5], swu_backend_tap* taps,
                           size_t tap_count, char* err, size_t err_size);
+
+    /* ---- Training (SWU_CAP_TRAIN). A plugin without it may end the table above:
+     *      the core reads these fields only when struct_size covers them. ---- */
+
+    /** Sets (or changes) the optimiser and the training options; keeps the Adam
+     *  moments of an earlier configuration unless `reset_state` is set. */
+    swu_status (*train_configure)(void* instance, const swu_backend_train_config* config, char* err, size_t err_size);
+    /** One optimisation step on a batch: forward, DiceCE loss, backward, Adam update.
+     *  input {N, C, D, H, W} float32; labels {N, 1, D, H, W} class indices (checked
+     *  by the core to lie below out_channels). Gradients stay available until the
+     *  next step (export_tensors with SWU_BACKEND_TENSORS_GRADIENTS). */
+    swu_status (*train_step)(void* instance, const float* input, const int64_t shape[5], const uint8_t* labels,
+                             swu_backend_loss* loss, char* err, size_t err_size);
+    /** Hands every tensor of one set to `sink`, in no particular order; each tensor is
+     *  valid only during its sink call. Weights: every key load_weights took (float32
+     *  parameters, int64 index buffers). Gradients: "<key>" of the last step.
+     *  Optimiser: "exp_avg.<key>", "exp_avg_sq.<key>" and "step" (int64, shape {1}). */
+    swu_status (*export_tensors)(void* instance, int32_t set, swu_backend_tensor_sink sink, void* user_data,
+                                 char* err, size_t err_size);
+    /** Restores an optimiser state in the format export_tensors wrote (for resume). */
+    swu_status (*import_optimizer)(void* instance, const swu_backend_tensor* tensors, size_t count, char* err,
+                                   size_t err_size);
 } swu_backend_vtable;
+
+/** struct_size of a table that ends with `forward` (inference only). */
+#define SWU_BACKEND_VTABLE_INFER_SIZE (offsetof(swu_backend_vtable, train_configure))
+
+typedef const swu_backend_vtable* (*swu_backend_entry_fn)(void);
 
 typedef const swu_backend_vtable* (*swu_backend_entry_fn)(void);
 

@@ -523,6 +523,214 @@ SWU_API swu_status swu_infer_params_init(swu_infer_params* params);
 SWU_API swu_status swu_infer(swu_model* model, const swu_volume* image, const swu_infer_params* params,
                              swu_volume** labels);
 
+/* ------------------------------------------------------------------------------ */
+/* Training: low level (one optimisation step at a time)                           */
+/* ------------------------------------------------------------------------------ */
+/*
+ * The bundle's recipe, one piece at a time, for hosts with their own data pipeline:
+ *
+ *     swu_model_init_weights(m, 123);         // or swu_model_load_weights (fine-tune)
+ *     swu_optimizer_params o; swu_optimizer_params_init(&o);
+ *     swu_model_train_configure(m, &o);
+ *     for (...) swu_model_train_step(m, images, shape, labels, &result);
+ *     swu_model_save_weights(m, "model.pt");  // MONAI's format: Python's torch.load reads it
+ *
+ * Only backends with SWU_CAP_TRAIN train ("torch"); the others give SWU_ERR_UNSUPPORTED.
+ * Loading weights (or swu_model_init_weights) ends a training configuration.
+ */
+
+/** Adam as torch.optim.Adam (the bundle: lr 2e-4, other values PyTorch's defaults). */
+typedef struct swu_optimizer_params {
+    uint32_t struct_size;
+    double learning_rate;       /* default 2e-4 */
+    double beta1, beta2;        /* default 0.9, 0.999 */
+    double eps;                 /* default 1e-8 */
+    double weight_decay;        /* default 0 */
+    int32_t amp;                /* 1: fp16 autocast with gradient scaling; CUDA only. Default 0 */
+    int32_t checkpointing;      /* 1: recompute Swin block activations in the backward pass
+                                   (less memory, same values; the bundle's use_checkpoint). Default 0 */
+} swu_optimizer_params;
+
+SWU_API swu_status swu_optimizer_params_init(swu_optimizer_params* params);
+
+/**
+ * Gives the model fresh weights for training from scratch: PyTorch's / MONAI's module
+ * initialisation (convolutions U(+-1/sqrt(fan_in)), Swin linears and relative-position
+ * tables truncated normal std 0.02, layer norms 1 / 0), deterministic for `seed`.
+ * Network fields left 0 in the model params take the bundle's values (in 1, out 14,
+ * feature_size 48, depths 2,2,2,2, heads 3,6,12,24).
+ * Errors: SWU_ERR_INVALID_ARGUMENT (network params), SWU_ERR_BUSY, SWU_ERR_BACKEND.
+ */
+SWU_API swu_status swu_model_init_weights(swu_model* model, uint64_t seed);
+
+/** Starts training with a fresh optimiser state (Adam moments and step count 0).
+ *  Errors: SWU_ERR_UNSUPPORTED (backend cannot train; AMP off CUDA), SWU_ERR_STATE (no
+ *  weights), SWU_ERR_INVALID_ARGUMENT, SWU_ERR_BUSY. */
+SWU_API swu_status swu_model_train_configure(swu_model* model, const swu_optimizer_params* params);
+
+typedef struct swu_train_step_result {
+    uint32_t struct_size;
+    double loss;                /* DiceCELoss = dice_loss + ce_loss, before this step's update */
+    double dice_loss;
+    double ce_loss;
+    int32_t skipped;            /* 1 when AMP met non-finite gradients and skipped the update */
+} swu_train_step_result;
+
+/**
+ * One optimisation step: forward, DiceCELoss(to_onehot_y, softmax, squared_pred,
+ * batch=True), backward, Adam update. input {N, in_channels, D, H, W} float32 as for
+ * swu_model_forward; labels {N, 1, D, H, W} class indices (uint8, < out_channels).
+ * `result` may be NULL. Errors: SWU_ERR_STATE (not configured), SWU_ERR_INVALID_ARGUMENT
+ * (shape, NaN/Inf input, label out of range), SWU_ERR_OUT_OF_MEMORY, SWU_ERR_BUSY,
+ * SWU_ERR_BACKEND. After a failure the weights are those before the step.
+ */
+SWU_API swu_status swu_model_train_step(swu_model* model, const float* input, const int64_t shape[5],
+                                        const uint8_t* labels, swu_train_step_result* result);
+
+typedef enum swu_tensor_set {
+    SWU_TENSORS_WEIGHTS = 0,    /* the state_dict, MONAI's key names and order */
+    SWU_TENSORS_GRADIENTS = 1,  /* d loss / d parameter of the last step, by key */
+    SWU_TENSORS_OPTIMIZER = 2,  /* "exp_avg.<key>", "exp_avg_sq.<key>", "step" (int64 {1}) */
+    SWU_TENSORS_FORCE_INT32 = 0x7fffffff
+} swu_tensor_set;
+
+/** Receives one tensor (float32, or int64 for index buffers and "step"), valid during
+ *  the call only. Return non-zero to stop the export early. */
+typedef int (*swu_tensor_fn)(const swu_named_tensor* tensor, void* user_data);
+
+/** Hands every tensor of a set to `fn`. Errors: SWU_ERR_UNSUPPORTED (backend cannot
+ *  train), SWU_ERR_STATE (no weights), SWU_ERR_INVALID_ARGUMENT, SWU_ERR_BUSY. */
+SWU_API swu_status swu_model_export_tensors(swu_model* model, swu_tensor_set set, swu_tensor_fn fn, void* user_data);
+
+/**
+ * Writes the current weights as MONAI's model.pt: a torch.save(OrderedDict) zip archive
+ * with MONAI's key names, readable by Python's torch.load, MONAI bundles and
+ * swu_model_load_weights. Written to a temporary file and renamed: never half-written.
+ * Errors: SWU_ERR_UNSUPPORTED (backend cannot export), SWU_ERR_STATE, SWU_ERR_IO, SWU_ERR_BUSY.
+ */
+SWU_API swu_status swu_model_save_weights(swu_model* model, const char* path);
+
+/* ------------------------------------------------------------------------------ */
+/* Training and evaluation: the bundle's whole recipe                              */
+/* ------------------------------------------------------------------------------ */
+
+typedef enum swu_train_event_kind {
+    SWU_TRAIN_EVENT_PREPARING = 0,   /* preprocessing (caching) case `iteration` of `total_iterations` */
+    SWU_TRAIN_EVENT_ITERATION = 1,   /* one optimisation step done */
+    SWU_TRAIN_EVENT_VALIDATION = 2,  /* a validation finished: mean_dice, organ_dice */
+    SWU_TRAIN_EVENT_CHECKPOINT = 3,  /* a file was written: path */
+    SWU_TRAIN_EVENT_FORCE_INT32 = 0x7fffffff
+} swu_train_event_kind;
+
+typedef struct swu_train_event {
+    uint32_t struct_size;
+    swu_train_event_kind kind;
+    int64_t epoch;              /* 1-based */
+    int64_t iteration;          /* 1-based over the whole run (resumes continue counting) */
+    int64_t total_iterations;   /* planned for this run */
+    double loss, dice_loss, ce_loss;  /* ITERATION */
+    double learning_rate;
+    double mean_dice;           /* VALIDATION: mean over organs and cases, background excluded */
+    const double* organ_dice;   /* VALIDATION: organ_count values (classes 1..), NaN = absent everywhere */
+    int32_t organ_count;
+    double best_mean_dice;      /* best so far (-1 before the first validation) */
+    int64_t best_epoch;         /* its epoch (0 before) */
+    double elapsed_seconds;     /* since swu_train started */
+    const char* path;           /* CHECKPOINT: the file written */
+} swu_train_event;
+
+/** Called on the training thread; return non-zero to cancel. swu_train then returns
+ *  SWU_ERR_CANCELLED; files already written (the best model.pt, the last resume
+ *  checkpoint) stay intact. */
+typedef int (*swu_train_fn)(const swu_train_event* event, void* user_data);
+
+/**
+ * What to train on and how. Defaults are the bundle's train.json: 500 epochs, batch 2,
+ * 2 crops of 96^3 per volume, Adam lr 2e-4, validation every 5 epochs (sliding window
+ * roi 96, sw_batch 2, overlap 0.25), seed 123. The device, threads and precision are the
+ * model's; AMP is used when the model runs on CUDA (amp = -1, default).
+ */
+typedef struct swu_train_params {
+    uint32_t struct_size;
+    /* Data: a MONAI datalist JSON ({"training": [{"image": .., "label": ..}], "validation":
+     * [..]}; relative paths are relative to the file's folder), or volumes in memory (the
+     * caller keeps them alive during the call). Both may be given: the lists are joined. */
+    const char* datalist;
+    const swu_volume* const* train_images;
+    const swu_volume* const* train_labels;
+    size_t train_count;
+    const swu_volume* const* val_images;
+    const swu_volume* const* val_labels;
+    size_t val_count;
+    const char* output_dir;     /* required; created if missing: model.pt (best), resume.pt,
+                                   resume.json, metrics.jsonl */
+    int32_t max_epochs;         /* default 500 */
+    int64_t max_iterations;     /* 0 (default): the epochs decide; else stop after this many steps */
+    int32_t batch_size;         /* volumes per step, default 2 */
+    int32_t num_samples;        /* crops per volume, default 2 (so 4 patches per step) */
+    int32_t roi;                /* crop size per axis, multiple of 32, default 96 */
+    double learning_rate;       /* default 2e-4 */
+    int32_t val_interval;       /* epochs between validations, default 5; 0 = never */
+    double val_overlap;         /* default 0.25 */
+    int32_t val_sw_batch;       /* default 2 */
+    uint64_t seed;              /* default 123 */
+    int32_t amp;                /* -1 (default): on CUDA; 0: off; 1: on (CUDA only) */
+    int32_t checkpointing;      /* recompute Swin block activations in backward, default 1 */
+    const char* initial_weights;/* model.pt to start from (fine-tuning); NULL: the model's
+                                   weights, or fresh ones (swu_model_init_weights(seed)) */
+    int32_t resume;             /* 1: continue from output_dir/resume.pt (weights, Adam, epoch) */
+    int64_t cache_bytes;        /* preprocessed cases kept in memory, default 4 GiB; cases
+                                   beyond it are re-read and preprocessed when drawn */
+    swu_train_fn callback;      /* may be NULL */
+    void* callback_user_data;
+} swu_train_params;
+
+SWU_API swu_status swu_train_params_init(swu_train_params* params);
+
+/** Summary of a finished (or cancelled) run. */
+typedef struct swu_train_result {
+    uint32_t struct_size;
+    int64_t epochs;             /* epochs completed */
+    int64_t iterations;         /* steps completed, over the whole run */
+    double last_loss;
+    double best_mean_dice;      /* -1 when never validated */
+    int64_t best_epoch;
+} swu_train_result;
+
+/**
+ * Trains the model with the bundle's recipe: cached deterministic preprocessing (image
+ * bilinear, label nearest), RandCropByPosNegLabel (pos 1, neg 1, image_threshold 0),
+ * RandFlip per axis (p 0.1), RandRotate90 (max_k 3, p 0.1), RandShiftIntensity (0.1, p
+ * 0.5), prepared on a worker thread; DiceCELoss + Adam; validation Dice in the
+ * preprocessed space. The best weights go to output_dir/model.pt (MONAI format); a
+ * resume checkpoint after every epoch. Same seed, data, backend and thread count give
+ * the same losses. `result` may be NULL. On return the model holds the last weights.
+ * Errors: SWU_ERR_INVALID_ARGUMENT (params, datalist, label values >= out_channels,
+ * shapes), SWU_ERR_IO, SWU_ERR_FORMAT, SWU_ERR_UNSUPPORTED (backend cannot train),
+ * SWU_ERR_CANCELLED, SWU_ERR_BUSY, SWU_ERR_OUT_OF_MEMORY, SWU_ERR_BACKEND.
+ */
+SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, swu_train_result* result);
+
+/** Name of a class of the bundle: 0 "background", 1 "spleen", 2 "right kidney", 3 "left
+ *  kidney", 4 "gallbladder", 5 "esophagus", 6 "liver", 7 "stomach", 8 "aorta", 9 "inferior
+ *  vena cava", 10 "portal and splenic veins", 11 "pancreas", 12 "right adrenal gland",
+ *  13 "left adrenal gland"; NULL for any other value. Static storage. */
+SWU_API const char* swu_label_name(int32_t label);
+
+/**
+ * Evaluates the model's current weights on every pair of a datalist ("validation" pairs,
+ * or "training" when there are none; `section` names one explicitly, may be NULL):
+ * segmentation with swu_infer (params may be NULL for defaults), Dice per organ per case
+ * against the label file in the image's own geometry (an organ absent from the ground
+ * truth is null and left out of means), and the mean. Writes a JSON report to
+ * `report_path` (may be NULL) naming organs (spleen, right kidney, ...); *mean_dice
+ * (may be NULL) receives the mean over cases and organs.
+ * Errors: as swu_infer, plus SWU_ERR_IO / SWU_ERR_FORMAT for the datalist.
+ */
+SWU_API swu_status swu_evaluate(swu_model* model, const char* datalist, const char* section,
+                                const swu_infer_params* params, const char* report_path, double* mean_dice);
+
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

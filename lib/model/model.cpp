@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "model/init_weights.hpp"
 #include "model/weights.hpp"
 
 namespace swu {
@@ -105,8 +106,22 @@ void Model::load_weights(std::vector<NamedTensor> weights) {
     }
     if (instance_) vt->destroy(instance_);
     instance_ = instance;
+    train_configured_ = false;
     config_ = config;
     log_info("weights loaded: " + config.describe());
+}
+
+void Model::init_weights(uint64_t seed) {
+    NetworkConfig c = options_.network;
+    if (c.in_channels == 0) c.in_channels = 1;
+    if (c.out_channels == 0) c.out_channels = 14;
+    if (c.feature_size == 0) c.feature_size = 48;
+    const std::array<int, 4> depths = {2, 2, 2, 2}, heads = {3, 6, 12, 24};
+    for (int i = 0; i < 4; ++i) {
+        if (c.depths[i] == 0) c.depths[i] = depths[i];
+        if (c.num_heads[i] == 0) c.num_heads[i] = heads[i];
+    }
+    load_weights(initial_weights(c, seed));
 }
 
 void Model::forward(const float* input, const int64_t shape[5], std::vector<TapRequest>& taps) {
@@ -144,6 +159,114 @@ void Model::forward(const float* input, const int64_t shape[5], std::vector<TapR
     const swu_status st = backend_->vtable->forward(instance_, input, shape, backend_taps.data(), backend_taps.size(),
                                                     err, sizeof err);
     if (st != SWU_OK) fail(st, "backend '" + backend_->name + "': " + err);
+}
+
+}  // namespace swu
+
+namespace swu {
+namespace {
+
+const Backend& training_backend(const Backend& b, bool has_weights) {
+    if (!b.can_train())
+        fail(SWU_ERR_UNSUPPORTED, "backend '" + b.name + "' cannot train (it computes the forward pass only); use " +
+                                      "backend \"torch\"");
+    if (!has_weights) fail(SWU_ERR_STATE, "no weights loaded (load or initialise weights before training)");
+    return b;
+}
+
+void sink_to_vector(const swu_backend_tensor* t, void* user) {
+    auto& out = *static_cast<std::vector<NamedTensor>*>(user);
+    NamedTensor n;
+    n.name = t->name;
+    n.tensor.dtype = t->dtype == SWU_DTYPE_INT64 ? DType::Int64 : DType::Float32;
+    n.tensor.shape.assign(t->shape, t->shape + t->ndim);
+    const size_t bytes = static_cast<size_t>(n.tensor.numel()) * dtype_size(n.tensor.dtype);
+    n.tensor.data.assign(static_cast<const uint8_t*>(t->data), static_cast<const uint8_t*>(t->data) + bytes);
+    out.push_back(std::move(n));
+}
+
+}  // namespace
+
+void Model::train_configure(const TrainConfig& c) {
+    const Backend& b = training_backend(*backend_, instance_ != nullptr);
+    if (!(c.learning_rate > 0) || !(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1) || !(c.eps > 0) ||
+        !(c.weight_decay >= 0))
+        fail(SWU_ERR_INVALID_ARGUMENT, "optimizer: need learning_rate > 0, 0 <= beta1, beta2 < 1, eps > 0, weight_decay >= 0");
+    swu_backend_train_config config{};
+    config.struct_size = sizeof config;
+    config.learning_rate = c.learning_rate;
+    config.beta1 = c.beta1;
+    config.beta2 = c.beta2;
+    config.eps = c.eps;
+    config.weight_decay = c.weight_decay;
+    config.amp = c.amp ? 1 : 0;
+    config.checkpointing = c.checkpointing ? 1 : 0;
+    config.reset_state = 1;
+    char err[kErrSize] = {0};
+    const swu_status st = b.vtable->train_configure(instance_, &config, err, sizeof err);
+    if (st != SWU_OK) fail(st, "backend '" + b.name + "': " + err);
+    train_configured_ = true;
+}
+
+StepLoss Model::train_step(const float* input, const int64_t shape[5], const uint8_t* labels) {
+    const Backend& b = training_backend(*backend_, instance_ != nullptr);
+    if (!train_configured_) fail(SWU_ERR_STATE, "training is not configured (call swu_model_train_configure first)");
+    if (!input || !labels) fail(SWU_ERR_INVALID_ARGUMENT, "input or labels is NULL");
+    check_input_shape(config_, shape);
+    const int64_t n = shape[0] * shape[1] * shape[2] * shape[3] * shape[4];
+    for (int64_t i = 0; i < n; ++i)
+        if (!std::isfinite(input[i]))
+            fail(SWU_ERR_INVALID_ARGUMENT, "input holds a non-finite value (NaN or Inf) at flat index " + std::to_string(i));
+    const int64_t label_count = shape[0] * shape[2] * shape[3] * shape[4];
+    for (int64_t i = 0; i < label_count; ++i)
+        if (labels[i] >= config_.out_channels)
+            fail(SWU_ERR_INVALID_ARGUMENT, "label " + std::to_string(labels[i]) + " at flat index " + std::to_string(i) +
+                                               " is not a class of this network (0.." +
+                                               std::to_string(config_.out_channels - 1) + ")");
+    swu_backend_loss loss{};
+    char err[kErrSize] = {0};
+    const swu_status st = b.vtable->train_step(instance_, input, shape, labels, &loss, err, sizeof err);
+    if (st != SWU_OK) fail(st, "backend '" + b.name + "': " + err);
+    return {loss.total, loss.dice, loss.ce, loss.skipped != 0};
+}
+
+std::vector<NamedTensor> Model::export_tensors(int set) const {
+    const Backend& b = training_backend(*backend_, instance_ != nullptr);
+    std::vector<NamedTensor> out;
+    char err[kErrSize] = {0};
+    const swu_status st = b.vtable->export_tensors(instance_, set, sink_to_vector, &out, err, sizeof err);
+    if (st != SWU_OK) fail(st, "backend '" + b.name + "': " + err);
+    if (set == SWU_BACKEND_TENSORS_WEIGHTS) {
+        // MONAI's state_dict order, so a written model.pt lists keys as torch.save would.
+        std::vector<NamedTensor> ordered;
+        for (const ParamSpec& spec : state_dict_layout(config_))
+            for (NamedTensor& t : out)
+                if (t.name == spec.name) ordered.push_back(std::move(t));
+        if (ordered.size() != out.size()) fail(SWU_ERR_BACKEND, "backend '" + b.name + "' exported unexpected weights");
+        return ordered;
+    }
+    std::sort(out.begin(), out.end(), [](const NamedTensor& a, const NamedTensor& c) { return a.name < c.name; });
+    return out;
+}
+
+void Model::import_optimizer(const std::vector<NamedTensor>& state) {
+    const Backend& b = training_backend(*backend_, instance_ != nullptr);
+    if (!train_configured_) fail(SWU_ERR_STATE, "training is not configured");
+    std::vector<swu_backend_tensor> tensors(state.size());
+    for (size_t i = 0; i < state.size(); ++i) {
+        const Tensor& t = state[i].tensor;
+        if (t.dtype != DType::Float32 && t.dtype != DType::Int64)
+            fail(SWU_ERR_FORMAT, "optimizer state '" + state[i].name + "' is " + dtype_name(t.dtype));
+        if (t.shape.size() > 8) fail(SWU_ERR_FORMAT, "optimizer state '" + state[i].name + "' has too many axes");
+        tensors[i].name = state[i].name.c_str();
+        tensors[i].dtype = t.dtype == DType::Int64 ? SWU_DTYPE_INT64 : SWU_DTYPE_FLOAT32;
+        tensors[i].ndim = static_cast<int32_t>(t.shape.size());
+        for (size_t d = 0; d < t.shape.size(); ++d) tensors[i].shape[d] = t.shape[d];
+        tensors[i].data = t.data.data();
+    }
+    char err[kErrSize] = {0};
+    const swu_status st = b.vtable->import_optimizer(instance_, tensors.data(), tensors.size(), err, sizeof err);
+    if (st != SWU_OK) fail(st, "backend '" + b.name + "': " + err);
 }
 
 }  // namespace swu

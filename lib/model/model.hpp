@@ -28,6 +28,18 @@ struct TapRequest {
     std::array<int64_t, 5> shape{};
 };
 
+// Optimiser and training options handed to the backend (see swu_backend_train_config).
+struct TrainConfig {
+    double learning_rate = 2e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+    bool amp = false;
+    bool checkpointing = false;
+};
+
+struct StepLoss {
+    double total = 0, dice = 0, ce = 0;
+    bool skipped = false;  // AMP skipped the update (non-finite gradients)
+};
+
 class Model {
 public:
     explicit Model(const ModelOptions& options);
@@ -38,8 +50,22 @@ public:
     // Validates and hands the weights to a fresh backend instance; the previous one
     // stays in service if anything fails.
     void load_weights(std::vector<NamedTensor> weights);
+    // Fresh weights (init_weights.hpp) for the requested network, fields left 0 taking
+    // the bundle's values.
+    void init_weights(uint64_t seed);
     // Fills the taps' shapes, then (if every buffer is large enough) runs the network.
     void forward(const float* input, const int64_t shape[5], std::vector<TapRequest>& taps);
+
+    // Training (backends with SWU_CAP_TRAIN). configure starts a fresh optimiser state.
+    bool can_train() const { return backend_->can_train(); }
+    void train_configure(const TrainConfig& config);
+    // input {N, in_channels, D, H, W}; labels {N, 1, D, H, W} class indices < out_channels.
+    StepLoss train_step(const float* input, const int64_t shape[5], const uint8_t* labels);
+    // The backend's tensors of one set (SWU_BACKEND_TENSORS_*). Weights come in the
+    // state_dict order of MONAI; the others sorted by name.
+    std::vector<NamedTensor> export_tensors(int set) const;
+    // Restores an optimiser state exported earlier (after train_configure).
+    void import_optimizer(const std::vector<NamedTensor>& state);
 
     // Serialises calls: throws SWU_ERR_BUSY if another thread is inside a call.
     std::unique_lock<std::mutex> acquire();
@@ -56,6 +82,7 @@ private:
     const Backend* backend_;
     void* instance_ = nullptr;
     NetworkConfig config_;
+    bool train_configured_ = false;
     std::mutex busy_;
 };
 

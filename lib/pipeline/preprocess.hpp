@@ -27,4 +27,11 @@ struct Preprocessed {
 
 Preprocessed preprocess(const Volume& volume, const PreprocessOptions& options);
 
+// A label map on the image's network grid (Spacingd mode "nearest": the same
+// coordinates, rounded half to even, clamped to the edge). `labels` must share the
+// image's geometry (SWU_ERR_INVALID_ARGUMENT otherwise); values must be integers
+// 0..255 (SWU_ERR_FORMAT otherwise).
+std::vector<uint8_t> resample_labels(const Volume& labels, const Geometry& image_geometry, const Preprocessed& pre,
+                                     int threads);
+
 }  // namespace swu

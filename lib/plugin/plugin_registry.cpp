@@ -137,7 +137,7 @@ bool PluginRegistry::load_file(const std::string& file) {
             b.error = "plugin ABI version " + std::to_string(vt->abi_version) + ", but this libswinunetr " +
                       SWU_VERSION_STRING " expects plugin ABI version " + std::to_string(SWU_BACKEND_ABI_VERSION) +
                       " (rebuild the plugin against this swinunetr)";
-        } else if (vt->struct_size < sizeof(swu_backend_vtable) || !vt->name || !vt->create || !vt->forward ||
+        } else if (vt->struct_size < SWU_BACKEND_VTABLE_INFER_SIZE || !vt->name || !vt->create || !vt->forward ||
                    !vt->load_weights || !vt->destroy || !vt->score || !vt->device_count || !vt->device_info) {
             b.error = "incomplete backend table";
         } else {

@@ -27,6 +27,11 @@ struct Backend {
     std::vector<BackendDevice> devices;
 
     bool loaded() const { return vtable != nullptr; }
+    // The table has the training entry points and the plugin says it can train.
+    bool can_train() const {
+        return vtable && vtable->struct_size >= sizeof(swu_backend_vtable) && (vtable->capabilities & SWU_CAP_TRAIN) &&
+               vtable->train_configure && vtable->train_step && vtable->export_tensors && vtable->import_optimizer;
+    }
 };
 
 class PluginRegistry {

@@ -1,0 +1,267 @@
+// Training and evaluation: one step at a time, and the bundle's whole recipe.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "api/boundary.hpp"
+#include "api/model_handle.hpp"
+#include "api/volume_handle.hpp"
+#include "checkpoint/checkpoint_writer.hpp"
+#include "model/labels.hpp"
+#include "train/datalist.hpp"
+#include "train/evaluate.hpp"
+#include "train/trainer.hpp"
+
+namespace {
+
+swu::TrainConfig to_config(const swu_optimizer_params& p) {
+    swu::TrainConfig c;
+    c.learning_rate = p.learning_rate;
+    c.beta1 = p.beta1;
+    c.beta2 = p.beta2;
+    c.eps = p.eps;
+    c.weight_decay = p.weight_decay;
+    c.amp = p.amp != 0;
+    c.checkpointing = p.checkpointing != 0;
+    return c;
+}
+
+void add_volumes(std::vector<swu::CaseSource>& out, const swu_volume* const* images, const swu_volume* const* labels,
+                 size_t count, const char* what) {
+    if (!count) return;
+    if (!images || !labels) swu::fail(SWU_ERR_INVALID_ARGUMENT, std::string(what) + " images or labels is NULL");
+    for (size_t i = 0; i < count; ++i) {
+        if (!images[i] || !labels[i])
+            swu::fail(SWU_ERR_INVALID_ARGUMENT, std::string(what) + " volume " + std::to_string(i) + " is NULL");
+        swu::CaseSource s;
+        s.image = &images[i]->volume;
+        s.label = &labels[i]->volume;
+        out.push_back(s);
+    }
+}
+
+std::vector<swu::CaseSource> to_sources(const std::vector<swu::CasePaths>& paths) {
+    std::vector<swu::CaseSource> out;
+    for (const swu::CasePaths& p : paths) {
+        swu::CaseSource s;
+        s.image_path = p.image;
+        s.label_path = p.label;
+        out.push_back(s);
+    }
+    return out;
+}
+
+}  // namespace
+
+extern "C" {
+
+SWU_API swu_status swu_optimizer_params_init(swu_optimizer_params* params) {
+    return swu::api_call(__func__, [&] {
+        swu::require(params, "params");
+        std::memset(params, 0, sizeof *params);
+        params->struct_size = sizeof *params;
+        params->learning_rate = 2e-4;
+        params->beta1 = 0.9;
+        params->beta2 = 0.999;
+        params->eps = 1e-8;
+    });
+}
+
+SWU_API swu_status swu_model_init_weights(swu_model* model, uint64_t seed) {
+    return swu::api_call(__func__, [&] {
+        swu::require(model, "model");
+        auto lock = model->impl.acquire();
+        model->impl.init_weights(seed);
+    });
+}
+
+SWU_API swu_status swu_model_train_configure(swu_model* model, const swu_optimizer_params* params) {
+    return swu::api_call(__func__, [&] {
+        swu::require(model, "model");
+        swu::require(params, "params");
+        swu::require_struct(params->struct_size, sizeof(swu_optimizer_params), "swu_optimizer_params");
+        auto lock = model->impl.acquire();
+        model->impl.train_configure(to_config(*params));
+    });
+}
+
+SWU_API swu_status swu_model_train_step(swu_model* model, const float* input, const int64_t shape[5],
+                                        const uint8_t* labels, swu_train_step_result* result) {
+    return swu::api_call(__func__, [&] {
+        swu::require(model, "model");
+        swu::require(shape, "shape");
+        if (result) swu::require_struct(result->struct_size, sizeof(swu_train_step_result), "swu_train_step_result");
+        auto lock = model->impl.acquire();
+        const swu::StepLoss loss = model->impl.train_step(input, shape, labels);
+        if (result) {
+            result->loss = loss.total;
+            result->dice_loss = loss.dice;
+            result->ce_loss = loss.ce;
+            result->skipped = loss.skipped ? 1 : 0;
+        }
+    });
+}
+
+SWU_API swu_status swu_model_export_tensors(swu_model* model, swu_tensor_set set, swu_tensor_fn fn, void* user_data) {
+    return swu::api_call(__func__, [&] {
+        swu::require(model, "model");
+        if (!fn) swu::fail(SWU_ERR_INVALID_ARGUMENT, "fn is NULL");
+        if (set != SWU_TENSORS_WEIGHTS && set != SWU_TENSORS_GRADIENTS && set != SWU_TENSORS_OPTIMIZER)
+            swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown tensor set " + std::to_string(static_cast<int>(set)));
+        auto lock = model->impl.acquire();
+        const std::vector<swu::NamedTensor> tensors = model->impl.export_tensors(static_cast<int>(set));
+        for (const swu::NamedTensor& t : tensors) {
+            swu_named_tensor c{};
+            c.name = t.name.c_str();
+            c.dtype = t.tensor.dtype == swu::DType::Int64 ? SWU_DTYPE_INT64 : SWU_DTYPE_FLOAT32;
+            c.ndim = static_cast<int32_t>(t.tensor.shape.size());
+            c.shape = t.tensor.shape.data();
+            c.data = t.tensor.data.data();
+            if (fn(&c, user_data) != 0) break;
+        }
+    });
+}
+
+SWU_API swu_status swu_model_save_weights(swu_model* model, const char* path) {
+    return swu::api_call(__func__, [&] {
+        swu::require(model, "model");
+        swu::require(path, "path");
+        auto lock = model->impl.acquire();
+        swu::write_state_dict_file(path, model->impl.export_tensors(SWU_BACKEND_TENSORS_WEIGHTS));
+    });
+}
+
+SWU_API swu_status swu_train_params_init(swu_train_params* params) {
+    return swu::api_call(__func__, [&] {
+        swu::require(params, "params");
+        std::memset(params, 0, sizeof *params);
+        const swu::TrainOptions d;
+        params->struct_size = sizeof *params;
+        params->max_epochs = d.max_epochs;
+        params->max_iterations = d.max_iterations;
+        params->batch_size = d.batch_size;
+        params->num_samples = d.num_samples;
+        params->roi = d.roi;
+        params->learning_rate = d.learning_rate;
+        params->val_interval = d.val_interval;
+        params->val_overlap = d.val_overlap;
+        params->val_sw_batch = d.val_sw_batch;
+        params->seed = d.seed;
+        params->amp = -1;
+        params->checkpointing = d.checkpointing ? 1 : 0;
+        params->cache_bytes = d.cache_bytes;
+    });
+}
+
+SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, swu_train_result* result) {
+    return swu::api_call(__func__, [&] {
+        swu::require(model, "model");
+        swu::require(params, "params");
+        swu::require_struct(params->struct_size, sizeof(swu_train_params), "swu_train_params");
+        if (result) swu::require_struct(result->struct_size, sizeof(swu_train_result), "swu_train_result");
+        if (!params->output_dir || !*params->output_dir) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.output_dir is required");
+        if (params->amp < -1 || params->amp > 1) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.amp must be -1, 0 or 1");
+        auto lock = model->impl.acquire();
+
+        swu::TrainOptions o;
+        if (params->datalist) {
+            const swu::Datalist d = swu::read_datalist(params->datalist);
+            o.training = to_sources(d.training);
+            o.validation = to_sources(d.validation);
+        }
+        add_volumes(o.training, params->train_images, params->train_labels, params->train_count, "train");
+        add_volumes(o.validation, params->val_images, params->val_labels, params->val_count, "validation");
+        o.output_dir = params->output_dir;
+        o.max_epochs = params->max_epochs;
+        o.max_iterations = params->max_iterations;
+        o.batch_size = params->batch_size;
+        o.num_samples = params->num_samples;
+        o.roi = params->roi;
+        o.learning_rate = params->learning_rate;
+        o.val_interval = params->val_interval;
+        o.val_overlap = params->val_overlap;
+        o.val_sw_batch = params->val_sw_batch;
+        o.seed = params->seed;
+        const bool on_cuda = model->impl.device().compare(0, 5, "cuda:") == 0;
+        o.amp = params->amp == -1 ? on_cuda : params->amp == 1;
+        o.checkpointing = params->checkpointing != 0;
+        if (params->initial_weights) o.initial_weights = params->initial_weights;
+        o.resume = params->resume != 0;
+        o.cache_bytes = params->cache_bytes;
+
+        swu::TrainCallback callback;
+        if (params->callback) {
+            callback = [params](const swu::TrainEvent& e) {
+                swu_train_event c{};
+                c.struct_size = sizeof c;
+                c.kind = static_cast<swu_train_event_kind>(e.kind);
+                c.epoch = e.epoch;
+                c.iteration = e.iteration;
+                c.total_iterations = e.total_iterations;
+                c.loss = e.loss;
+                c.dice_loss = e.dice_loss;
+                c.ce_loss = e.ce_loss;
+                c.learning_rate = e.learning_rate;
+                c.mean_dice = e.kind == swu::TrainEventKind::Validation ? e.mean_dice : std::numeric_limits<double>::quiet_NaN();
+                c.organ_dice = e.organ_dice.empty() ? nullptr : e.organ_dice.data();
+                c.organ_count = static_cast<int32_t>(e.organ_dice.size());
+                c.best_mean_dice = e.best_mean_dice;
+                c.best_epoch = e.best_epoch;
+                c.elapsed_seconds = e.elapsed_seconds;
+                c.path = e.path.empty() ? nullptr : e.path.c_str();
+                return params->callback(&c, params->callback_user_data) == 0;
+            };
+        }
+        const swu::TrainSummary s = swu::train(model->impl, o, callback);
+        if (result) {
+            result->epochs = s.epochs;
+            result->iterations = s.iterations;
+            result->last_loss = s.last_loss;
+            result->best_mean_dice = s.best_mean_dice;
+            result->best_epoch = s.best_epoch;
+        }
+    });
+}
+
+SWU_API const char* swu_label_name(int32_t label) { return swu::label_name(label); }
+
+SWU_API swu_status swu_evaluate(swu_model* model, const char* datalist, const char* section,
+                                const swu_infer_params* params, const char* report_path, double* mean_dice) {
+    return swu::api_call(__func__, [&] {
+        swu::require(model, "model");
+        swu::require(datalist, "datalist");
+        swu_infer_params defaults;
+        if (!params) {
+            swu_infer_params_init(&defaults);
+            params = &defaults;
+        }
+        swu::require_struct(params->struct_size, sizeof(swu_infer_params), "swu_infer_params");
+        auto lock = model->impl.acquire();
+        const swu::Datalist d = swu::read_datalist(datalist);
+        std::vector<swu::CasePaths> cases;
+        if (section && std::strcmp(section, "training") == 0) cases = d.training;
+        else if (section && std::strcmp(section, "validation") == 0) cases = d.validation;
+        else if (section) swu::fail(SWU_ERR_INVALID_ARGUMENT, "section must be \"training\", \"validation\" or NULL");
+        else cases = d.validation.empty() ? d.training : d.validation;
+
+        swu::SegmentOptions o;
+        o.preprocess.threads = model->impl.threads();
+        o.window.roi = params->roi;
+        o.window.overlap = params->overlap;
+        o.window.sw_batch = params->sw_batch;
+        o.window.blend = params->blend == SWU_BLEND_GAUSSIAN ? swu::Blend::Gaussian : swu::Blend::Constant;
+        o.labels.type = swu::VoxelType::UInt8;
+        o.labels.threads = model->impl.threads();
+        swu::ProgressFn progress;
+        if (params->progress) {
+            progress = [params](swu::Stage stage, int64_t done, int64_t total) {
+                return params->progress(static_cast<swu_stage>(stage), done, total, params->progress_user_data) == 0;
+            };
+        }
+        const swu::EvaluationReport report = swu::evaluate(model->impl, cases, o, progress);
+        if (report_path) swu::write_file_atomically(report_path, report.to_json());
+        if (mean_dice) *mean_dice = report.mean;
+    });
+}
+
+}  // extern "C"

@@ -1,0 +1,108 @@
+#include "train/evaluate.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "image/image_io.hpp"
+#include "model/labels.hpp"
+#include "train/dice.hpp"
+
+namespace swu {
+namespace {
+
+std::string number(double v) {
+    if (!std::isfinite(v)) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6f", v);
+    return buf;
+}
+
+std::string quoted(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string organ_object(const std::vector<double>& dice, const std::string& indent) {
+    std::string s = "{";
+    for (size_t c = 0; c < dice.size(); ++c) {
+        const char* name = label_name(static_cast<int>(c + 1));
+        s += (c ? ",\n" : "\n") + indent + "  " + quoted(name ? name : "class " + std::to_string(c + 1)) + ": " + number(dice[c]);
+    }
+    return s + "\n" + indent + "}";
+}
+
+// Label map of a volume as class indices (C order over i, j, k as stored: i fastest).
+std::vector<uint8_t> label_values(const Volume& v) {
+    const Geometry& g = v.geometry();
+    std::vector<uint8_t> out(static_cast<size_t>(g.voxels()));
+    size_t n = 0;
+    for (int64_t k = 0; k < g.size[2]; ++k)
+        for (int64_t j = 0; j < g.size[1]; ++j)
+            for (int64_t i = 0; i < g.size[0]; ++i) {
+                const double x = v.value(v.offset(i, j, k));
+                if (!(x >= 0 && x <= 255 && x == std::floor(x)))
+                    fail(SWU_ERR_FORMAT, "label value " + std::to_string(x) + " is not a class index");
+                out[n++] = static_cast<uint8_t>(x);
+            }
+    return out;
+}
+
+}  // namespace
+
+std::string EvaluationReport::to_json() const {
+    std::string s = "{\n  \"metric\": \"Dice per organ in the image's geometry; null = organ absent from the ground truth\",\n";
+    s += "  \"mean_dice\": " + number(mean) + ",\n";
+    s += "  \"organ_mean_dice\": " + organ_object(organ_mean, "  ") + ",\n";
+    s += "  \"cases\": [";
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const CaseScore& c = cases[i];
+        s += std::string(i ? "," : "") + "\n    {\"image\": " + quoted(c.paths.image) + ", \"label\": " + quoted(c.paths.label) +
+             ", \"mean_dice\": " + number(c.mean) + ",\n     \"organ_dice\": " + organ_object(c.organ_dice, "     ") + "}";
+    }
+    return s + "\n  ]\n}\n";
+}
+
+EvaluationReport evaluate(Model& model, const std::vector<CasePaths>& cases, const SegmentOptions& options,
+                          const ProgressFn& progress) {
+    if (cases.empty()) fail(SWU_ERR_INVALID_ARGUMENT, "the datalist has no cases to evaluate");
+    EvaluationReport report;
+    std::vector<std::vector<double>> raw;
+    const int classes = model.config().out_channels;
+    for (const CasePaths& paths : cases) {
+        try {
+            const Volume image = read_volume(paths.image);
+            const Volume truth = read_volume(paths.label);
+            if (truth.geometry().size != image.geometry().size)
+                fail(SWU_ERR_INVALID_ARGUMENT, "the label map's size differs from the image's");
+            const Volume labels = segment(model, image, options, progress);
+            const std::vector<uint8_t> p = label_values(labels), t = label_values(truth);
+            CaseScore score;
+            score.paths = paths;
+            score.organ_dice = dice_per_class(p.data(), t.data(), static_cast<int64_t>(p.size()), classes);
+            score.mean = mean_dice({score.organ_dice});
+            raw.push_back(score.organ_dice);
+            log_info("evaluated " + paths.image + ": mean Dice " + number(score.mean));
+            report.cases.push_back(std::move(score));
+        } catch (const Error& e) {
+            if (e.status() == SWU_ERR_CANCELLED) throw;
+            fail(e.status(), paths.image + " / " + paths.label + ": " + e.what());
+        }
+    }
+    report.organ_mean = mean_dice_per_class(raw);
+    report.mean = mean_dice(raw);
+    return report;
+}
+
+}  // namespace swu
