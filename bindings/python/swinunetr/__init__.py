@@ -171,7 +171,8 @@ class Volume(_Handle):
         """Wraps a 3D numpy array indexed [i, j, k] (int16, uint16, float32 or uint8). No
         copy is made when the array's strides are positive multiples of its item size
         (C or Fortran order, transposed views...); otherwise a Fortran-order copy is
-        wrapped. The volume keeps the array alive; do not write to it meanwhile."""
+        wrapped, and other dtypes are converted to float32 (a copy). The volume keeps
+        the array alive; do not write to it meanwhile."""
         array = np.asarray(array)
         if array.ndim != 3:
             raise ValueError("a volume needs a 3D array, got shape %s" % (array.shape,))
