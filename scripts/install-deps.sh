@@ -13,7 +13,14 @@ packages=(
   catch2                  # v2 test framework
   python3-pydicom         # its test data holds a small real CT series the DICOM tests read
   python3                 # scripts/ helpers
+  python3-numpy           # bindings/python and its test
+  mono-mcs mono-runtime   # bindings/csharp: compiled with mcs, tested with mono
 )
+# bindings/rust needs cargo (edition 2021, Rust >= 1.63): a rustup toolchain in
+# ~/.cargo/bin is used when present, else Debian's cargo/rustc (1.63 in Debian 12).
+if ! command -v cargo >/dev/null && [ ! -x "${HOME:-/root}/.cargo/bin/cargo" ]; then
+  packages+=(cargo)
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -730,6 +730,37 @@ SWU_API const char* swu_label_name(int32_t label);
 SWU_API swu_status swu_evaluate(swu_model* model, const char* datalist, const char* section,
                                 const swu_infer_params* params, const char* report_path, double* mean_dice);
 
+/* ------------------------------------------------------------------------------ */
+/* ABI layout (for language bindings)                                               */
+/* ------------------------------------------------------------------------------ */
+
+/**
+ * One fact of the C ABI as this library was compiled: a binding that declares the
+ * structs and enums above in its own language compares its view with these entries at
+ * load time and refuses to run on any difference, so a binding written against an
+ * older or newer header fails loudly instead of corrupting memory.
+ * Names and meanings:
+ *   "swu_model_params"          a struct or enum type:  value = size = sizeof (bytes)
+ *   "swu_model_params.threads"  a struct field:          value = offsetof, size = sizeof the field
+ *                                                         (arrays whole: "depths" is 16)
+ *   "SWU_ERR_CANCELLED"         an enum value or macro:  value = the constant, size = 4
+ * This struct's own layout is frozen for every ABI version.
+ */
+typedef struct swu_abi_entry {
+    const char* name;
+    int64_t value;
+    int64_t size;
+} swu_abi_entry;
+
+/** The whole table: *entries receives a static array of *count entries (valid for the
+ *  life of the process), every public type, field and constant of this header.
+ *  Errors: SWU_ERR_INVALID_ARGUMENT (NULL). */
+SWU_API swu_status swu_abi_layout(const swu_abi_entry** entries, size_t* count);
+
+/** Looks one entry up by name (see swu_abi_entry); value and size may be NULL.
+ *  Errors: SWU_ERR_INVALID_ARGUMENT (NULL name, or a name this library does not know:
+ *  the message names it). */
+SWU_API swu_status swu_abi_lookup(const char* name, int64_t* value, int64_t* size);
 
 #ifdef __cplusplus
 } /* extern "C" */

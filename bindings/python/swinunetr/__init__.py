@@ -1,0 +1,324 @@
+"""swinunetr for Python: Swin UNETR abdominal CT segmentation over the C library.
+
+    import swinunetr
+    with swinunetr.Model("model.pt", threads=4) as model, swinunetr.Volume.read("ct.nii.gz") as ct:
+        with model.segment(ct) as labels:
+            labels.write("labels.nii.gz")
+            print(numpy.bincount(labels.array.ravel(), minlength=14))
+
+Volumes are indexed [i, j, k] (as nibabel's get_fdata()); Volume.from_array wraps a
+numpy array without copying when its strides allow, and Volume.array is a view of the
+library's voxels. Every failure raises swinunetr.Error with .status and .message.
+"""
+import ctypes
+import enum
+
+import numpy as np
+
+from . import _native
+from ._native import lib as _lib
+
+__all__ = ["Status", "Stage", "Blend", "Precision", "VoxelType", "Error", "Cancelled", "Model", "Volume",
+           "version", "abi_version", "load_backends", "backends"]
+
+
+class Status(enum.IntEnum):
+    OK = 0
+    INVALID_ARGUMENT = 1
+    IO = 2
+    FORMAT = 3
+    UNSUPPORTED = 4
+    BACKEND = 5
+    WEIGHTS = 6
+    STATE = 7
+    BUFFER_TOO_SMALL = 8
+    OUT_OF_MEMORY = 9
+    BUSY = 10
+    INTERNAL = 11
+    CANCELLED = 12
+
+
+class Stage(enum.IntEnum):
+    PREPROCESS = 0
+    NETWORK = 1
+    POSTPROCESS = 2
+
+
+class Blend(enum.IntEnum):
+    CONSTANT = 0
+    GAUSSIAN = 1
+
+
+class Precision(enum.IntEnum):
+    FP32 = 0
+    BF16 = 1
+    FP16 = 2
+
+
+class VoxelType(enum.IntEnum):
+    INT16 = 0
+    UINT16 = 1
+    FLOAT32 = 2
+    UINT8 = 3
+
+
+_NUMPY_OF = {VoxelType.INT16: np.int16, VoxelType.UINT16: np.uint16, VoxelType.FLOAT32: np.float32,
+             VoxelType.UINT8: np.uint8}
+_VOXEL_OF = {np.dtype(t): v for v, t in _NUMPY_OF.items()}
+
+
+class Error(Exception):
+    """A failed call: .status (Status) and .message (the library's swu_last_error())."""
+
+    def __init__(self, status, message):
+        super().__init__("%s (%s)" % (message, _lib.swu_status_string(status).decode()))
+        self.status = Status(status)
+        self.message = message
+
+
+class Cancelled(Error):
+    """The progress callback stopped the run (Status.CANCELLED)."""
+
+
+def _check(status):
+    if status != 0:
+        message = _lib.swu_last_error().decode("utf-8", "replace")
+        raise (Cancelled if status == Status.CANCELLED else Error)(status, message)
+
+
+def _bytes(text):
+    return None if text is None else (text if isinstance(text, bytes) else str(text).encode())
+
+
+def version():
+    """The loaded library's version string, e.g. "0.1.0"."""
+    return _lib.swu_version_string().decode()
+
+
+def abi_version():
+    return _lib.swu_abi_version()
+
+
+def load_backends(folder=None):
+    """Loads backend plugins from `folder`, or runs the default search; returns how many
+    were newly loaded. Model() does the default search itself when none is loaded."""
+    n = ctypes.c_size_t()
+    _check(_lib.swu_backends_load(_bytes(folder), ctypes.byref(n)))
+    return n.value
+
+
+def backends():
+    """Every plugin found: a list of dicts (name, path, loaded, error, version, capabilities)."""
+    count = ctypes.c_size_t()
+    _check(_lib.swu_backend_count(ctypes.byref(count)))
+    out = []
+    for i in range(count.value):
+        info = _native.swu_backend_info(struct_size=ctypes.sizeof(_native.swu_backend_info))
+        _check(_lib.swu_backend_get_info(i, ctypes.byref(info)))
+        out.append({"name": info.name.decode(), "path": info.path.decode(), "loaded": bool(info.loaded),
+                    "error": info.error.decode(), "version": info.version.decode(),
+                    "capabilities": info.capabilities, "device_count": info.device_count})
+    return out
+
+
+class _Handle:
+    """An owned C handle freed by close(), by `with` or when garbage-collected."""
+    _free = None
+    _handle = None  # so that close() works even when __init__ failed
+
+    def __init__(self, handle):
+        self._handle = handle
+
+    @property
+    def handle(self):
+        if not self._handle:
+            raise ValueError("%s is closed" % type(self).__name__)
+        return self._handle
+
+    def close(self):
+        if self._handle:
+            type(self)._free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class Volume(_Handle):
+    """A 3D image with its geometry (LPS mm, as ITK): read from a file, wrapped around a
+    numpy array, or returned by Model.segment."""
+    _free = staticmethod(_lib.swu_volume_free)
+
+    def __init__(self, handle, keep_alive=None):
+        super().__init__(handle)
+        self._keep_alive = keep_alive  # the wrapped array, alive as long as the volume
+
+    @classmethod
+    def read(cls, path):
+        """NIfTI, NRRD, MetaImage or a DICOM series folder; voxels become float32."""
+        out = ctypes.c_void_p()
+        _check(_lib.swu_volume_read(_bytes(path), ctypes.byref(out)))
+        return cls(out.value)
+
+    @classmethod
+    def from_array(cls, array, spacing=(1, 1, 1), origin=(0, 0, 0), direction=(1, 0, 0, 0, 1, 0, 0, 0, 1)):
+        """Wraps a 3D numpy array indexed [i, j, k] (int16, uint16, float32 or uint8). No
+        copy is made when the array's strides are positive multiples of its item size
+        (C or Fortran order, transposed views...); otherwise a Fortran-order copy is
+        wrapped, and other dtypes are converted to float32 (a copy). The volume keeps
+        the array alive; do not write to it meanwhile."""
+        array = np.asarray(array)
+        if array.ndim != 3:
+            raise ValueError("a volume needs a 3D array, got shape %s" % (array.shape,))
+        if array.dtype.newbyteorder("=") not in _VOXEL_OF or not array.dtype.isnative:
+            array = array.astype(np.float32)
+        item = array.itemsize
+        if any(s <= 0 or s % item for s in array.strides):
+            array = np.asfortranarray(array)
+        desc = _native.swu_volume_desc()
+        _check(_lib.swu_volume_desc_init(ctypes.byref(desc)))
+        desc.type = _VOXEL_OF[array.dtype]
+        desc.data = array.ctypes.data
+        desc.size[:] = array.shape
+        desc.strides[:] = [s // item for s in array.strides]
+        desc.spacing[:], desc.origin[:], desc.direction[:] = list(spacing), list(origin), list(direction)
+        out = ctypes.c_void_p()
+        _check(_lib.swu_volume_wrap(ctypes.byref(desc), ctypes.byref(out)))
+        return cls(out.value, keep_alive=array)
+
+    def _info(self):
+        info = _native.swu_volume_info(struct_size=ctypes.sizeof(_native.swu_volume_info))
+        _check(_lib.swu_volume_get_info(self.handle, ctypes.byref(info)))
+        return info
+
+    @property
+    def voxel_type(self):
+        return VoxelType(self._info().type)
+
+    @property
+    def shape(self):
+        return tuple(self._info().size)
+
+    @property
+    def spacing(self):
+        return tuple(self._info().spacing)
+
+    @property
+    def origin(self):
+        return tuple(self._info().origin)
+
+    @property
+    def direction(self):
+        """Row-major 3x3; column c is the unit vector of voxel axis c."""
+        return tuple(self._info().direction)
+
+    @property
+    def array(self):
+        """A read-only numpy view [i, j, k] of the voxels (no copy); it keeps the volume alive."""
+        info = self._info()
+        dtype = np.dtype(_NUMPY_OF[VoxelType(info.type)])
+        extent = 1 + sum((n - 1) * s for n, s in zip(info.size, info.strides))
+        buffer = (ctypes.c_byte * (extent * dtype.itemsize)).from_address(info.data)
+        view = np.lib.stride_tricks.as_strided(np.frombuffer(buffer, dtype=dtype), shape=tuple(info.size),
+                                               strides=tuple(s * dtype.itemsize for s in info.strides))
+        view.flags.writeable = False
+        return _VolumeView(view, self)
+
+    def write(self, path):
+        """Format from the extension: .nii.gz, .nii, .nrrd, .mha, .mhd, .nhdr."""
+        _check(_lib.swu_volume_write(self.handle, _bytes(path)))
+
+
+class _VolumeView(np.ndarray):
+    """An ndarray that holds a reference to the volume whose memory it shows."""
+
+    def __new__(cls, view, owner):
+        obj = view.view(cls)
+        obj._owner = owner
+        return obj
+
+    def __array_finalize__(self, obj):
+        self._owner = getattr(obj, "_owner", None)
+
+
+class Model(_Handle):
+    """One network on one backend and device. Model(weights=None, backend="auto",
+    device="cpu", threads=0, precision=Precision.FP32); keyword arguments set any field
+    of swu_model_params (feature_size, depths, ...)."""
+    _free = staticmethod(_lib.swu_model_free)
+
+    def __init__(self, weights=None, backend="auto", device="cpu", threads=0, **fields):
+        params = _native.swu_model_params()
+        _check(_lib.swu_model_params_init(ctypes.byref(params)))
+        params.backend, params.device, params.threads = _bytes(backend), _bytes(device), threads
+        for name, value in fields.items():
+            if name not in dict(_native.swu_model_params._fields_) or name == "struct_size":
+                raise TypeError("unknown model parameter %r" % name)
+            setattr(params, name, value)
+        out = ctypes.c_void_p()
+        _check(_lib.swu_model_create(ctypes.byref(params), ctypes.byref(out)))
+        super().__init__(out.value)
+        if weights is not None:
+            self.load_weights(weights)
+
+    def load_weights(self, path):
+        """MONAI's model.pt (a PyTorch state_dict) or a .safetensors file."""
+        _check(_lib.swu_model_load_weights(self.handle, _bytes(path)))
+
+    @property
+    def info(self):
+        i = _native.swu_model_info(struct_size=ctypes.sizeof(_native.swu_model_info))
+        _check(_lib.swu_model_get_info(self.handle, ctypes.byref(i)))
+        return {"backend": i.backend.decode(), "device": i.device.decode(), "threads": i.threads,
+                "precision": Precision(i.precision), "weights_loaded": bool(i.weights_loaded),
+                "in_channels": i.in_channels, "out_channels": i.out_channels, "feature_size": i.feature_size,
+                "depths": list(i.depths), "num_heads": list(i.num_heads), "parameter_count": i.parameter_count}
+
+    def forward(self, patches, out=None):
+        """Raw network: float32 {N, C, D, H, W} (D, H, W multiples of 32) -> logits
+        {N, out_channels, D, H, W}. A C-contiguous float32 input is used in place; `out`
+        (C-contiguous float32 of the right shape) is filled in place when given."""
+        x = np.ascontiguousarray(patches, dtype=np.float32)
+        if x.ndim != 5:
+            raise ValueError("forward needs {N, C, D, H, W}, got shape %s" % (x.shape,))
+        shape = (x.shape[0], self.info["out_channels"]) + x.shape[2:]
+        if out is None:
+            out = np.empty(shape, dtype=np.float32)
+        elif out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+            raise ValueError("out must be a C-contiguous float32 array of shape %s" % (shape,))
+        dims = (ctypes.c_int64 * 5)(*x.shape)
+        _check(_lib.swu_model_forward(self.handle, x.ctypes.data, dims, out.ctypes.data, out.size))
+        return out
+
+    def segment(self, image, progress=None, roi=None, overlap=None, sw_batch=None, blend=None, label_type=None):
+        """The bundle's whole inference on a CT Volume; returns the label Volume (uint8
+        classes 0..13 in the image's geometry). progress(stage, done, total) is called
+        along the way; returning True (or raising) stops the run: Cancelled is raised, or
+        the callback's own exception."""
+        params = _native.swu_infer_params()
+        _check(_lib.swu_infer_params_init(ctypes.byref(params)))
+        for name, value in (("roi", roi), ("overlap", overlap), ("sw_batch", sw_batch), ("blend", blend),
+                            ("label_type", label_type)):
+            if value is not None:
+                setattr(params, name, value)
+        raised = []
+        if progress is not None:
+            def trampoline(stage, done, total, _user):
+                try:
+                    return 1 if progress(Stage(stage), done, total) else 0
+                except BaseException as e:  # never let an exception unwind through C
+                    raised.append(e)
+                    return 1
+            params.progress = _native.PROGRESS_FN(trampoline)  # alive until this call returns
+        out = ctypes.c_void_p()
+        status = _lib.swu_infer(self.handle, image.handle, ctypes.byref(params), ctypes.byref(out))
+        if raised:
+            raise raised[0]
+        _check(status)
+        return Volume(out.value)

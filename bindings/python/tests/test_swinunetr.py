@@ -1,0 +1,132 @@
+"""The Python binding's test, runnable with a plain python3 (numpy, no pytest).
+
+Environment (set by ctest): PYTHONPATH=bindings/python, SWINUNETR_LIB, SWU_TEST_WEIGHTS
+(golden net_f12), SWU_TEST_CT (the phantom) and SWU_TEST_LABELS (the C example's output
+for that CT, whose label counts this binding must reproduce).
+"""
+import ctypes
+import os
+import sys
+
+import numpy as np
+
+import swinunetr
+from swinunetr import _native
+
+WEIGHTS, CT, C_LABELS = (os.environ[k] for k in ("SWU_TEST_WEIGHTS", "SWU_TEST_CT", "SWU_TEST_LABELS"))
+WORK = os.environ.get("SWU_TEST_WORK", "/tmp")
+
+
+def test_abi():
+    assert swinunetr.abi_version() == _native.ABI_VERSION
+    assert _native.layout_mismatches(_native.lib, strict=True) == []
+    # A binding that has fallen behind is caught: pretend a field moved.
+    class Shifted(ctypes.Structure):
+        _fields_ = [("struct_size", ctypes.c_uint64)] + _native.swu_infer_params._fields_[1:]
+    Shifted.__name__ = "swu_infer_params"
+    saved = _native.STRUCTS
+    _native.STRUCTS = [Shifted if s is _native.swu_infer_params else s for s in saved]
+    try:
+        problems = _native.layout_mismatches(_native.lib)
+    finally:
+        _native.STRUCTS = saved
+    assert any(p.startswith("swu_infer_params.roi:") for p in problems), problems
+
+
+def counts(volume):
+    return np.bincount(np.asarray(volume.array).ravel(), minlength=14).tolist()
+
+
+def test_segment_matches_c():
+    print("swinunetr", swinunetr.version(), "backends:", [b["name"] for b in swinunetr.backends() if b["loaded"]])
+    with swinunetr.Volume.read(C_LABELS) as c_labels:
+        expected = np.bincount(np.asarray(c_labels.array, dtype=np.int64).ravel(), minlength=14).tolist()
+    with swinunetr.Model(WEIGHTS, threads=2) as model, swinunetr.Volume.read(CT) as ct:
+        assert model.info["feature_size"] == 12 and model.info["weights_loaded"]
+        # The CT's voxels as int16 (exact: they are HU), wrapped without a copy.
+        hu = np.asarray(ct.array).astype(np.int16, order="F")
+        with swinunetr.Volume.from_array(hu, ct.spacing, ct.origin, ct.direction) as wrapped:
+            view = wrapped.array
+            assert view.ctypes.data == hu.ctypes.data, "from_array copied a Fortran-order array"
+            stages = set()
+            with model.segment(wrapped, progress=lambda s, d, t: stages.add(s)) as labels:
+                assert labels.voxel_type == swinunetr.VoxelType.UINT8
+                assert labels.shape == ct.shape
+                assert np.allclose(labels.spacing, ct.spacing)
+                got = counts(labels)
+                labels.write(os.path.join(WORK, "labels_python.nii.gz"))
+            assert stages == {swinunetr.Stage.PREPROCESS, swinunetr.Stage.NETWORK, swinunetr.Stage.POSTPROCESS}
+    print("label counts", got)
+    assert got == expected, "Python %s != C %s" % (got, expected)
+    assert sum(1 for c in got if c) > 1, "a single label cannot tell a right segmentation from a wrong one"
+
+
+def test_forward():
+    with swinunetr.Model(WEIGHTS, threads=2) as model:
+        x = np.linspace(0, 1, 32 * 32 * 32, dtype=np.float32).reshape(1, 1, 32, 32, 32)
+        y = model.forward(x)
+        assert y.shape == (1, 14, 32, 32, 32) and np.isfinite(y).all()
+        again = np.empty_like(y)
+        assert model.forward(x, out=again) is again and np.array_equal(again, y)
+        try:
+            model.forward(x[:, :, :, :, :31])
+            raise AssertionError("a 31-voxel axis must be refused")
+        except swinunetr.Error as e:
+            assert e.status == swinunetr.Status.INVALID_ARGUMENT
+
+
+def test_errors():
+    try:
+        swinunetr.Volume.read("/nonexistent/ct.nii.gz")
+        raise AssertionError("reading a missing file must fail")
+    except swinunetr.Error as e:
+        assert e.status == swinunetr.Status.IO, e.status
+        assert "/nonexistent/ct.nii.gz" in e.message and "does not exist" in e.message, e.message
+    try:
+        swinunetr.Model(backend="no-such-backend")
+        raise AssertionError("an unknown backend must fail")
+    except swinunetr.Error as e:
+        assert e.status == swinunetr.Status.BACKEND and "no-such-backend" in e.message, e
+
+
+def test_cancel():
+    hu = np.zeros((40, 30, 20), dtype=np.int16, order="F")
+    hu[10:30, 5:25, 5:15] = 60
+    calls = []
+
+    def stop_in_network(stage, done, total):
+        calls.append(stage)
+        return stage == swinunetr.Stage.NETWORK  # truthy: cancel
+
+    with swinunetr.Model(WEIGHTS, threads=2) as model, swinunetr.Volume.from_array(hu, spacing=(3, 3, 3)) as v:
+        try:
+            model.segment(v, progress=stop_in_network)
+            raise AssertionError("the run must be cancelled")
+        except swinunetr.Cancelled as e:
+            assert e.status == swinunetr.Status.CANCELLED and "cancelled" in e.message
+        assert calls[-1] == swinunetr.Stage.NETWORK
+        # An exception in the callback stops the run and comes out unchanged.
+        class Stop(Exception):
+            pass
+
+        def boom(stage, done, total):
+            raise Stop()
+        try:
+            model.segment(v, progress=boom)
+            raise AssertionError("the callback's exception must propagate")
+        except Stop:
+            pass
+
+
+if __name__ == "__main__":
+    failed = 0
+    for name, fn in [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]:
+        try:
+            fn()
+            print("ok  ", name)
+        except Exception as e:  # report every test, then fail
+            import traceback
+            traceback.print_exc()
+            print("FAIL", name, e)
+            failed += 1
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,592 @@
+//! Swin UNETR abdominal CT segmentation (MONAI's `swin_unetr_btcv_segmentation`) from
+//! Rust, over libswinunetr's C API. No dependencies; [`sys`] is the raw C API.
+//!
+//! ```no_run
+//! let model = swinunetr::Model::new(&swinunetr::ModelParams { threads: 4, ..Default::default() })?;
+//! model.load_weights("model.pt")?;
+//! let ct = swinunetr::Volume::read("ct.nii.gz")?;
+//! let labels = model.segment(&ct, &swinunetr::InferParams::default())?;
+//! labels.write("labels.nii.gz")?;
+//! # Ok::<(), swinunetr::Error>(())
+//! ```
+//!
+//! Every call returns `Result<_, Error>`; an [`Error`] carries the library's [`Status`]
+//! and message. Handles free themselves on drop. [`Volume::wrap`] borrows the caller's
+//! voxels without copying: the volume cannot outlive the slice.
+//!
+//! ```compile_fail
+//! let volume = {
+//!     let hu = vec![0i16; 8];
+//!     swinunetr::Volume::wrap(&hu, [2, 2, 2], &Default::default()).unwrap()
+//! }; // error: `hu` does not live long enough
+//! ```
+use std::any::Any;
+use std::ffi::{CStr, CString};
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::ControlFlow;
+use std::os::raw::{c_int, c_void};
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::ptr::{self, NonNull};
+use std::sync::Mutex;
+
+pub mod abi;
+pub mod sys;
+
+/// What went wrong (`swu_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    InvalidArgument,
+    Io,
+    Format,
+    Unsupported,
+    Backend,
+    Weights,
+    State,
+    BufferTooSmall,
+    OutOfMemory,
+    Busy,
+    Internal,
+    Cancelled,
+    /// A status this crate does not know (a newer library).
+    Other(i32),
+}
+
+impl Status {
+    fn from_raw(s: sys::swu_status) -> Status {
+        match s {
+            sys::SWU_ERR_INVALID_ARGUMENT => Status::InvalidArgument,
+            sys::SWU_ERR_IO => Status::Io,
+            sys::SWU_ERR_FORMAT => Status::Format,
+            sys::SWU_ERR_UNSUPPORTED => Status::Unsupported,
+            sys::SWU_ERR_BACKEND => Status::Backend,
+            sys::SWU_ERR_WEIGHTS => Status::Weights,
+            sys::SWU_ERR_STATE => Status::State,
+            sys::SWU_ERR_BUFFER_TOO_SMALL => Status::BufferTooSmall,
+            sys::SWU_ERR_OUT_OF_MEMORY => Status::OutOfMemory,
+            sys::SWU_ERR_BUSY => Status::Busy,
+            sys::SWU_ERR_INTERNAL => Status::Internal,
+            sys::SWU_ERR_CANCELLED => Status::Cancelled,
+            other => Status::Other(other),
+        }
+    }
+}
+
+/// A failed call: the status and the library's message (`swu_last_error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub status: Status,
+    pub message: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({:?})", self.message, self.status)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn error(status: Status, message: impl Into<String>) -> Error {
+    Error { status, message: message.into() }
+}
+
+fn check(status: sys::swu_status) -> Result<()> {
+    if status == sys::SWU_OK {
+        return Ok(());
+    }
+    // SAFETY: swu_last_error never returns NULL; the text is copied at once.
+    let message = unsafe { text(sys::swu_last_error()) };
+    Err(error(Status::from_raw(status), message))
+}
+
+/// Copies a library string (NULL gives "").
+///
+/// # Safety
+/// `p` is NULL or a valid NUL-terminated string.
+unsafe fn text(p: *const std::os::raw::c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}
+
+fn c_string(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| error(Status::InvalidArgument, format!("{s:?} contains a NUL byte")))
+}
+
+fn c_path(path: &Path) -> Result<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| error(Status::InvalidArgument, format!("{} contains a NUL byte", path.display())))
+}
+
+static ABI_CHECKED: Mutex<Option<std::result::Result<(), String>>> = Mutex::new(None);
+
+/// Checks (once per process) that the loaded library has this crate's ABI version and
+/// struct layouts. Every constructor calls it; a mismatch is `Status::Unsupported`.
+pub fn ensure_compatible() -> Result<()> {
+    let mut state = ABI_CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+    let outcome = state.get_or_insert_with(|| {
+        // SAFETY: a plain query.
+        let abi = unsafe { sys::swu_abi_version() };
+        if abi != sys::SWU_ABI_VERSION {
+            return Err(format!("libswinunetr has C ABI {abi}, this crate was written for ABI {}", sys::SWU_ABI_VERSION));
+        }
+        let problems = abi::layout_mismatches(false);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("this crate's declarations differ from libswinunetr: {}", problems.join("; ")))
+        }
+    });
+    outcome.clone().map_err(|m| error(Status::Unsupported, m))
+}
+
+/// The loaded library's version, e.g. "0.1.0".
+pub fn version() -> String {
+    // SAFETY: static string.
+    unsafe { text(sys::swu_version_string()) }
+}
+
+/// Loads backend plugins from `folder`, or (None) runs the default search
+/// (SWU_BACKEND_PATH, the install folder, next to libswinunetr.so). Returns how many
+/// were newly loaded. [`Model::new`] runs the default search itself when none is loaded.
+pub fn load_backends(folder: Option<&Path>) -> Result<usize> {
+    ensure_compatible()?;
+    let folder = folder.map(c_path).transpose()?;
+    let mut n = 0usize;
+    // SAFETY: valid string or NULL, valid out-pointer.
+    check(unsafe { sys::swu_backends_load(folder.as_ref().map_or(ptr::null(), |f| f.as_ptr()), &mut n) })?;
+    Ok(n)
+}
+
+/// A backend plugin the library found, usable or not (then `error` says why).
+#[derive(Debug, Clone)]
+pub struct BackendInfo {
+    pub name: String,
+    pub path: String,
+    pub loaded: bool,
+    pub error: String,
+    pub version: String,
+    pub capabilities: u32,
+    pub device_count: i32,
+}
+
+pub fn backends() -> Result<Vec<BackendInfo>> {
+    ensure_compatible()?;
+    let mut count = 0usize;
+    // SAFETY: valid out-pointer.
+    check(unsafe { sys::swu_backend_count(&mut count) })?;
+    (0..count)
+        .map(|i| {
+            // SAFETY: all-zero is a valid swu_backend_info (NULL pointers, zeros).
+            let mut b: sys::swu_backend_info = unsafe { std::mem::zeroed() };
+            b.struct_size = std::mem::size_of::<sys::swu_backend_info>() as u32;
+            // SAFETY: valid index and struct; the strings live as long as the process.
+            unsafe {
+                check(sys::swu_backend_get_info(i, &mut b))?;
+                Ok(BackendInfo {
+                    name: text(b.name),
+                    path: text(b.path),
+                    loaded: b.loaded != 0,
+                    error: text(b.error),
+                    version: text(b.version),
+                    capabilities: b.capabilities,
+                    device_count: b.device_count,
+                })
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    Fp32 = 0,
+    Bf16 = 1,
+    Fp16 = 2,
+}
+
+/// How to create a model; the network's sizes come from the weights.
+#[derive(Debug, Clone)]
+pub struct ModelParams {
+    /// "auto" (default), "torch" or "onednn".
+    pub backend: String,
+    /// "cpu" (default) or "cuda:N".
+    pub device: String,
+    /// CPU threads; 0 = all cores.
+    pub threads: i32,
+    pub precision: Precision,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        ModelParams { backend: "auto".into(), device: "cpu".into(), threads: 0, precision: Precision::Fp32 }
+    }
+}
+
+/// What a model is (network fields are 0 before weights are loaded).
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    pub backend: String,
+    pub device: String,
+    pub threads: i32,
+    pub weights_loaded: bool,
+    pub in_channels: i32,
+    pub out_channels: i32,
+    pub feature_size: i32,
+    pub depths: [i32; 4],
+    pub num_heads: [i32; 4],
+    pub parameter_count: i64,
+}
+
+/// Phases of [`Model::segment_with_progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Orientation, resampling, intensity scaling.
+    Preprocess,
+    /// `done` / `total` count sliding windows.
+    Network,
+    /// `done` / `total` count output slices.
+    Postprocess,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blend {
+    Constant = 0,
+    Gaussian = 1,
+}
+
+/// How to segment; the defaults are the bundle's inference.json.
+#[derive(Debug, Clone)]
+pub struct InferParams {
+    pub roi: i32,
+    pub overlap: f64,
+    pub sw_batch: i32,
+    pub blend: Blend,
+    /// `VoxelType::UInt8` (default) or `VoxelType::Float32`.
+    pub label_type: VoxelType,
+}
+
+impl Default for InferParams {
+    fn default() -> Self {
+        InferParams { roi: 96, overlap: 0.5, sw_batch: 4, blend: Blend::Constant, label_type: VoxelType::UInt8 }
+    }
+}
+
+/// One Swin UNETR network on one backend and device. A model serves one call at a time:
+/// a call while another thread uses it fails with `Status::Busy`.
+pub struct Model {
+    raw: NonNull<sys::swu_model>,
+}
+
+// SAFETY: the library allows a model to be used from any thread and checks concurrent use itself.
+unsafe impl Send for Model {}
+unsafe impl Sync for Model {}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        // SAFETY: owned handle, freed once.
+        unsafe { sys::swu_model_free(self.raw.as_ptr()) }
+    }
+}
+
+struct ProgressState<'f> {
+    callback: &'f mut dyn FnMut(Stage, i64, i64) -> ControlFlow<()>,
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+unsafe extern "C" fn progress_trampoline(stage: sys::swu_stage, done: i64, total: i64, user: *mut c_void) -> c_int {
+    // SAFETY: `user` is the ProgressState that segment_with_progress keeps alive for the call.
+    let state = &mut *(user as *mut ProgressState);
+    let stage = match stage {
+        sys::SWU_STAGE_PREPROCESS => Stage::Preprocess,
+        sys::SWU_STAGE_NETWORK => Stage::Network,
+        _ => Stage::Postprocess,
+    };
+    // A panic must not unwind into C: catch it, cancel, and resume it after the call.
+    match panic::catch_unwind(AssertUnwindSafe(|| (state.callback)(stage, done, total))) {
+        Ok(ControlFlow::Continue(())) => 0,
+        Ok(ControlFlow::Break(())) => 1,
+        Err(payload) => {
+            state.panic = Some(payload);
+            1
+        }
+    }
+}
+
+impl Model {
+    pub fn new(params: &ModelParams) -> Result<Model> {
+        ensure_compatible()?;
+        let backend = c_string(&params.backend)?;
+        let device = c_string(&params.device)?;
+        // SAFETY: all-zero is valid for the init function to fill.
+        let mut p: sys::swu_model_params = unsafe { std::mem::zeroed() };
+        // SAFETY: valid struct; the strings outlive the create call, which copies them.
+        unsafe { check(sys::swu_model_params_init(&mut p))? };
+        p.backend = backend.as_ptr();
+        p.device = device.as_ptr();
+        p.threads = params.threads;
+        p.precision = params.precision as sys::swu_precision;
+        let mut raw = ptr::null_mut();
+        // SAFETY: as above.
+        check(unsafe { sys::swu_model_create(&p, &mut raw) })?;
+        NonNull::new(raw).map(|raw| Model { raw }).ok_or_else(|| error(Status::Internal, "swu_model_create gave NULL"))
+    }
+
+    /// MONAI's `model.pt` (a PyTorch state_dict) or a `.safetensors` file.
+    pub fn load_weights(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = c_path(path.as_ref())?;
+        // SAFETY: live handle, valid string.
+        check(unsafe { sys::swu_model_load_weights(self.raw.as_ptr(), path.as_ptr()) })
+    }
+
+    pub fn info(&self) -> Result<ModelInfo> {
+        // SAFETY: all-zero is valid; struct_size set; strings copied while the model lives.
+        unsafe {
+            let mut i: sys::swu_model_info = std::mem::zeroed();
+            i.struct_size = std::mem::size_of::<sys::swu_model_info>() as u32;
+            check(sys::swu_model_get_info(self.raw.as_ptr(), &mut i))?;
+            Ok(ModelInfo {
+                backend: text(i.backend),
+                device: text(i.device),
+                threads: i.threads,
+                weights_loaded: i.weights_loaded != 0,
+                in_channels: i.in_channels,
+                out_channels: i.out_channels,
+                feature_size: i.feature_size,
+                depths: i.depths,
+                num_heads: i.num_heads,
+                parameter_count: i.parameter_count,
+            })
+        }
+    }
+
+    /// The raw network: `input` of `shape` {N, C, D, H, W} (D, H, W multiples of 32) into
+    /// `output`, the logits {N, out_channels, D, H, W}. No copies.
+    pub fn forward_into(&self, input: &[f32], shape: [i64; 5], output: &mut [f32]) -> Result<()> {
+        let needed: i64 = shape.iter().product();
+        if shape.iter().any(|&d| d < 0) || input.len() as i64 != needed {
+            return Err(error(Status::InvalidArgument, format!("input has {} floats, shape {shape:?} needs {needed}", input.len())));
+        }
+        // SAFETY: input holds product(shape) floats; output's length is passed.
+        check(unsafe {
+            sys::swu_model_forward(self.raw.as_ptr(), input.as_ptr(), shape.as_ptr(), output.as_mut_ptr(), output.len())
+        })
+    }
+
+    /// [`Model::forward_into`] into a new vector.
+    pub fn forward(&self, input: &[f32], shape: [i64; 5]) -> Result<Vec<f32>> {
+        let out_channels = self.info()?.out_channels as i64;
+        let count = shape[0] * out_channels * shape[2] * shape[3] * shape[4];
+        let mut output = vec![0f32; count.max(0) as usize];
+        self.forward_into(input, shape, &mut output)?;
+        Ok(output)
+    }
+
+    /// The bundle's whole inference on a CT: the label map in the image's geometry.
+    pub fn segment(&self, image: &Volume, params: &InferParams) -> Result<Volume<'static>> {
+        self.run_infer(image, params, None)
+    }
+
+    /// Like [`Model::segment`], calling `progress(stage, done, total)` on this thread;
+    /// returning `ControlFlow::Break(())` cancels (`Status::Cancelled`). A panic in
+    /// `progress` cancels the run and is resumed once the library has returned.
+    pub fn segment_with_progress<F>(&self, image: &Volume, params: &InferParams, mut progress: F) -> Result<Volume<'static>>
+    where
+        F: FnMut(Stage, i64, i64) -> ControlFlow<()>,
+    {
+        let mut state = ProgressState { callback: &mut progress, panic: None };
+        let result = self.run_infer(image, params, Some(&mut state));
+        if let Some(payload) = state.panic.take() {
+            panic::resume_unwind(payload);
+        }
+        result
+    }
+
+    fn run_infer(&self, image: &Volume, params: &InferParams, progress: Option<&mut ProgressState>) -> Result<Volume<'static>> {
+        // SAFETY: all-zero is valid for the init function to fill.
+        let mut p: sys::swu_infer_params = unsafe { std::mem::zeroed() };
+        // SAFETY: valid struct.
+        unsafe { check(sys::swu_infer_params_init(&mut p))? };
+        p.roi = params.roi;
+        p.overlap = params.overlap;
+        p.sw_batch = params.sw_batch;
+        p.blend = params.blend as sys::swu_blend;
+        p.label_type = params.label_type as sys::swu_voxel_type;
+        if let Some(state) = progress {
+            p.progress = Some(progress_trampoline);
+            p.progress_user_data = state as *mut ProgressState as *mut c_void;
+        }
+        let mut labels = ptr::null_mut();
+        // SAFETY: live handles; the progress state outlives the call.
+        check(unsafe { sys::swu_infer(self.raw.as_ptr(), image.raw.as_ptr(), &p, &mut labels) })?;
+        Volume::from_raw(labels)
+    }
+}
+
+/// The element types a volume can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoxelType {
+    Int16 = 0,
+    UInt16 = 1,
+    Float32 = 2,
+    UInt8 = 3,
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Rust types that are voxel types: `i16`, `u16`, `f32`, `u8`.
+pub trait Voxel: Copy + sealed::Sealed {
+    const TYPE: VoxelType;
+}
+macro_rules! voxel {
+    ($t:ty, $v:ident) => {
+        impl sealed::Sealed for $t {}
+        impl Voxel for $t {
+            const TYPE: VoxelType = VoxelType::$v;
+        }
+    };
+}
+voxel!(i16, Int16);
+voxel!(u16, UInt16);
+voxel!(f32, Float32);
+voxel!(u8, UInt8);
+
+/// Where voxels sit in the patient (LPS mm, as ITK and DICOM): world = origin +
+/// direction * diag(spacing) * (i, j, k); `direction` is row-major 3x3.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Geometry {
+    pub spacing: [f64; 3],
+    pub origin: [f64; 3],
+    pub direction: [f64; 9],
+}
+
+impl Default for Geometry {
+    fn default() -> Self {
+        Geometry { spacing: [1.0; 3], origin: [0.0; 3], direction: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0] }
+    }
+}
+
+/// A 3D image. `Volume<'static>` owns its voxels (read from a file, or labels); a
+/// wrapped volume borrows the caller's slice for `'a`.
+pub struct Volume<'a> {
+    raw: NonNull<sys::swu_volume>,
+    _voxels: PhantomData<&'a [u8]>,
+}
+
+// SAFETY: a volume is immutable once made; the library only reads it.
+unsafe impl Send for Volume<'_> {}
+unsafe impl Sync for Volume<'_> {}
+
+impl Drop for Volume<'_> {
+    fn drop(&mut self) {
+        // SAFETY: owned handle, freed once (never the borrowed voxels).
+        unsafe { sys::swu_volume_free(self.raw.as_ptr()) }
+    }
+}
+
+impl Volume<'static> {
+    fn from_raw(raw: *mut sys::swu_volume) -> Result<Volume<'static>> {
+        NonNull::new(raw)
+            .map(|raw| Volume { raw, _voxels: PhantomData })
+            .ok_or_else(|| error(Status::Internal, "the library returned no volume"))
+    }
+
+    /// NIfTI, NRRD, MetaImage or a DICOM series folder; voxels become float32.
+    pub fn read(path: impl AsRef<Path>) -> Result<Volume<'static>> {
+        ensure_compatible()?;
+        let path = c_path(path.as_ref())?;
+        let mut raw = ptr::null_mut();
+        // SAFETY: valid string and out-pointer.
+        check(unsafe { sys::swu_volume_read(path.as_ptr(), &mut raw) })?;
+        Volume::from_raw(raw)
+    }
+}
+
+impl<'a> Volume<'a> {
+    /// Wraps `voxels` (i fastest: `voxels[i + size[0] * (j + size[1] * k)]`) without
+    /// copying; the volume borrows the slice.
+    pub fn wrap<T: Voxel>(voxels: &'a [T], size: [i64; 3], geometry: &Geometry) -> Result<Volume<'a>> {
+        ensure_compatible()?;
+        let needed = size.iter().try_fold(1i64, |acc, &n| if n > 0 { acc.checked_mul(n) } else { None });
+        if needed.map_or(true, |n| n > voxels.len() as i64) {
+            return Err(error(Status::InvalidArgument, format!("{} voxels cannot have size {size:?}", voxels.len())));
+        }
+        // SAFETY: all-zero is valid for the init function to fill.
+        let mut d: sys::swu_volume_desc = unsafe { std::mem::zeroed() };
+        // SAFETY: valid struct.
+        unsafe { check(sys::swu_volume_desc_init(&mut d))? };
+        d.type_ = T::TYPE as sys::swu_voxel_type;
+        d.data = voxels.as_ptr() as *const c_void;
+        d.size = size;
+        d.spacing = geometry.spacing;
+        d.origin = geometry.origin;
+        d.direction = geometry.direction;
+        let mut raw = ptr::null_mut();
+        // SAFETY: the slice holds every voxel the size addresses and outlives the volume ('a).
+        check(unsafe { sys::swu_volume_wrap(&d, &mut raw) })?;
+        NonNull::new(raw)
+            .map(|raw| Volume { raw, _voxels: PhantomData })
+            .ok_or_else(|| error(Status::Internal, "the library returned no volume"))
+    }
+
+    fn raw_info(&self) -> sys::swu_volume_info {
+        // SAFETY: all-zero is valid; struct_size set; cannot fail for a live handle.
+        unsafe {
+            let mut i: sys::swu_volume_info = std::mem::zeroed();
+            i.struct_size = std::mem::size_of::<sys::swu_volume_info>() as u32;
+            let st = sys::swu_volume_get_info(self.raw.as_ptr(), &mut i);
+            assert_eq!(st, sys::SWU_OK, "swu_volume_get_info failed on a live volume");
+            i
+        }
+    }
+
+    pub fn voxel_type(&self) -> VoxelType {
+        match self.raw_info().type_ {
+            sys::SWU_VOXEL_INT16 => VoxelType::Int16,
+            sys::SWU_VOXEL_UINT16 => VoxelType::UInt16,
+            sys::SWU_VOXEL_FLOAT32 => VoxelType::Float32,
+            _ => VoxelType::UInt8,
+        }
+    }
+
+    /// Voxels along i, j, k.
+    pub fn size(&self) -> [i64; 3] {
+        self.raw_info().size
+    }
+
+    pub fn geometry(&self) -> Geometry {
+        let i = self.raw_info();
+        Geometry { spacing: i.spacing, origin: i.origin, direction: i.direction }
+    }
+
+    /// The voxels as a slice, i fastest, borrowed from the volume: `T` must be the
+    /// volume's voxel type and the voxels dense (true for read, segmented and densely
+    /// wrapped volumes).
+    pub fn voxels<T: Voxel>(&self) -> Result<&[T]> {
+        let i = self.raw_info();
+        if i.type_ != T::TYPE as sys::swu_voxel_type {
+            return Err(error(Status::InvalidArgument, format!("the volume holds {:?}, not {:?}", self.voxel_type(), T::TYPE)));
+        }
+        if i.strides != [1, i.size[0], i.size[0] * i.size[1]] {
+            return Err(error(Status::Unsupported, format!("strided voxels ({:?}) cannot be one slice", i.strides)));
+        }
+        let n = (i.size[0] * i.size[1] * i.size[2]) as usize;
+        // SAFETY: dense voxels of type T, alive as long as the volume (and its borrow).
+        Ok(unsafe { std::slice::from_raw_parts(i.data as *const T, n) })
+    }
+
+    /// Format from the extension: .nii.gz, .nii, .nrrd, .mha, .mhd, .nhdr.
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = c_path(path.as_ref())?;
+        // SAFETY: live handle, valid string.
+        check(unsafe { sys::swu_volume_write(self.raw.as_ptr(), path.as_ptr()) })
+    }
+}
