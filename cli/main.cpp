@@ -24,6 +24,7 @@ void usage(FILE* out) {
                  "  segment    segment a CT (file or DICOM folder) into 13 organs:\n"
                  "             segment INPUT OUTPUT --weights W.pt [--threads N] [--overlap F]\n"
                  "                     [--sw-batch N] [--blend constant|gaussian] [--backend ...]\n"
+                 "                     [--series UID] [--format image|dicom-seg]  (OUTPUT.dcm: DICOM SEG)\n"
                  "  forward    raw network forward pass on an .npy batch:\n"
                  "             forward --weights W.pt --input X.npy --output Y.npy\n"
                  "                     [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
