@@ -177,6 +177,8 @@ TEST_CASE("dicom: irregular series are refused with a message that says why", "[
     }
 }
 
+#if SWU_TEST_DICOM_SEG  // built with DCMTK
+
 TEST_CASE("dicom seg: an oblique series' labels round-trip through pydicom, and dciodvfy finds no error", "[unit]") {
     const std::string folder = "/tmp/swu_dicom_seg_source";
     const std::vector<std::string> uids = make_series(folder, "oblique");
@@ -313,3 +315,5 @@ TEST_CASE("cli segment: a DICOM folder in, a DICOM SEG out", "[unit]") {
     CHECK(contains(r.output, "no series with SeriesInstanceUID 1.2.3"));
     CHECK_FALSE(fs::exists(dir + "/x.dcm"));
 }
+
+#endif  // SWU_TEST_DICOM_SEG
