@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "commands.hpp"
 #include "swinunetr/swinunetr.hpp"
@@ -26,8 +27,11 @@ using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
 const char* kUsage =
     "usage: swinunetr segment INPUT OUTPUT --weights W.pt [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
     "         [--precision fp32|bf16|fp16] [--threads N] [--overlap F] [--sw-batch N] [--blend constant|gaussian] [--label-type uint8|float32]\n"
-    "  INPUT:  a CT volume (.nii, .nii.gz, .nrrd, .mha, .mhd) or a DICOM series folder\n"
-    "  OUTPUT: the label map (.nii.gz, .nii, .nrrd, .mha), classes 0..13, in INPUT's geometry\n";
+    "         [--series UID] [--format image|dicom-seg]\n"
+    "  INPUT:  a CT volume (.nii, .nii.gz, .nrrd, .mha, .mhd) or a DICOM series folder (the CT series with\n"
+    "          the most slices, or the one --series names by SeriesInstanceUID)\n"
+    "  OUTPUT: the label map (.nii.gz, .nii, .nrrd, .mha), classes 0..13, in INPUT's geometry; or, with\n"
+    "          --format dicom-seg or a .dcm name, a DICOM Segmentation over INPUT's DICOM series\n";
 
 // Voxel count and volume (mL) of each label present.
 void print_summary(const swu_volume_info& info) {
@@ -72,6 +76,7 @@ int on_progress(swu_stage stage, int64_t done, int64_t total, void* user) {
 int cmd_segment(const Args& args) {
     std::vector<std::string> files;
     std::string weights, backend = "auto", device = "cpu", blend = "constant", label_type = "uint8", precision = "fp32";
+    std::string series, format;
     int threads = 0, sw_batch = 4;
     double overlap = 0.5;
     for (size_t i = 0; i < args.size(); ++i) {
@@ -96,6 +101,8 @@ int cmd_segment(const Args& args) {
         else if (a == "--precision") precision = v;
         else if (a == "--blend") blend = v;
         else if (a == "--label-type") label_type = v;
+        else if (a == "--series") series = v;
+        else if (a == "--format") format = v;
         else if (a == "--threads") threads = static_cast<int>(std::strtol(v.c_str(), &end, 10));
         else if (a == "--sw-batch") sw_batch = static_cast<int>(std::strtol(v.c_str(), &end, 10));
         else if (a == "--overlap") overlap = std::strtod(v.c_str(), &end);
@@ -110,6 +117,20 @@ int cmd_segment(const Args& args) {
     }
     if (files.size() != 2 || weights.empty()) {
         std::fprintf(stderr, "swinunetr segment: INPUT, OUTPUT and --weights are required\n%s", kUsage);
+        return 2;
+    }
+    std::error_code ec;
+    const bool dicom_input = std::filesystem::is_directory(files[0], ec);
+    const std::string& out = files[1];
+    if (format.empty())
+        format = out.size() >= 4 && out.compare(out.size() - 4, 4, ".dcm") == 0 ? "dicom-seg" : "image";
+    if (format != "image" && format != "dicom-seg") {
+        std::fprintf(stderr, "swinunetr segment: --format must be image or dicom-seg\n");
+        return 2;
+    }
+    if (!dicom_input && (format == "dicom-seg" || !series.empty())) {
+        std::fprintf(stderr, "swinunetr segment: %s needs a DICOM series folder as INPUT\n",
+                     format == "dicom-seg" ? "a DICOM SEG output" : "--series");
         return 2;
     }
     swu_infer_params ip;
@@ -149,7 +170,18 @@ int cmd_segment(const Args& args) {
     std::signal(SIGTERM, on_signal);
     swu_status st;
     swu_volume* raw = nullptr;
-    if ((st = swu_volume_read(files[0].c_str(), &raw)) != SWU_OK) return report_failure("reading " + files[0], st);
+    if (dicom_input) {
+        swu_dicom_series_info si{};
+        si.struct_size = sizeof si;
+        if ((st = swu_volume_read_dicom(files[0].c_str(), series.empty() ? nullptr : series.c_str(), &raw, &si)) != SWU_OK)
+            return report_failure("reading " + files[0], st);
+        // Say which series: the folder may hold several.
+        std::fprintf(stderr, "swinunetr segment: DICOM series %s (%s, %d slices; %d series in the folder)\n", si.series_uid,
+                     si.modality, si.slice_count, si.series_in_folder);
+        series = si.series_uid;
+    } else if ((st = swu_volume_read(files[0].c_str(), &raw)) != SWU_OK) {
+        return report_failure("reading " + files[0], st);
+    }
     VolumePtr image(raw);
     swu_model* m = nullptr;
     if ((st = swu_model_create(&mp, &m)) != SWU_OK) return report_failure("creating the model", st);
@@ -165,7 +197,12 @@ int cmd_segment(const Args& args) {
     }
     if (st != SWU_OK) return report_failure("segmentation", st);
     VolumePtr labels(raw);
-    if ((st = swu_volume_write(labels.get(), files[1].c_str())) != SWU_OK) return report_failure("writing " + files[1], st);
+    if (format == "dicom-seg") {
+        if ((st = swu_volume_write_dicom_seg(labels.get(), files[0].c_str(), series.c_str(), out.c_str(), nullptr)) != SWU_OK)
+            return report_failure("writing " + out, st);
+    } else if ((st = swu_volume_write(labels.get(), out.c_str())) != SWU_OK) {
+        return report_failure("writing " + out, st);
+    }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     swu_volume_info info{};
     info.struct_size = sizeof info;

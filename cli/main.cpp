@@ -24,6 +24,7 @@ void usage(FILE* out) {
                  "  segment    segment a CT (file or DICOM folder) into 13 organs:\n"
                  "             segment INPUT OUTPUT --weights W.pt [--threads N] [--overlap F]\n"
                  "                     [--sw-batch N] [--blend constant|gaussian] [--backend ...]\n"
+                 "                     [--series UID] [--format image|dicom-seg]  (OUTPUT.dcm: DICOM SEG)\n"
                  "  train      train on a MONAI datalist (the bundle's recipe):\n"
                  "             train --datalist D.json --output-dir DIR [--weights INIT.pt]\n"
                  "                   [--epochs N | --max-iterations N] [--resume] ...\n"

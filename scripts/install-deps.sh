@@ -10,8 +10,12 @@ packages=(
   libopenblas0-pthread    # without it LibTorch falls back to reference BLAS (~30x slower)
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # oneDNN 2.6 for backends/onednn (its CMake config demands OpenCL)
   libinsighttoolkit5-dev  # ITK 5.2: NIfTI, NRRD, MetaImage and DICOM I/O
+  libdcmtk-dev            # DCMTK 3.6.7 (dcmseg): DICOM Segmentation output (SWU_WITH_DCMTK)
   catch2                  # v2 test framework
-  python3-pydicom         # its test data holds a small real CT series the DICOM tests read
+  python3-pydicom         # its test data holds a small real CT series the DICOM tests read;
+                          # the DICOM tests write synthetic series and check SEGs with it
+  python3-numpy           # for pydicom's pixel data in those tests
+  dicom3tools             # dciodvfy: the DICOM SEG tests validate the objects written
   python3                 # scripts/ helpers
   python3-numpy           # bindings/python and its test
   mono-mcs mono-runtime   # bindings/csharp: compiled with mcs, tested with mono

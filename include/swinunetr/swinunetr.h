@@ -434,8 +434,8 @@ typedef struct swu_volume_info {
 
 /**
  * Reads a volume: a NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr) or MetaImage (.mha,
- * .mhd) file, or a folder with a DICOM series (the series with the most slices;
- * slices ordered by position). Voxels are stored as float32 (exact for CT's int16).
+ * .mhd) file, or a folder with a DICOM series (the CT series with the most slices,
+ * checked and ordered as swu_volume_read_dicom describes). Voxels are stored as float32 (exact for CT's int16).
  * On success *volume is owned by the caller (swu_volume_free).
  * Errors: SWU_ERR_IO (missing), SWU_ERR_FORMAT (unreadable), SWU_ERR_INVALID_ARGUMENT
  * (not 3D), SWU_ERR_UNSUPPORTED (multi-component, or a build without ITK).
@@ -761,6 +761,87 @@ SWU_API swu_status swu_abi_layout(const swu_abi_entry** entries, size_t* count);
  *  Errors: SWU_ERR_INVALID_ARGUMENT (NULL name, or a name this library does not know:
  *  the message names it). */
 SWU_API swu_status swu_abi_lookup(const char* name, int64_t* value, int64_t* size);
+
+/* DICOM: series in, Segmentation (SEG) out                                         */
+/* ------------------------------------------------------------------------------ */
+
+/** What swu_volume_read_dicom read. Strings are NUL-terminated, copied into the struct. */
+typedef struct swu_dicom_series_info {
+    uint32_t struct_size;
+    char series_uid[65];        /* SeriesInstanceUID of the series read (at most 64 characters) */
+    char modality[17];          /* "CT" */
+    int32_t slice_count;        /* slices in the volume */
+    int32_t series_in_folder;   /* distinct series found among the folder's files */
+} swu_dicom_series_info;
+
+/**
+ * Reads one DICOM series from a folder (its files, not its subfolders; files that are
+ * not DICOM are ignored). `series_uid` names the series by its exact SeriesInstanceUID;
+ * NULL or "" picks the CT series with the most slices. The choice is logged at
+ * SWU_LOG_INFO and, when `info` is not NULL (struct_size set by the caller), returned.
+ * Slices are sorted by ImagePositionPatient along the normal of ImageOrientationPatient;
+ * the volume's origin is the first slice's position, its axes are the row direction,
+ * the column direction and the normal (i, j, k), and voxels are in HU (rescale applied)
+ * as float32. Whatever transfer syntax GDCM decodes is read (uncompressed, deflate,
+ * RLE, JPEG lossless and lossy, JPEG-LS, JPEG 2000).
+ * Refused, with a message saying what and where: a modality other than CT, multi-frame
+ * images, slices differing in size or pixel spacing, duplicated slice positions,
+ * missing slices, any other non-uniform slice spacing, and slices not stacked along
+ * their normal (gantry tilt); such series must be resampled before. Images whose
+ * orientation differs from the majority's (localizers) are skipped with a warning.
+ * swu_volume_read on a folder does the same with series_uid = NULL.
+ * On success *volume is owned by the caller (swu_volume_free).
+ * Errors: SWU_ERR_INVALID_ARGUMENT (NULL, no series with that UID: the message lists
+ * the folder's series), SWU_ERR_IO (not a folder), SWU_ERR_FORMAT (no DICOM series,
+ * bad or inconsistent headers, duplicated or missing slices, undecodable pixel data),
+ * SWU_ERR_UNSUPPORTED (not CT, irregular grid, a build without ITK).
+ */
+SWU_API swu_status swu_volume_read_dicom(const char* folder, const char* series_uid, swu_volume** volume,
+                                         swu_dicom_series_info* info);
+
+/** Options of a DICOM Segmentation. Strings are copied; NULL means the default. */
+typedef struct swu_dicom_seg_params {
+    uint32_t struct_size;
+    const char* series_description;  /* default "swinunetr organ segmentation" */
+    int32_t series_number;           /* default 0: the source's SeriesNumber + 1000 */
+    const char* content_label;       /* ContentLabel (CS: A-Z, 0-9, _ and space, up to 16), default "ORGANS" */
+    const char* content_description; /* default "13 abdominal organs (Swin UNETR, BTCV)" */
+    const char* content_creator;     /* ContentCreatorName (DICOM person name), default "" */
+} swu_dicom_seg_params;
+
+/** Sets struct_size and the defaults above. Errors: NULL. */
+SWU_API swu_status swu_dicom_seg_params_init(swu_dicom_seg_params* params);
+
+/**
+ * Writes a label map (classes 0..13 of the bundle, as swu_infer returns it, uint8 or
+ * integral float32) as a binary DICOM Segmentation (SOP Class 1.2.840.10008.5.1.4.1.1.66.4)
+ * to `out_path`, over the DICOM series it was computed from: `source_folder` and
+ * `series_uid` select the series exactly as swu_volume_read_dicom does, and `labels`
+ * must lie on that series' grid (the geometry swu_volume_read_dicom gives it, which
+ * swu_infer keeps). The object:
+ * - takes patient, study and frame of reference from the source and is a new series
+ *   of that study (new SeriesInstanceUID and SOPInstanceUID);
+ * - references every source slice (ReferencedSeriesSequence), and each frame its own
+ *   source slice (DerivationImageSequence / SourceImageSequence); frames carry their
+ *   source slice's ImagePositionPatient and share its orientation and pixel spacing;
+ * - has one segment per organ present, in label order, coded in SNOMED CT: category
+ *   123037004 "Anatomical Structure"; types spleen 78961009, kidney 64033007,
+ *   gallbladder 28231008, esophagus 32849002, liver 10200004, stomach 69695003,
+ *   aorta 15825003, inferior vena cava 64131007, portal and splenic veins 32764006
+ *   ("Portal vein"), pancreas 15776009, adrenal gland 23451007, with laterality
+ *   modifiers right 24028007 / left 7771000; a recommended display colour; segment
+ *   algorithm type AUTOMATIC, name "swinunetr", version SWU_VERSION_STRING, family
+ *   DCM 123110 "Artificial Intelligence";
+ * - holds frames only for the slices a segment touches.
+ * `params` may be NULL (defaults). The file appears only when complete: it is written
+ * under a temporary name in the same folder and renamed; on failure nothing is left.
+ * Errors: SWU_ERR_INVALID_ARGUMENT (NULL, params, labels not on the series' grid,
+ * label values outside 0..13, no organ present: a SEG needs a segment), SWU_ERR_IO,
+ * SWU_ERR_FORMAT, SWU_ERR_UNSUPPORTED (as swu_volume_read_dicom; a build without
+ * DCMTK: SWU_WITH_DCMTK=OFF).
+ */
+SWU_API swu_status swu_volume_write_dicom_seg(const swu_volume* labels, const char* source_folder, const char* series_uid,
+                                              const char* out_path, const swu_dicom_seg_params* params);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,7 +1,6 @@
 #include "image/image_io.hpp"
 
 #include <itkGDCMImageIO.h>
-#include <itkGDCMSeriesFileNames.h>
 #include <itkImage.h>
 #include <itkImageFileReader.h>
 #include <itkImageFileWriter.h>
@@ -14,6 +13,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "image/dicom_series.hpp"
 
 namespace fs = std::filesystem;
 
@@ -73,40 +73,38 @@ template <class Pixel> typename itk::Image<Pixel, 3>::Pointer to_itk(const Volum
     return image;
 }
 
-Volume read_dicom_folder(const std::string& folder, const std::string& series_uid) {
-    auto names = itk::GDCMSeriesFileNames::New();
-    names->SetUseSeriesDetails(true);
-    names->SetDirectory(folder);
-    const std::vector<std::string>& uids = names->GetSeriesUIDs();
-    if (uids.empty()) fail(SWU_ERR_FORMAT, folder + ": no DICOM series found in the folder");
-    std::string chosen;
-    size_t most = 0;
-    for (const std::string& uid : uids) {
-        const size_t n = names->GetFileNames(uid).size();
-        if (!series_uid.empty() ? uid.find(series_uid) == 0 : n > most) {
-            chosen = uid;
-            most = n;
-        }
-    }
-    if (chosen.empty()) fail(SWU_ERR_INVALID_ARGUMENT, folder + ": no series with SeriesInstanceUID " + series_uid);
-    const std::vector<std::string> files = names->GetFileNames(chosen);
-    if (files.size() < 2) fail(SWU_ERR_FORMAT, folder + ": the series has a single slice; a 3D volume is required");
-    log_info("reading DICOM series " + chosen + " (" + std::to_string(files.size()) + " of " +
-             std::to_string(uids.size()) + " series in the folder)");
+}  // namespace
+
+Volume read_dicom_volume(const std::string& folder, const std::string& series_uid, DicomSeries* chosen) {
+    DicomSeries series = scan_dicom_series(folder, series_uid);
+    std::vector<std::string> files;
+    for (const DicomSlice& s : series.slices) files.push_back(s.file);
     auto reader = itk::ImageSeriesReader<FloatImage>::New();
     reader->SetImageIO(itk::GDCMImageIO::New());
     reader->SetFileNames(files);
-    reader->Update();
-    return from_itk(reader->GetOutput());
+    try {
+        reader->Update();
+    } catch (const itk::ExceptionObject& e) {
+        fail(SWU_ERR_FORMAT, folder + ": cannot read the pixel data of series " + series.series_uid + ": " + e.GetDescription());
+    }
+    // The scan checked the grid; its geometry is the one a DICOM SEG of this series
+    // must match, so the volume takes exactly that (ITK derives the step from two slices).
+    const Geometry g = series.geometry();
+    FloatImage* image = reader->GetOutput();
+    for (unsigned a = 0; a < 3; ++a)
+        if (static_cast<int64_t>(image->GetLargestPossibleRegion().GetSize()[a]) != g.size[a])
+            fail(SWU_ERR_FORMAT, folder + ": the pixel data of series " + series.series_uid + " do not match its headers");
+    Volume v = Volume::allocate(VoxelType::Float32, g);
+    std::memcpy(v.mutable_data(), image->GetBufferPointer(), static_cast<size_t>(g.voxels()) * sizeof(float));
+    if (chosen) *chosen = std::move(series);
+    return v;
 }
-
-}  // namespace
 
 Volume read_volume(const std::string& path, const std::string& series_uid) {
     std::error_code ec;
     if (!fs::exists(path, ec)) fail(SWU_ERR_IO, "'" + path + "' does not exist");
     try {
-        if (fs::is_directory(path, ec)) return read_dicom_folder(path, series_uid);
+        if (fs::is_directory(path, ec)) return read_dicom_volume(path, series_uid, nullptr);
         auto reader = itk::ImageFileReader<FloatImage>::New();
         reader->SetFileName(path);
         reader->UpdateOutputInformation();

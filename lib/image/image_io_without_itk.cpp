@@ -10,6 +10,14 @@ Volume read_volume(const std::string& path, const std::string&) {
                               "wrap the voxels with swu_volume_wrap instead");
 }
 
+Volume read_dicom_volume(const std::string& folder, const std::string&, DicomSeries*) {
+    fail(SWU_ERR_UNSUPPORTED, "cannot read '" + folder + "': this libswinunetr was built without ITK (SWU_WITH_ITK=OFF)");
+}
+
+DicomSeries scan_dicom_series(const std::string& folder, const std::string&) {
+    fail(SWU_ERR_UNSUPPORTED, "cannot read '" + folder + "': this libswinunetr was built without ITK (SWU_WITH_ITK=OFF)");
+}
+
 void write_volume(const Volume&, const std::string& path) {
     fail(SWU_ERR_UNSUPPORTED, "cannot write '" + path + "': this libswinunetr was built without ITK (SWU_WITH_ITK=OFF)");
 }

@@ -1,0 +1,78 @@
+// DICOM: reading a chosen series, writing a Segmentation over it.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "api/boundary.hpp"
+#include "api/volume_handle.hpp"
+#include "dicom/dicom_seg.hpp"
+#include "image/image_io.hpp"
+
+namespace {
+
+void copy_string(char* out, size_t capacity, const std::string& s) {
+    const size_t n = std::min(s.size(), capacity - 1);
+    std::memcpy(out, s.data(), n);
+    out[n] = '\0';
+}
+
+std::string optional_string(const char* s) { return s ? s : ""; }
+
+}  // namespace
+
+extern "C" {
+
+SWU_API swu_status swu_volume_read_dicom(const char* folder, const char* series_uid, swu_volume** volume,
+                                         swu_dicom_series_info* info) {
+    return swu::api_call(__func__, [&] {
+        swu::require(folder, "folder");
+        swu::require(volume, "volume");
+        *volume = nullptr;
+        if (info) swu::require_struct(info->struct_size, sizeof(swu_dicom_series_info), "swu_dicom_series_info");
+        swu::DicomSeries series;
+        auto handle = std::make_unique<swu_volume>(swu_volume{swu::read_dicom_volume(folder, optional_string(series_uid), &series)});
+        if (info) {
+            copy_string(info->series_uid, sizeof info->series_uid, series.series_uid);
+            copy_string(info->modality, sizeof info->modality, series.modality);
+            info->slice_count = static_cast<int32_t>(series.slices.size());
+            info->series_in_folder = static_cast<int32_t>(series.series_in_folder);
+        }
+        *volume = handle.release();
+    });
+}
+
+SWU_API swu_status swu_dicom_seg_params_init(swu_dicom_seg_params* params) {
+    return swu::api_call(__func__, [&] {
+        swu::require(params, "params");
+        std::memset(params, 0, sizeof *params);
+        params->struct_size = sizeof *params;
+    });
+}
+
+SWU_API swu_status swu_volume_write_dicom_seg(const swu_volume* labels, const char* source_folder, const char* series_uid,
+                                              const char* out_path, const swu_dicom_seg_params* params) {
+    return swu::api_call(__func__, [&] {
+        swu::require(labels, "labels");
+        swu::require(source_folder, "source_folder");
+        swu::require(out_path, "out_path");
+        swu::DicomSegOptions options;
+        if (params) {
+            swu::require_struct(params->struct_size, sizeof(swu_dicom_seg_params), "swu_dicom_seg_params");
+            if (params->series_description) options.series_description = params->series_description;
+            if (params->series_number < 0)
+                swu::fail(SWU_ERR_INVALID_ARGUMENT, "series_number must be >= 0, got " + std::to_string(params->series_number));
+            options.series_number = params->series_number;
+            if (params->content_label) options.content_label = params->content_label;
+            if (params->content_description) options.content_description = params->content_description;
+            if (params->content_creator) options.content_creator = params->content_creator;
+        }
+        const std::string& label = options.content_label;
+        if (label.empty() || label.size() > 16 ||
+            label.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ ") != std::string::npos)
+            swu::fail(SWU_ERR_INVALID_ARGUMENT, "content_label '" + label + "' must be 1 to 16 of A-Z, 0-9, '_' and space");
+        const swu::DicomSeries series = swu::scan_dicom_series(source_folder, optional_string(series_uid));
+        swu::write_dicom_seg(labels->volume, series, out_path, options);
+    });
+}
+
+}  // extern "C"
