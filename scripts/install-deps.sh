@@ -14,10 +14,10 @@ packages=(
   catch2                  # v2 test framework
   python3-pydicom         # its test data holds a small real CT series the DICOM tests read;
                           # the DICOM tests write synthetic series and check SEGs with it
-  python3-numpy           # for pydicom's pixel data in those tests
+  python3-numpy           # pydicom's pixel data in the DICOM tests; bindings/python and its test
   dicom3tools             # dciodvfy: the DICOM SEG tests validate the objects written
   python3                 # scripts/ helpers
-  python3-numpy           # bindings/python and its test
+  python3-torch           # the training tests check that Python's torch.load reads our model.pt
   mono-mcs mono-runtime   # bindings/csharp: compiled with mcs, tested with mono
 )
 # bindings/rust needs cargo (edition 2021, Rust >= 1.63): a rustup toolchain in

@@ -274,6 +274,7 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
     const int64_t steps_per_epoch = static_cast<int64_t>((training.size() + o.batch_size - 1) / o.batch_size);
     int64_t total = (o.max_epochs - state.epoch) * steps_per_epoch;
     if (o.max_iterations > 0) total = std::min(total, std::max<int64_t>(0, o.max_iterations - state.iteration));
+    const int64_t planned = state.iteration + total;  // the last iteration of this run
     const std::string metrics = o.output_dir + "/metrics.jsonl";
     const std::string best_path = o.output_dir + "/model.pt";
 
@@ -361,7 +362,7 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
             e.kind = TrainEventKind::Iteration;
             e.epoch = b.epoch;
             e.iteration = summary.iterations;
-            e.total_iterations = state.iteration + total;
+            e.total_iterations = planned;
             e.loss = loss.total;
             e.dice_loss = loss.dice;
             e.ce_loss = loss.ce;
