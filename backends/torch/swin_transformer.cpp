@@ -1,6 +1,8 @@
 // The Swin encoder (MONAI's SwinTransformer): patch embedding, four stages of shifted
 // window attention with patch merging, and the parameter-free normalised outputs.
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
 #include <cmath>
@@ -154,6 +156,73 @@ at::Tensor swin_block(const Params& p, const std::string& name, const at::Tensor
     return y + h;
 }
 
+// Activation checkpointing of one Swin block (MONAI use_checkpoint, torch.utils.checkpoint):
+// the forward pass keeps only the block's input; the backward pass recomputes the block
+// with gradients and differentiates it. Same values, less memory.
+thread_local bool checkpoint_blocks_flag = false;
+
+struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
+    // params: the block's floating-point parameters (what gradients flow to), in the
+    // order `names` lists them; they are also reachable through `p`.
+    static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, at::TensorList params,
+                              const Params* p, const std::string& name, int64_t heads, const Windows& w,
+                              const compat::optional<at::Tensor>& mask_or_none) {
+        (void)params;
+        const at::Tensor mask = mask_or_none ? *mask_or_none : at::Tensor();
+        ctx->save_for_backward(mask.defined() ? std::vector<at::Tensor>{x, mask} : std::vector<at::Tensor>{x});
+        ctx->saved_data["p"] = reinterpret_cast<int64_t>(p);
+        ctx->saved_data["name"] = name;
+        ctx->saved_data["heads"] = heads;
+        ctx->saved_data["amp"] = compat::cuda_autocast_enabled();
+        ctx->saved_data["w"] = std::vector<int64_t>{w.size[0], w.size[1], w.size[2], w.shift[0], w.shift[1], w.shift[2],
+                                                    w.padded[0], w.padded[1], w.padded[2]};
+        return swin_block(*p, name, x, heads, w, mask);
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                    torch::autograd::variable_list grad_out) {
+        const auto saved = ctx->get_saved_variables();
+        const Params& p = *reinterpret_cast<const Params*>(ctx->saved_data["p"].toInt());
+        const std::string name = ctx->saved_data["name"].toStringRef();
+        const int64_t heads = ctx->saved_data["heads"].toInt();
+        const std::vector<int64_t> v = ctx->saved_data["w"].toIntVector();
+        Windows w;
+        for (int i = 0; i < 3; ++i) w.size[i] = v[i], w.shift[i] = v[3 + i], w.padded[i] = v[6 + i];
+        const std::vector<at::Tensor> params = block_parameters(p, name);
+        const at::Tensor x = saved[0].detach().requires_grad_(true);
+        at::Tensor y;
+        {
+            const at::AutoGradMode grad(true);
+            compat::optional<compat::CudaAutocast> amp;  // AMP training uses fp16 autocast
+            if (ctx->saved_data["amp"].toBool()) amp.emplace(at::kHalf);
+            y = swin_block(p, name, x, heads, w, saved.size() > 1 ? saved[1] : at::Tensor());
+        }
+        std::vector<at::Tensor> inputs = {x};
+        inputs.insert(inputs.end(), params.begin(), params.end());
+        torch::autograd::variable_list g =
+            torch::autograd::grad({y}, inputs, {grad_out[0]}, /*retain_graph=*/false, /*create_graph=*/false,
+                                  /*allow_unused=*/true);
+        // One entry per forward argument (params expanded): p, name, heads, w, mask get none.
+        for (int i = 0; i < 5; ++i) g.emplace_back();
+        return g;
+    }
+    static std::vector<at::Tensor> block_parameters(const Params& p, const std::string& name) {
+        std::vector<at::Tensor> out;
+        const std::string prefix = name + ".";
+        for (auto it = p.lower_bound(prefix); it != p.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+            if (it->second.is_floating_point()) out.push_back(it->second);
+        return out;
+    }
+};
+
+at::Tensor run_block(const Params& p, const std::string& name, const at::Tensor& x, int64_t heads, const Windows& w,
+                     const at::Tensor& mask) {
+    if (!checkpoint_blocks_flag || !at::GradMode::is_enabled()) return swin_block(p, name, x, heads, w, mask);
+    const std::vector<at::Tensor> params = CheckpointedBlock::block_parameters(p, name);
+    const compat::optional<at::Tensor> mask_or_none =
+        mask.defined() ? compat::optional<at::Tensor>(mask) : compat::optional<at::Tensor>();
+    return CheckpointedBlock::apply(x, at::TensorList(params), &p, name, heads, w, mask_or_none);
+}
+
 // Sub-grid offsets (d, h, w) concatenated by each merging variant.
 using Offsets = std::array<std::array<int, 3>, 8>;
 const Offsets& merge_offsets(int32_t merging) {
@@ -181,7 +250,7 @@ at::Tensor stage(const Params& p, const swu_backend_network& net, int s, const a
     const at::Tensor mask = shifted.shifted() ? shift_mask(shifted, x.device()).to(x.scalar_type()) : at::Tensor();
     const std::string layer = "swinViT.layers" + std::to_string(s + 1) + ".0.";
     for (int b = 0; b < net.depths[s]; ++b) {
-        x = swin_block(p, layer + "blocks." + std::to_string(b), x, net.num_heads[s], b % 2 ? shifted : plain, mask);
+        x = run_block(p, layer + "blocks." + std::to_string(b), x, net.num_heads[s], b % 2 ? shifted : plain, mask);
         const std::string tap = "stage" + std::to_string(s + 1) + ".block" + std::to_string(b);
         if (taps.wants(tap)) taps.put(tap, x.permute({0, 4, 1, 2, 3}));
     }
@@ -189,6 +258,9 @@ at::Tensor stage(const Params& p, const swu_backend_network& net, int s, const a
 }
 
 }  // namespace
+
+CheckpointBlocks::CheckpointBlocks(bool on) : previous_(checkpoint_blocks_flag) { checkpoint_blocks_flag = on; }
+CheckpointBlocks::~CheckpointBlocks() { checkpoint_blocks_flag = previous_; }
 
 std::array<at::Tensor, 5> swin_transformer(const Params& p, const swu_backend_network& net, const at::Tensor& x,
                                            TapSink& taps) {

@@ -22,6 +22,19 @@ public:
     virtual void put(const std::string& name, const at::Tensor& value) = 0;
 };
 
+// While in scope on this thread, forward passes with gradients checkpoint every Swin
+// block (recomputed in backward; MONAI's use_checkpoint).
+class CheckpointBlocks {
+public:
+    explicit CheckpointBlocks(bool on);
+    ~CheckpointBlocks();
+    CheckpointBlocks(const CheckpointBlocks&) = delete;
+    CheckpointBlocks& operator=(const CheckpointBlocks&) = delete;
+
+private:
+    bool previous_;
+};
+
 // swinViT(x, normalize=True): the five layer-normalised hidden states.
 std::array<at::Tensor, 5> swin_transformer(const Params& p, const swu_backend_network& net, const at::Tensor& x,
                                            TapSink& taps);

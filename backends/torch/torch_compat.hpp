@@ -77,6 +77,16 @@ private:
     at::ScalarType old_dtype_ = at::kHalf;
 };
 
+// Whether CUDA autocast is on for this thread (activation checkpointing recomputes
+// under the same setting).
+inline bool cuda_autocast_enabled() {
+#if SWU_TORCH_DEVICE_AUTOCAST_API
+    return at::autocast::is_autocast_enabled(at::kCUDA);
+#else
+    return at::autocast::is_enabled();
+#endif
+}
+
 // Suspends autocast for the ops in its scope: they compute in their inputs' dtype
 // (used to keep a few cheap, precision-critical ops in float32 under AMP). Without
 // autocast active it changes nothing.

@@ -80,6 +80,7 @@ Trainer::Result Trainer::step(Params& params, const swu_backend_network& net, co
     {
         compat::optional<compat::CudaAutocast> autocast;
         if (amp_) autocast.emplace(at::kHalf);
+        const CheckpointBlocks checkpoint(checkpointing_);
         const at::Tensor logits = swin_unetr(params, net, x, none);
         // The loss in float32 (the head already is; softmax statistics would be fp32 anyway).
         loss = dice_ce_loss(logits.to(at::kFloat), y);

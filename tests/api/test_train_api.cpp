@@ -2,6 +2,8 @@
 // swu_train on in-memory volumes (fresh weights, tiny crops).
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "api_helpers.hpp"
@@ -167,4 +169,58 @@ TEST_CASE("train api: swu_train on wrapped volumes is reproducible, cancellable 
     CHECK(run("swu_train_api_c", c, cancel_at_first_step).first == SWU_ERR_CANCELLED);
     swu_volume_free(image);
     swu_volume_free(label);
+}
+
+TEST_CASE("train api: activation checkpointing gives the same loss and gradients", "[unit]") {
+    std::vector<float> x(2 * 32 * 32 * 32);
+    std::vector<uint8_t> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        x[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f;
+        y[i] = static_cast<uint8_t>((i / 512) % 14);
+    }
+    const int64_t shape[5] = {2, 1, 32, 32, 32};
+    std::map<std::string, std::vector<float>> grads[2];
+    double loss[2][2];
+    for (int checkpointing = 0; checkpointing < 2; ++checkpointing) {
+        ModelPtr m = create_model();
+        REQUIRE(swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str()) == SWU_OK);
+        swu_optimizer_params o;
+        swu_optimizer_params_init(&o);
+        o.checkpointing = checkpointing;
+        REQUIRE(swu_model_train_configure(m.get(), &o) == SWU_OK);
+        for (int step = 0; step < 2; ++step) {
+            swu_train_step_result r{};
+            r.struct_size = sizeof r;
+            const swu_status st = swu_model_train_step(m.get(), x.data(), shape, y.data(), &r);
+            INFO("checkpointing " << checkpointing << ": " << swu_last_error());
+            REQUIRE(st == SWU_OK);
+            loss[checkpointing][step] = r.loss;
+            if (step == 0) {
+                auto sink = [](const swu_named_tensor* t, void* user) {
+                    int64_t n = 1;
+                    for (int32_t d = 0; d < t->ndim; ++d) n *= t->shape[d];
+                    const float* v = static_cast<const float*>(t->data);
+                    (*static_cast<std::map<std::string, std::vector<float>>*>(user))[t->name].assign(v, v + n);
+                    return 0;
+                };
+                REQUIRE(swu_model_export_tensors(m.get(), SWU_TENSORS_GRADIENTS, sink, &grads[checkpointing]) == SWU_OK);
+            }
+        }
+    }
+    CHECK(loss[0][0] == loss[1][0]);
+    CHECK(std::fabs(loss[0][1] - loss[1][1]) <= 1e-6 * loss[0][1]);
+    REQUIRE(grads[0].size() == grads[1].size());
+    REQUIRE(grads[0].size() > 100);
+    double worst = 0;
+    for (const auto& [name, g] : grads[0]) {
+        const std::vector<float>& h = grads[1].at(name);
+        double diff = 0, norm = 0;
+        for (size_t i = 0; i < g.size(); ++i) {
+            diff = std::max(diff, static_cast<double>(std::fabs(g[i] - h[i])));
+            norm = std::max(norm, static_cast<double>(std::fabs(g[i])));
+        }
+        worst = std::max(worst, diff / std::max(norm, 1e-20));
+    }
+    std::printf("checkpointing: %zu gradients, worst max-diff / max-abs %.2e\n", grads[0].size(), worst);
+    CHECK(worst <= 1e-4);
 }
