@@ -26,7 +26,7 @@ using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
 
 const char* kUsage =
     "usage: swinunetr segment INPUT OUTPUT --weights W.pt [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
-    "         [--precision fp32|bf16|fp16] [--threads N] [--overlap F] [--sw-batch N] [--blend constant|gaussian] [--label-type uint8|float32]\n"
+    "         [--precision fp32|bf16|fp16] [--threads N] [--roi N] [--overlap F] [--sw-batch N] [--blend constant|gaussian] [--label-type uint8|float32]\n"
     "         [--series UID] [--format image|dicom-seg]\n"
     "  INPUT:  a CT volume (.nii, .nii.gz, .nrrd, .mha, .mhd) or a DICOM series folder (the CT series with\n"
     "          the most slices, or the one --series names by SeriesInstanceUID)\n"
@@ -77,7 +77,7 @@ int cmd_segment(const Args& args) {
     std::vector<std::string> files;
     std::string weights, backend = "auto", device = "cpu", blend = "constant", label_type = "uint8", precision = "fp32";
     std::string series, format;
-    int threads = 0, sw_batch = 4;
+    int threads = 0, sw_batch = 4, roi = 96;
     double overlap = 0.5;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -104,6 +104,7 @@ int cmd_segment(const Args& args) {
         else if (a == "--series") series = v;
         else if (a == "--format") format = v;
         else if (a == "--threads") threads = static_cast<int>(std::strtol(v.c_str(), &end, 10));
+        else if (a == "--roi") roi = static_cast<int>(std::strtol(v.c_str(), &end, 10));
         else if (a == "--sw-batch") sw_batch = static_cast<int>(std::strtol(v.c_str(), &end, 10));
         else if (a == "--overlap") overlap = std::strtod(v.c_str(), &end);
         else {
@@ -137,6 +138,7 @@ int cmd_segment(const Args& args) {
     swu_infer_params_init(&ip);
     ip.overlap = overlap;
     ip.sw_batch = sw_batch;
+    ip.roi = roi;
     if (blend == "gaussian") ip.blend = SWU_BLEND_GAUSSIAN;
     else if (blend != "constant") {
         std::fprintf(stderr, "swinunetr segment: --blend must be constant or gaussian\n");

@@ -33,7 +33,7 @@ const char* kTrainUsage =
 
 const char* kEvaluateUsage =
     "usage: swinunetr evaluate --weights W.pt --datalist D.json [--report R.json] [--section training|validation]\n"
-    "         [--threads N] [--backend auto|torch|onednn] [--device cpu|cuda:N] [--overlap F] [--sw-batch N]\n"
+    "         [--threads N] [--backend auto|torch|onednn] [--device cpu|cuda:N] [--roi N] [--overlap F] [--sw-batch N]\n"
     "  Segments every case (the \"validation\" list, else \"training\") and prints Dice per organ.\n";
 
 // --name value options and --flag switches; numbers checked by the callers.
@@ -210,7 +210,7 @@ int cmd_evaluate(const Args& args) {
     Options o;
     if (!o.parse(args, "evaluate", kEvaluateUsage,
                  {"--weights", "--datalist", "--report", "--section", "--threads", "--backend", "--device", "--overlap",
-                  "--sw-batch"},
+                  "--sw-batch", "--roi"},
                  {}))
         return 2;
     if (!o.has("--weights") || !o.has("--datalist")) {
@@ -219,7 +219,9 @@ int cmd_evaluate(const Args& args) {
     }
     swu_infer_params ip;
     swu_infer_params_init(&ip);
-    if (!o.number("--overlap", ip.overlap, "evaluate") || !o.number("--sw-batch", ip.sw_batch, "evaluate")) return 2;
+    if (!o.number("--overlap", ip.overlap, "evaluate") || !o.number("--sw-batch", ip.sw_batch, "evaluate") ||
+        !o.number("--roi", ip.roi, "evaluate"))
+        return 2;
     swinunetr::ModelPtr model;
     if (const int rc = model_for(o, "evaluate", model)) return rc;
     swu_status st = swu_model_load_weights(model.get(), o.text("--weights").c_str());
