@@ -43,7 +43,7 @@ if grep -E '(backends|lib|cli|include|tests)/[^ ]*: warning:' "$build/build.log"
 fi
 
 "$build/bin/swinunetr" info | tee "$build/info.log"
-grep -q 'capabilities infer,fp32,bf16,fp16' "$build/info.log" || {
+grep -q 'capabilities infer,train,fp32,bf16,fp16' "$build/info.log" || {
     echo "build-cuda-plugin: the CUDA build of the torch plugin does not load or lacks fp16/bf16"; exit 1; }
 
 golden=${SWU_GOLDEN_DIR:-$(pwd)/../shared/golden}

@@ -213,6 +213,12 @@ StepLoss Model::train_step(const float* input, const int64_t shape[5], const uin
     if (!train_configured_) fail(SWU_ERR_STATE, "training is not configured (call swu_model_train_configure first)");
     if (!input || !labels) fail(SWU_ERR_INVALID_ARGUMENT, "input or labels is NULL");
     check_input_shape(config_, shape);
+    // At the bottleneck (1/32 of the input) instance norm over a single voxel makes the
+    // deepest features constant; PyTorch refuses to train so ("Expected more than 1
+    // spatial element when training").
+    if ((shape[2] / 32) * (shape[3] / 32) * (shape[4] / 32) == 1)
+        fail(SWU_ERR_INVALID_ARGUMENT, "training needs at least one spatial axis of 64 or more (a 32^3 input leaves one "
+                                       "voxel at the bottleneck, where instance norm is degenerate)");
     const int64_t n = shape[0] * shape[1] * shape[2] * shape[3] * shape[4];
     for (int64_t i = 0; i < n; ++i)
         if (!std::isfinite(input[i]))

@@ -194,7 +194,8 @@ void check_options(const TrainOptions& o) {
     if (o.max_iterations < 0) bad("max_iterations must be >= 0");
     if (o.batch_size < 1 || o.batch_size > 256) bad("batch_size must be 1..256");
     if (o.num_samples < 1 || o.num_samples > 64) bad("num_samples must be 1..64");
-    if (o.roi < 32 || o.roi % 32 || o.roi > 256) bad("roi must be a multiple of 32 in 32..256");
+    if (o.roi < 64 || o.roi % 32 || o.roi > 256)
+        bad("roi must be a multiple of 32 in 64..256 (32^3 crops leave one voxel at the bottleneck)");
     if (!(o.learning_rate > 0)) bad("learning_rate must be > 0");
     if (o.val_interval < 0) bad("val_interval must be >= 0");
     if (!(o.val_overlap >= 0 && o.val_overlap < 1)) bad("val_overlap must be in [0, 1)");

@@ -24,7 +24,7 @@ TEST_CASE("cli train: phantoms in, a model.pt that torch.load, segment and evalu
     CHECK(contains(usage.output, "--output-dir"));
 
     const CliRun train = run_command(cli + " train --datalist " + dir + "/datalist.json --output-dir " + dir +
-                                     "/out --feature-size 12 --roi 32 --batch-size 1 --max-iterations 2 --threads 2 "
+                                     "/out --feature-size 12 --roi 64 --batch-size 1 --num-samples 1 --max-iterations 2 --threads 2 "
                                      "--backend torch");
     INFO(train.output);
     REQUIRE(train.exit_code == 0);

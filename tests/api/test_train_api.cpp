@@ -47,9 +47,9 @@ TEST_CASE("train api: every misuse gets a clear status", "[unit]") {
     ModelPtr m = create_model();
     REQUIRE_STATUS(swu_model_train_configure(m.get(), &o), SWU_ERR_STATE, "no weights");
     REQUIRE(swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str()) == SWU_OK);
-    std::vector<float> x(32 * 32 * 32, 0.5f);
-    std::vector<uint8_t> y(32 * 32 * 32, 0);
-    const int64_t shape[5] = {1, 1, 32, 32, 32};
+    std::vector<float> x(32 * 32 * 64, 0.5f);
+    std::vector<uint8_t> y(32 * 32 * 64, 0);
+    const int64_t shape[5] = {1, 1, 32, 32, 64};
     REQUIRE_STATUS(swu_model_train_step(m.get(), x.data(), shape, y.data(), nullptr), SWU_ERR_STATE, "not configured");
     o.learning_rate = -1;
     REQUIRE_STATUS(swu_model_train_configure(m.get(), &o), SWU_ERR_INVALID_ARGUMENT, "learning_rate");
@@ -64,8 +64,10 @@ TEST_CASE("train api: every misuse gets a clear status", "[unit]") {
     x[7] = NAN;
     REQUIRE_STATUS(swu_model_train_step(m.get(), x.data(), shape, y.data(), nullptr), SWU_ERR_INVALID_ARGUMENT, "non-finite");
     x[7] = 0.5f;
-    const int64_t bad_shape[5] = {1, 1, 32, 32, 30};
+    const int64_t bad_shape[5] = {1, 1, 32, 32, 62};
     REQUIRE_STATUS(swu_model_train_step(m.get(), x.data(), bad_shape, y.data(), nullptr), SWU_ERR_INVALID_ARGUMENT, "32");
+    const int64_t cube32[5] = {1, 1, 32, 32, 32};
+    REQUIRE_STATUS(swu_model_train_step(m.get(), x.data(), cube32, y.data(), nullptr), SWU_ERR_INVALID_ARGUMENT, "bottleneck");
     REQUIRE_STATUS(swu_model_export_tensors(m.get(), static_cast<swu_tensor_set>(9), nullptr, nullptr),
                    SWU_ERR_INVALID_ARGUMENT, "NULL");
     REQUIRE_STATUS(swu_model_save_weights(m.get(), "/nonexistent-dir/model.pt"), SWU_ERR_IO, "nonexistent-dir");
@@ -83,6 +85,12 @@ TEST_CASE("train api: every misuse gets a clear status", "[unit]") {
     REQUIRE_STATUS(swu_train(m.get(), &tp, nullptr), SWU_ERR_INVALID_ARGUMENT, "output_dir");
     tp.output_dir = "swu_train_api_out";
     REQUIRE_STATUS(swu_train(m.get(), &tp, nullptr), SWU_ERR_INVALID_ARGUMENT, "no training cases");
+    const swu_volume* none[] = {nullptr};
+    tp.train_images = none;
+    tp.train_labels = none;
+    tp.train_count = 1;
+    REQUIRE_STATUS(swu_train(m.get(), &tp, nullptr), SWU_ERR_INVALID_ARGUMENT, "NULL");
+    tp.train_count = 0;
     tp.datalist = "/nonexistent/datalist.json";
     REQUIRE_STATUS(swu_train(m.get(), &tp, nullptr), SWU_ERR_IO, "datalist.json");
     REQUIRE_STATUS(swu_evaluate(m.get(), "/nonexistent/datalist.json", nullptr, nullptr, nullptr, nullptr), SWU_ERR_IO,
@@ -136,8 +144,9 @@ TEST_CASE("train api: swu_train on wrapped volumes is reproducible, cancellable 
         tp.val_labels = labels;
         tp.val_count = 1;
         tp.output_dir = dir;
-        tp.roi = 32;
+        tp.roi = 64;
         tp.batch_size = 1;
+        tp.num_samples = 1;
         tp.max_iterations = 2;
         tp.seed = 9;
         tp.callback = fn;
@@ -172,13 +181,13 @@ TEST_CASE("train api: swu_train on wrapped volumes is reproducible, cancellable 
 }
 
 TEST_CASE("train api: activation checkpointing gives the same loss and gradients", "[unit]") {
-    std::vector<float> x(2 * 32 * 32 * 32);
+    std::vector<float> x(2 * 32 * 32 * 64);
     std::vector<uint8_t> y(x.size());
     for (size_t i = 0; i < x.size(); ++i) {
         x[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f;
         y[i] = static_cast<uint8_t>((i / 512) % 14);
     }
-    const int64_t shape[5] = {2, 1, 32, 32, 32};
+    const int64_t shape[5] = {2, 1, 32, 32, 64};
     std::map<std::string, std::vector<float>> grads[2];
     double loss[2][2];
     for (int checkpointing = 0; checkpointing < 2; ++checkpointing) {
