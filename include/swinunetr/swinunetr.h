@@ -579,7 +579,9 @@ typedef struct swu_train_step_result {
 /**
  * One optimisation step: forward, DiceCELoss(to_onehot_y, softmax, squared_pred,
  * batch=True), backward, Adam update. input {N, in_channels, D, H, W} float32 as for
- * swu_model_forward; labels {N, 1, D, H, W} class indices (uint8, < out_channels).
+ * swu_model_forward, with at least one spatial axis of 64 or more (a 32^3 input leaves a
+ * single voxel at the bottleneck, where instance norm is degenerate; PyTorch refuses it
+ * too); labels {N, 1, D, H, W} class indices (uint8, < out_channels).
  * `result` may be NULL. Errors: SWU_ERR_STATE (not configured), SWU_ERR_INVALID_ARGUMENT
  * (shape, NaN/Inf input, label out of range), SWU_ERR_OUT_OF_MEMORY, SWU_ERR_BUSY,
  * SWU_ERR_BACKEND. After a failure the weights are those before the step.
@@ -668,7 +670,7 @@ typedef struct swu_train_params {
     int64_t max_iterations;     /* 0 (default): the epochs decide; else stop after this many steps */
     int32_t batch_size;         /* volumes per step, default 2 */
     int32_t num_samples;        /* crops per volume, default 2 (so 4 patches per step) */
-    int32_t roi;                /* crop size per axis, multiple of 32, default 96 */
+    int32_t roi;                /* crop size per axis, a multiple of 32 of at least 64, default 96 */
     double learning_rate;       /* default 2e-4 */
     int32_t val_interval;       /* epochs between validations, default 5; 0 = never */
     double val_overlap;         /* default 0.25 */
@@ -762,6 +764,7 @@ SWU_API swu_status swu_abi_layout(const swu_abi_entry** entries, size_t* count);
  *  the message names it). */
 SWU_API swu_status swu_abi_lookup(const char* name, int64_t* value, int64_t* size);
 
+/* ------------------------------------------------------------------------------ */
 /* DICOM: series in, Segmentation (SEG) out                                         */
 /* ------------------------------------------------------------------------------ */
 
