@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "common/error.hpp"
+#include "common/limits.hpp"
 #include "common/log.hpp"
+#include "image/header_checks.hpp"
 
 namespace fs = std::filesystem;
 
@@ -73,7 +75,22 @@ template <class Pixel> typename itk::Image<Pixel, 3>::Pointer to_itk(const Volum
     return image;
 }
 
+// Refuses what the header describes before ITK allocates the voxels: more than three
+// dimensions with data, or more voxels than the cap (a few header bytes can claim
+// terabytes, e.g. in a gzip-compressed NIfTI).
+void check_header_size(const std::string& path, itk::ImageIOBase* io) {
+    const unsigned dims = io->GetNumberOfDimensions();
+    for (unsigned a = 3; a < dims; ++a)
+        if (io->GetDimensions(a) > 1)
+            fail(SWU_ERR_INVALID_ARGUMENT, path + ": a " + std::to_string(dims) +
+                                               "D image; a single 3D CT volume is required");
+    double n[3] = {1, 1, 1};
+    for (unsigned a = 0; a < dims && a < 3; ++a) n[a] = static_cast<double>(io->GetDimensions(a));
+    check_voxel_limit(n[0], n[1], n[2], path + ": image");
+}
+
 Volume read_dicom_folder(const std::string& folder, const std::string& series_uid) {
+    check_dicom_folder(folder);
     auto names = itk::GDCMSeriesFileNames::New();
     names->SetUseSeriesDetails(true);
     names->SetDirectory(folder);
@@ -91,11 +108,15 @@ Volume read_dicom_folder(const std::string& folder, const std::string& series_ui
     if (chosen.empty()) fail(SWU_ERR_INVALID_ARGUMENT, folder + ": no series with SeriesInstanceUID " + series_uid);
     const std::vector<std::string> files = names->GetFileNames(chosen);
     if (files.size() < 2) fail(SWU_ERR_FORMAT, folder + ": the series has a single slice; a 3D volume is required");
-    log_info("reading DICOM series " + chosen + " (" + std::to_string(files.size()) + " of " +
+    // The series UID identifies a study: it stays out of the log (no patient data there).
+    log_info("reading a DICOM series of " + std::to_string(files.size()) + " files (" +
              std::to_string(uids.size()) + " series in the folder)");
     auto reader = itk::ImageSeriesReader<FloatImage>::New();
     reader->SetImageIO(itk::GDCMImageIO::New());
     reader->SetFileNames(files);
+    reader->UpdateOutputInformation();
+    const auto size = reader->GetOutput()->GetLargestPossibleRegion().GetSize();
+    check_voxel_limit(double(size[0]), double(size[1]), double(size[2]), folder + ": DICOM series");
     reader->Update();
     return from_itk(reader->GetOutput());
 }
@@ -107,6 +128,7 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
     if (!fs::exists(path, ec)) fail(SWU_ERR_IO, "'" + path + "' does not exist");
     try {
         if (fs::is_directory(path, ec)) return read_dicom_folder(path, series_uid);
+        check_nifti_header(path);
         auto reader = itk::ImageFileReader<FloatImage>::New();
         reader->SetFileName(path);
         reader->UpdateOutputInformation();
@@ -116,6 +138,9 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
             fail(SWU_ERR_UNSUPPORTED, path + ": " + std::to_string(components) + "-component images are not CT volumes");
         if (dims < 3 || (dims == 3 && reader->GetImageIO()->GetDimensions(2) < 2))
             fail(SWU_ERR_INVALID_ARGUMENT, path + ": a 2D image; a 3D CT volume is required");
+        check_header_size(path, reader->GetImageIO());
+        check_nifti_payload(path);
+        check_metaimage_payload(path);
         reader->Update();
         return from_itk(reader->GetOutput());
     } catch (const itk::ExceptionObject& e) {
@@ -123,6 +148,13 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
         if (what.find("Could not create IO object") != std::string::npos)
             fail(SWU_ERR_FORMAT, path + ": not a readable image (NIfTI, NRRD, MetaImage or a DICOM folder)");
         fail(SWU_ERR_FORMAT, path + ": " + what);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {
+        // Anything else thrown while parsing (GDCM, the standard library) is a bad file.
+        fail(SWU_ERR_FORMAT, path + ": " + e.what());
     }
 }
 
