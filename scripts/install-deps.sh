@@ -13,6 +13,7 @@ packages=(
   catch2                  # v2 test framework
   python3-pydicom         # its test data holds a small real CT series the DICOM tests read
   python3                 # scripts/ helpers
+  clang libclang-rt-14-dev libomp-14-dev  # fuzzing and sanitizer builds: libFuzzer and ASan/UBSan/TSan runtimes, clang's OpenMP
 )
 
 SUDO=""
