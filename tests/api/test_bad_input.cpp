@@ -457,6 +457,7 @@ struct Misbehave {
 }  // namespace
 
 TEST_CASE("bad input: a plugin returning garbage statuses and messages cannot hurt the host", "[unit][bad_input]") {
+    REQUIRE(swu_backends_load(nullptr, nullptr) == SWU_OK);  // the real backends first
     REQUIRE(swu_backends_load(SWU_TEST_MISBEHAVING_PLUGIN_DIR, nullptr) == SWU_OK);
     swu_model_params p = params_for_built_backend();
     p.backend = "misbehaving";
