@@ -32,20 +32,20 @@ swu_backend_network to_backend(const NetworkConfig& c) {
 // What a plugin says is untrusted: its status must be one a backend may return (an
 // unknown or misleading one such as SWU_ERR_BUSY becomes SWU_ERR_BACKEND), and its
 // message is cut at the buffer's end even when the plugin wrote no NUL.
-swu_status plugin_status(swu_status st) {
+swu_status plugin_status(int32_t st) {
     switch (st) {
         case SWU_ERR_INVALID_ARGUMENT: case SWU_ERR_UNSUPPORTED: case SWU_ERR_BACKEND: case SWU_ERR_WEIGHTS:
         case SWU_ERR_OUT_OF_MEMORY: case SWU_ERR_INTERNAL:
-            return st;
+            return static_cast<swu_status>(st);
         default:
             return SWU_ERR_BACKEND;
     }
 }
 
-std::string plugin_message(swu_status st, char* err, size_t size) {
+std::string plugin_message(int32_t st, char* err, size_t size) {
     err[size - 1] = 0;
     std::string msg = err[0] ? err : "failed without a message";
-    if (plugin_status(st) != st) msg += " (the plugin returned status " + std::to_string(static_cast<int32_t>(st)) + ")";
+    if (plugin_status(st) != st) msg += " (the plugin returned status " + std::to_string(st) + ")";
     return msg;
 }
 
@@ -105,7 +105,8 @@ void Model::load_weights(std::vector<NamedTensor> weights) {
     params.network = to_backend(config);
     char err[kErrSize] = {0};
     void* instance = nullptr;
-    swu_status st = vt->create(&params, &instance, err, sizeof err);
+    // Plugin statuses are kept as integers: a garbage value is no valid swu_status.
+    int32_t st = static_cast<int32_t>(vt->create(&params, &instance, err, sizeof err));
     if (st != SWU_OK || !instance) {
         if (st == SWU_OK) fail(SWU_ERR_BACKEND, "backend '" + backend_->name + "': create returned no instance");
         fail(plugin_status(st), "backend '" + backend_->name + "': " + plugin_message(st, err, sizeof err));
@@ -121,7 +122,7 @@ void Model::load_weights(std::vector<NamedTensor> weights) {
         for (size_t d = 0; d < w.tensor.shape.size(); ++d) t.shape[d] = w.tensor.shape[d];
         t.data = w.tensor.data.data();
     }
-    st = vt->load_weights(instance, tensors.data(), tensors.size(), err, sizeof err);
+    st = static_cast<int32_t>(vt->load_weights(instance, tensors.data(), tensors.size(), err, sizeof err));
     if (st != SWU_OK) {
         vt->destroy(instance);
         fail(plugin_status(st), "backend '" + backend_->name + "' refused the weights: " + plugin_message(st, err, sizeof err));
@@ -164,8 +165,8 @@ void Model::forward(const float* input, const int64_t shape[5], std::vector<TapR
         for (int d = 0; d < 5; ++d) backend_taps[i].shape[d] = taps[i].shape[d];
     }
     char err[kErrSize] = {0};
-    const swu_status st = backend_->vtable->forward(instance_, input, shape, backend_taps.data(), backend_taps.size(),
-                                                    err, sizeof err);
+    const int32_t st = static_cast<int32_t>(backend_->vtable->forward(instance_, input, shape, backend_taps.data(),
+                                                                      backend_taps.size(), err, sizeof err));
     if (st != SWU_OK) fail(plugin_status(st), "backend '" + backend_->name + "': " + plugin_message(st, err, sizeof err));
 }
 

@@ -150,7 +150,7 @@ bool PluginRegistry::load_file(const std::string& file) {
                 b.version = vt->version ? vt->version : "";
                 char err[512] = {0};
                 int32_t count = 0;
-                const swu_status st = vt->device_count(&count, err, sizeof err);
+                const int32_t st = static_cast<int32_t>(vt->device_count(&count, err, sizeof err));
                 err[sizeof err - 1] = 0;  // the plugin may have filled the buffer without a NUL
                 if (st != SWU_OK) {
                     b.error = std::string("device enumeration failed: ") + err;
