@@ -144,7 +144,11 @@ void check_metaimage_payload(const std::string& path) {
             break;
         }
     }
-    if (!local || !in) return;  // detached data or an odd header: left to ITK
+    // An .mha holds its own voxels. File lists and name patterns are for .mhd headers, and
+    // MetaIO 5.2 overflows a heap buffer on some malformed ones.
+    if (!local)
+        fail(SWU_ERR_FORMAT, path + ": a .mha file must hold its voxels (ElementDataFile = LOCAL)");
+    if (!in) return;
     const std::streamoff data_start = in.tellg();
     in.seekg(0, std::ios::end);
     const double available = static_cast<double>(in.tellg() - data_start);

@@ -18,6 +18,8 @@ void check_nifti_header(const std::string& path);
 // MetaImage (.mha) with whatever it got and reports success; these find the shortfall
 // (a gzip stream is inflated once to its end, so a cut trailer counts too).
 void check_nifti_payload(const std::string& path);
+// Also refuses an .mha whose ElementDataFile is not LOCAL (MetaIO 5.2 overflows a heap
+// buffer on some malformed file patterns).
 void check_metaimage_payload(const std::string& path);
 
 // A DICOM folder: every regular file in it must be a DICOM Part 10 file (128-byte
