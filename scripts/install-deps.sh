@@ -19,6 +19,7 @@ packages=(
   python3                 # scripts/ helpers
   python3-torch           # the training tests check that Python's torch.load reads our model.pt
   mono-mcs mono-runtime   # bindings/csharp: compiled with mcs, tested with mono
+  clang libclang-rt-14-dev libomp-14-dev  # fuzzing and sanitizer builds: libFuzzer and ASan/UBSan/TSan runtimes, clang's OpenMP
 )
 # bindings/rust needs cargo (edition 2021, Rust >= 1.63): a rustup toolchain in
 # ~/.cargo/bin is used when present, else Debian's cargo/rustc (1.63 in Debian 12).

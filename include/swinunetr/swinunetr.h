@@ -846,6 +846,39 @@ SWU_API swu_status swu_dicom_seg_params_init(swu_dicom_seg_params* params);
 SWU_API swu_status swu_volume_write_dicom_seg(const swu_volume* labels, const char* source_folder, const char* series_uid,
                                               const char* out_path, const swu_dicom_seg_params* params);
 
+/* ------------------------------------------------------------------------------ */
+/* Limits and robustness                                                            */
+/* ------------------------------------------------------------------------------ */
+
+/*
+ * Every size a file or a caller states is checked before memory is allocated, so an
+ * absurd request fails with SWU_ERR_OUT_OF_MEMORY (and a message naming the limit)
+ * instead of exhausting the host process:
+ * - volumes (swu_volume_read, swu_volume_wrap, label maps) and the resampled network
+ *   grid of swu_infer may hold at most the voxel cap below; file headers are checked
+ *   before their voxels are read. Each axis is at most 65536 voxels. swu_infer needs
+ *   about 4 * (out_channels + 2) bytes per network-grid voxel at its peak.
+ * - swu_model_forward: at most 64 GiB per activation.
+ * - checkpoints: ZIP entries of at most 16 GiB inflated, a data.pkl of at most 1 GiB,
+ *   safetensors headers of at most 100 MB; see SECURITY.md for what is refused.
+ * See SECURITY.md in the source tree for the whole list and for what is logged.
+ */
+
+/** The default voxel cap, 2^31 voxels (a 4096 x 4096 x 128 volume, 8 GiB as float32). */
+#define SWU_DEFAULT_MAX_VOXELS ((int64_t)1 << 31)
+
+/**
+ * Sets the process-wide voxel cap (> 0), or with 0 restores the default: the
+ * environment variable SWU_MAX_VOXELS (a positive integer, read once at first use)
+ * if set, else SWU_DEFAULT_MAX_VOXELS. Takes effect for calls that start afterwards;
+ * safe to call from any thread.
+ * Errors: SWU_ERR_INVALID_ARGUMENT for a negative value.
+ */
+SWU_API swu_status swu_set_max_voxels(int64_t max_voxels);
+
+/** The voxel cap in force. Errors: SWU_ERR_INVALID_ARGUMENT (NULL). */
+SWU_API swu_status swu_get_max_voxels(int64_t* max_voxels);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

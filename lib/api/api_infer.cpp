@@ -30,9 +30,10 @@ SWU_API swu_status swu_infer(swu_model* model, const swu_volume* image, const sw
         swu::require(labels, "labels");
         *labels = nullptr;
         swu::require_struct(params->struct_size, sizeof(swu_infer_params), "swu_infer_params");
-        if (params->blend != SWU_BLEND_CONSTANT && params->blend != SWU_BLEND_GAUSSIAN)
-            swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown blend mode " + std::to_string(static_cast<int>(params->blend)));
-        if (params->label_type != SWU_VOXEL_UINT8 && params->label_type != SWU_VOXEL_FLOAT32)
+        const int32_t blend = swu::raw_enum(params->blend), label_type = swu::raw_enum(params->label_type);
+        if (blend != SWU_BLEND_CONSTANT && blend != SWU_BLEND_GAUSSIAN)
+            swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown blend mode " + std::to_string(blend));
+        if (label_type != SWU_VOXEL_UINT8 && label_type != SWU_VOXEL_FLOAT32)
             swu::fail(SWU_ERR_INVALID_ARGUMENT, "label_type must be SWU_VOXEL_UINT8 or SWU_VOXEL_FLOAT32");
         auto lock = model->impl.acquire();
 

@@ -12,14 +12,14 @@ swu::Tensor copy_named_tensor(const swu_named_tensor& t, size_t index) {
     const std::string where = "tensors[" + std::to_string(index) + "]";
     if (!t.name) swu::fail(SWU_ERR_INVALID_ARGUMENT, where + ".name is NULL");
     swu::Tensor out;
-    switch (t.dtype) {
+    switch (swu::raw_enum(t.dtype)) {
         case SWU_DTYPE_FLOAT32: out.dtype = swu::DType::Float32; break;
         case SWU_DTYPE_FLOAT16: out.dtype = swu::DType::Float16; break;
         case SWU_DTYPE_BFLOAT16: out.dtype = swu::DType::BFloat16; break;
         case SWU_DTYPE_INT64: out.dtype = swu::DType::Int64; break;
         default:
             swu::fail(SWU_ERR_INVALID_ARGUMENT, where + " ('" + t.name + "') has unknown dtype " +
-                                                    std::to_string(static_cast<int>(t.dtype)));
+                                                    std::to_string(swu::raw_enum(t.dtype)));
     }
     if (t.ndim < 0 || t.ndim > 8 || (t.ndim > 0 && !t.shape))
         swu::fail(SWU_ERR_INVALID_ARGUMENT, where + " ('" + t.name + "') has an invalid ndim/shape");
@@ -42,6 +42,11 @@ void check_model_params(const swu_model_params* p) {
     swu::require_struct(p->struct_size, sizeof(swu_model_params), "swu_model_params");
     if (!p->backend || !*p->backend) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.backend is NULL or empty");
     if (!p->device || !*p->device) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.device is NULL or empty");
+    const int32_t precision = swu::raw_enum(p->precision), merging = swu::raw_enum(p->merging);
+    if (precision < SWU_PRECISION_FP32 || precision > SWU_PRECISION_FP16)
+        swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown precision " + std::to_string(precision));
+    if (merging < SWU_MERGING_LEGACY || merging > SWU_MERGING_V2)
+        swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown merging variant " + std::to_string(merging));
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ SWU_API const char* swu_version_string(void) { return SWU_VERSION_STRING; }
 SWU_API uint32_t swu_abi_version(void) { return SWU_ABI_VERSION; }
 
 SWU_API const char* swu_status_string(swu_status status) {
-    switch (status) {
+    switch (swu::raw_enum(status)) {
         case SWU_OK: return "ok";
         case SWU_ERR_INVALID_ARGUMENT: return "invalid argument";
         case SWU_ERR_IO: return "i/o error";
@@ -29,8 +29,9 @@ SWU_API const char* swu_status_string(swu_status status) {
 
 SWU_API swu_status swu_set_log_callback(swu_log_fn fn, void* user_data, swu_log_level min_level) {
     return swu::api_call(__func__, [&] {
-        if (min_level < SWU_LOG_DEBUG || min_level > SWU_LOG_NONE)
-            swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown log level " + std::to_string(static_cast<int>(min_level)));
+        const int32_t level = swu::raw_enum(min_level);
+        if (level < SWU_LOG_DEBUG || level > SWU_LOG_NONE)
+            swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown log level " + std::to_string(level));
         swu::set_log_callback(fn, user_data, min_level);
     });
 }

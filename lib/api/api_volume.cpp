@@ -7,13 +7,14 @@
 
 namespace {
 
-swu::VoxelType voxel_type(swu_voxel_type t) {
+swu::VoxelType voxel_type(swu_voxel_type type) {
+    const int32_t t = swu::raw_enum(type);
     switch (t) {
         case SWU_VOXEL_INT16: return swu::VoxelType::Int16;
         case SWU_VOXEL_UINT16: return swu::VoxelType::UInt16;
         case SWU_VOXEL_FLOAT32: return swu::VoxelType::Float32;
         case SWU_VOXEL_UINT8: return swu::VoxelType::UInt8;
-        default: swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown voxel type " + std::to_string(static_cast<int>(t)));
+        default: swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown voxel type " + std::to_string(t));
     }
 }
 
@@ -71,6 +72,7 @@ SWU_API swu_status swu_volume_wrap(const swu_volume_desc* desc, swu_volume** vol
             g.origin[a] = desc->origin[a];
         }
         std::memcpy(g.direction.data(), desc->direction, sizeof desc->direction);
+        swu::check_geometry(g);  // before the sizes are multiplied below
         std::array<int64_t, 3> strides = {desc->strides[0], desc->strides[1], desc->strides[2]};
         if (strides[0] == 0 && strides[1] == 0 && strides[2] == 0) strides = {1, g.size[0], g.size[0] * g.size[1]};
         *volume = new swu_volume{swu::Volume::wrap(desc->data, voxel_type(desc->type), g, strides)};

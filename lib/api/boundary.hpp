@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -33,6 +34,16 @@ template <class Body> swu_status api_call(const char* function, Body&& body) noe
 
 template <class T> void require(const T* pointer, const char* what) {
     if (!pointer) fail(SWU_ERR_INVALID_ARGUMENT, std::string(what) + " is NULL");
+}
+
+// The raw value of an enum a caller handed over. C lets any int32 through; loading an
+// out-of-range value (e.g. -1) through the C++ enum type is undefined behaviour, so
+// enums from callers and plugins are validated as integers first.
+template <class E> int32_t raw_enum(const E& e) {
+    static_assert(sizeof(E) == sizeof(int32_t), "swu enums are 32-bit");
+    int32_t v;
+    std::memcpy(&v, &e, sizeof v);
+    return v;
 }
 
 // Checks a caller struct's struct_size. ABI 1 has a single layout per struct, so the

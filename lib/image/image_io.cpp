@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "common/error.hpp"
+#include "common/limits.hpp"
 #include "common/log.hpp"
 #include "image/dicom_series.hpp"
+#include "image/header_checks.hpp"
 
 namespace fs = std::filesystem;
 
@@ -73,10 +75,29 @@ template <class Pixel> typename itk::Image<Pixel, 3>::Pointer to_itk(const Volum
     return image;
 }
 
+// Refuses what the header describes before ITK allocates the voxels: more than three
+// dimensions with data, or more voxels than the cap (a few header bytes can claim
+// terabytes, e.g. in a gzip-compressed NIfTI).
+void check_header_size(const std::string& path, itk::ImageIOBase* io) {
+    const unsigned dims = io->GetNumberOfDimensions();
+    for (unsigned a = 3; a < dims; ++a)
+        if (io->GetDimensions(a) > 1)
+            fail(SWU_ERR_INVALID_ARGUMENT, path + ": a " + std::to_string(dims) +
+                                               "D image; a single 3D CT volume is required");
+    double n[3] = {1, 1, 1};
+    for (unsigned a = 0; a < dims && a < 3; ++a) n[a] = static_cast<double>(io->GetDimensions(a));
+    check_voxel_limit(n[0], n[1], n[2], path + ": image");
+}
+
 }  // namespace
 
 Volume read_dicom_volume(const std::string& folder, const std::string& series_uid, DicomSeries* chosen) {
+    check_dicom_folder(folder);  // GDCM aborts the process on some non-DICOM files
     DicomSeries series = scan_dicom_series(folder, series_uid);
+    {
+        const Geometry g = series.geometry();
+        check_voxel_limit(double(g.size[0]), double(g.size[1]), double(g.size[2]), folder + ": DICOM series");
+    }
     std::vector<std::string> files;
     for (const DicomSlice& s : series.slices) files.push_back(s.file);
     auto reader = itk::ImageSeriesReader<FloatImage>::New();
@@ -105,6 +126,7 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
     if (!fs::exists(path, ec)) fail(SWU_ERR_IO, "'" + path + "' does not exist");
     try {
         if (fs::is_directory(path, ec)) return read_dicom_volume(path, series_uid, nullptr);
+        check_nifti_header(path);
         auto reader = itk::ImageFileReader<FloatImage>::New();
         reader->SetFileName(path);
         reader->UpdateOutputInformation();
@@ -114,6 +136,9 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
             fail(SWU_ERR_UNSUPPORTED, path + ": " + std::to_string(components) + "-component images are not CT volumes");
         if (dims < 3 || (dims == 3 && reader->GetImageIO()->GetDimensions(2) < 2))
             fail(SWU_ERR_INVALID_ARGUMENT, path + ": a 2D image; a 3D CT volume is required");
+        check_header_size(path, reader->GetImageIO());
+        check_nifti_payload(path);
+        check_metaimage_payload(path);
         reader->Update();
         return from_itk(reader->GetOutput());
     } catch (const itk::ExceptionObject& e) {
@@ -121,6 +146,13 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
         if (what.find("Could not create IO object") != std::string::npos)
             fail(SWU_ERR_FORMAT, path + ": not a readable image (NIfTI, NRRD, MetaImage or a DICOM folder)");
         fail(SWU_ERR_FORMAT, path + ": " + what);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {
+        // Anything else thrown while parsing (GDCM, the standard library) is a bad file.
+        fail(SWU_ERR_FORMAT, path + ": " + e.what());
     }
 }
 

@@ -4,12 +4,9 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "common/limits.hpp"
 
 namespace swu {
-
-// Beyond this many voxels a request is refused before anything is allocated
-// (4096^3 would be 256 GiB as float32).
-constexpr int64_t kMaxVoxels = int64_t(1) << 31;
 
 size_t voxel_size(VoxelType t) {
     switch (t) {
@@ -55,9 +52,8 @@ void check_geometry(const Geometry& g) {
     const double* m = g.direction.data();
     const double det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
     if (std::fabs(det) < 1e-6) fail(SWU_ERR_INVALID_ARGUMENT, "direction matrix is singular");
-    if (g.size[0] * g.size[1] > kMaxVoxels / g.size[2])
-        fail(SWU_ERR_OUT_OF_MEMORY, "image of " + std::to_string(g.size[0]) + " x " + std::to_string(g.size[1]) + " x " +
-                                        std::to_string(g.size[2]) + " voxels exceeds the limit of 2^31 voxels");
+    // Beyond the cap a request is refused before anything is allocated.
+    check_voxel_limit(double(g.size[0]), double(g.size[1]), double(g.size[2]), "image");
 }
 
 Volume Volume::allocate(VoxelType type, const Geometry& geometry) {

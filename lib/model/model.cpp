@@ -30,6 +30,26 @@ swu_backend_network to_backend(const NetworkConfig& c) {
     return n;
 }
 
+// What a plugin says is untrusted: its status must be one a backend may return (an
+// unknown or misleading one such as SWU_ERR_BUSY becomes SWU_ERR_BACKEND), and its
+// message is cut at the buffer's end even when the plugin wrote no NUL.
+swu_status plugin_status(int32_t st) {
+    switch (st) {
+        case SWU_ERR_INVALID_ARGUMENT: case SWU_ERR_UNSUPPORTED: case SWU_ERR_BACKEND: case SWU_ERR_WEIGHTS:
+        case SWU_ERR_OUT_OF_MEMORY: case SWU_ERR_INTERNAL:
+            return static_cast<swu_status>(st);
+        default:
+            return SWU_ERR_BACKEND;
+    }
+}
+
+std::string plugin_message(int32_t st, char* err, size_t size) {
+    err[size - 1] = 0;
+    std::string msg = err[0] ? err : "failed without a message";
+    if (plugin_status(st) != st) msg += " (the plugin returned status " + std::to_string(st) + ")";
+    return msg;
+}
+
 void check_device(const std::string& device) {
     if (device == "cpu") return;
     if (device.compare(0, 5, "cuda:") == 0 && device.size() > 5 && device.size() <= 8 &&
@@ -86,8 +106,12 @@ void Model::load_weights(std::vector<NamedTensor> weights) {
     params.network = to_backend(config);
     char err[kErrSize] = {0};
     void* instance = nullptr;
-    swu_status st = vt->create(&params, &instance, err, sizeof err);
-    if (st != SWU_OK || !instance) fail(st == SWU_OK ? SWU_ERR_BACKEND : st, "backend '" + backend_->name + "': " + err);
+    // Plugin statuses are kept as integers: a garbage value is no valid swu_status.
+    int32_t st = static_cast<int32_t>(vt->create(&params, &instance, err, sizeof err));
+    if (st != SWU_OK || !instance) {
+        if (st == SWU_OK) fail(SWU_ERR_BACKEND, "backend '" + backend_->name + "': create returned no instance");
+        fail(plugin_status(st), "backend '" + backend_->name + "': " + plugin_message(st, err, sizeof err));
+    }
 
     std::vector<swu_backend_tensor> tensors(prepared.size());
     for (size_t i = 0; i < prepared.size(); ++i) {
@@ -99,10 +123,10 @@ void Model::load_weights(std::vector<NamedTensor> weights) {
         for (size_t d = 0; d < w.tensor.shape.size(); ++d) t.shape[d] = w.tensor.shape[d];
         t.data = w.tensor.data.data();
     }
-    st = vt->load_weights(instance, tensors.data(), tensors.size(), err, sizeof err);
+    st = static_cast<int32_t>(vt->load_weights(instance, tensors.data(), tensors.size(), err, sizeof err));
     if (st != SWU_OK) {
         vt->destroy(instance);
-        fail(st, "backend '" + backend_->name + "' refused the weights: " + err);
+        fail(plugin_status(st), "backend '" + backend_->name + "' refused the weights: " + plugin_message(st, err, sizeof err));
     }
     if (instance_) vt->destroy(instance_);
     instance_ = instance;
@@ -156,9 +180,9 @@ void Model::forward(const float* input, const int64_t shape[5], std::vector<TapR
         for (int d = 0; d < 5; ++d) backend_taps[i].shape[d] = taps[i].shape[d];
     }
     char err[kErrSize] = {0};
-    const swu_status st = backend_->vtable->forward(instance_, input, shape, backend_taps.data(), backend_taps.size(),
-                                                    err, sizeof err);
-    if (st != SWU_OK) fail(st, "backend '" + backend_->name + "': " + err);
+    const int32_t st = static_cast<int32_t>(backend_->vtable->forward(instance_, input, shape, backend_taps.data(),
+                                                                      backend_taps.size(), err, sizeof err));
+    if (st != SWU_OK) fail(plugin_status(st), "backend '" + backend_->name + "': " + plugin_message(st, err, sizeof err));
 }
 
 }  // namespace swu

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "common/limits.hpp"
 
 namespace swu {
 namespace {
@@ -79,6 +80,7 @@ SpacingResult plan_spacing(const Affine& in, const std::array<int64_t, 3>& in_si
             mapped[r][c] = s;
         }
     std::array<int64_t, 3> out_size{};
+    double extent[3];
     const int old_round = std::fegetround();
     std::fesetround(FE_TONEAREST);  // numpy.round: half to even
     for (int r = 0; r < 3; ++r) {
@@ -88,10 +90,15 @@ SpacingResult plan_spacing(const Affine& in, const std::array<int64_t, 3>& in_si
             lo = std::min(lo, v);
             hi = std::max(hi, v);
         }
-        out_size[r] = static_cast<int64_t>(std::nearbyint(hi - lo + 1.0));
-        if (out_size[r] < 1) fail(SWU_ERR_INVALID_ARGUMENT, "resampled grid would be empty");
+        extent[r] = std::nearbyint(hi - lo + 1.0);
     }
     std::fesetround(old_round);
+    // Huge voxel spacings make a huge grid: refuse it before casting or allocating.
+    check_voxel_limit(extent[0], extent[1], extent[2], "the resampled network grid (1.5 x 1.5 x 2 mm)");
+    for (int r = 0; r < 3; ++r) {
+        if (!(extent[r] >= 1)) fail(SWU_ERR_INVALID_ARGUMENT, "resampled grid would be empty");
+        out_size[r] = static_cast<int64_t>(extent[r]);
+    }
 
     bool found = false;
     double offset[3] = {0, 0, 0};

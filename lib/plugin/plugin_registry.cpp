@@ -16,6 +16,7 @@ namespace swu {
 namespace {
 
 const std::string kPrefix = "libswinunetr_";
+constexpr int32_t kMaxDevices = 256;
 const std::string kSuffix = ".so";
 
 bool is_plugin_file(const fs::path& p) {
@@ -149,8 +150,13 @@ bool PluginRegistry::load_file(const std::string& file) {
                 b.version = vt->version ? vt->version : "";
                 char err[512] = {0};
                 int32_t count = 0;
-                if (vt->device_count(&count, err, sizeof err) != SWU_OK) {
+                const int32_t st = static_cast<int32_t>(vt->device_count(&count, err, sizeof err));
+                err[sizeof err - 1] = 0;  // the plugin may have filled the buffer without a NUL
+                if (st != SWU_OK) {
                     b.error = std::string("device enumeration failed: ") + err;
+                } else if (count < 1 || count > kMaxDevices) {
+                    b.error = "device enumeration returned " + std::to_string(count) + " devices (1.." +
+                              std::to_string(kMaxDevices) + " expected)";
                 } else {
                     for (int32_t i = 0; i < count; ++i) {
                         swu_backend_device d{};

@@ -31,10 +31,13 @@ inline std::string labelled(const std::string& name, const std::string& backend)
     return backend == "torch" ? name : name + " [" + backend + "]";
 }
 
+// torch where this build made it, else the first backend it made (the sanitizer
+// builds have only onednn).
 inline swu_model_params default_params() {
+    static const std::string backend = built_backends().front();
     swu_model_params p;
     swu_model_params_init(&p);
-    p.backend = "torch";
+    p.backend = backend.c_str();
     p.threads = 2;
     return p;
 }

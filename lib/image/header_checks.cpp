@@ -1,0 +1,176 @@
+#include "image/header_checks.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace swu {
+namespace {
+
+bool ends_with(const std::string& s, const char* suffix) {
+    const size_t n = std::strlen(suffix);
+    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+float float_at(const unsigned char* h, size_t offset, bool swap) {
+    unsigned char b[4];
+    std::memcpy(b, h + offset, 4);
+    if (swap) {
+        std::swap(b[0], b[3]);
+        std::swap(b[1], b[2]);
+    }
+    float f;
+    std::memcpy(&f, b, 4);
+    return f;
+}
+
+}  // namespace
+
+void check_nifti_header(const std::string& path) {
+    if (!ends_with(path, ".nii") && !ends_with(path, ".nii.gz") && !ends_with(path, ".hdr") && !ends_with(path, ".hdr.gz"))
+        return;
+    // gzread reads plain files too.
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f) return;  // ITK reports it
+    unsigned char h[348];
+    const int got = gzread(f, h, sizeof h);
+    gzclose(f);
+    if (got != static_cast<int>(sizeof h)) return;
+    int32_t size_le;
+    std::memcpy(&size_le, h, 4);
+    const bool swap = size_le != 348;
+    if (swap && !(h[0] == 0 && h[1] == 0 && h[2] == 1 && h[3] == 0x5c)) return;  // not NIfTI-1 / Analyze
+    struct Field {
+        size_t offset;
+        int count;
+        const char* name;
+    };
+    // pixdim[1..3], quatern_b..d, qoffset_x..z, srow_x..z
+    for (const Field& field : {Field{80, 3, "pixdim"}, Field{256, 6, "quatern/qoffset"}, Field{280, 12, "srow"}}) {
+        for (int i = 0; i < field.count; ++i) {
+            const float v = float_at(h, field.offset + 4 * size_t(i), swap);
+            if (!std::isfinite(v) || std::fabs(v) > 1e6f)
+                fail(SWU_ERR_FORMAT, path + ": NIfTI header " + field.name + " value " + std::to_string(v) +
+                                         " is not a plausible geometry (finite, below 10^6 mm)");
+        }
+    }
+}
+
+void check_nifti_payload(const std::string& path) {
+    if (!ends_with(path, ".nii") && !ends_with(path, ".nii.gz")) return;
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f) return;
+    struct Close {
+        gzFile f;
+        ~Close() { gzclose(f); }
+    } close{f};
+    unsigned char h[348];
+    if (gzread(f, h, sizeof h) != static_cast<int>(sizeof h)) fail(SWU_ERR_FORMAT, path + ": truncated NIfTI header");
+    int32_t size_le;
+    std::memcpy(&size_le, h, 4);
+    const bool swap = size_le != 348;
+    auto i16 = [&](size_t offset) {
+        uint16_t v = uint16_t(h[offset] | (h[offset + 1] << 8));
+        if (swap) v = uint16_t((v >> 8) | (v << 8));
+        return static_cast<int16_t>(v);
+    };
+    const int ndim = i16(40);
+    if (ndim < 1 || ndim > 7) return;  // ITK has refused it already
+    double voxels = 1;
+    for (int d = 1; d <= ndim; ++d) voxels *= std::max<int16_t>(1, i16(40 + 2 * size_t(d)));
+    const int bitpix = i16(72);
+    const float vox_offset = float_at(h, 108, swap);
+    if (bitpix <= 0 || !(vox_offset >= 0) || vox_offset > 1e9f) return;
+    const double needed = std::max<double>(vox_offset, 348) + voxels * bitpix / 8.0;
+    // Inflate (or read) to the end: the byte count, and zlib's verdict on the stream.
+    std::vector<unsigned char> chunk(size_t(1) << 20);
+    double total = 348;
+    int got;
+    while ((got = gzread(f, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0) total += got;
+    int err = Z_OK;
+    const char* what = gzerror(f, &err);
+    if (got < 0 || (err != Z_OK && err != Z_STREAM_END))
+        fail(SWU_ERR_FORMAT, path + ": corrupt or truncated compressed data (" + (what ? what : "zlib error") + ")");
+    if (total < needed)
+        fail(SWU_ERR_FORMAT, path + ": truncated: the header promises " + std::to_string(int64_t(needed)) +
+                                 " bytes of NIfTI data, the file holds " + std::to_string(int64_t(total)));
+}
+
+void check_metaimage_payload(const std::string& path) {
+    if (!ends_with(path, ".mha")) return;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return;
+    double voxels = 1, element = 0, compressed_size = -1;
+    bool compressed = false, local = false;
+    std::string line;
+    while (std::getline(in, line)) {
+        const size_t eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+        key.erase(key.find_last_not_of(" \t\r") + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        value.erase(value.find_last_not_of(" \t\r") + 1);
+        if (key == "DimSize") {
+            std::istringstream ss(value);
+            double n;
+            while (ss >> n) voxels *= n;
+        } else if (key == "CompressedData") {
+            compressed = value == "True" || value == "true";
+        } else if (key == "CompressedDataSize") {
+            compressed_size = std::strtod(value.c_str(), nullptr);
+        } else if (key == "ElementType") {
+            static const std::pair<const char*, double> sizes[] = {
+                {"MET_CHAR", 1}, {"MET_UCHAR", 1}, {"MET_SHORT", 2}, {"MET_USHORT", 2}, {"MET_INT", 4}, {"MET_UINT", 4},
+                {"MET_FLOAT", 4}, {"MET_LONG", 4}, {"MET_ULONG", 4}, {"MET_DOUBLE", 8}, {"MET_LONG_LONG", 8},
+                {"MET_ULONG_LONG", 8}};
+            for (const auto& [name, bytes] : sizes)
+                if (value == name) element = bytes;
+        } else if (key == "ElementNumberOfChannels") {
+            voxels *= std::max(1.0, std::strtod(value.c_str(), nullptr));
+        } else if (key == "ElementDataFile") {
+            local = value == "LOCAL";
+            break;
+        }
+    }
+    // An .mha holds its own voxels. File lists and name patterns are for .mhd headers, and
+    // MetaIO 5.2 overflows a heap buffer on some malformed ones.
+    if (!local)
+        fail(SWU_ERR_FORMAT, path + ": a .mha file must hold its voxels (ElementDataFile = LOCAL)");
+    if (!in) return;
+    const std::streamoff data_start = in.tellg();
+    in.seekg(0, std::ios::end);
+    const double available = static_cast<double>(in.tellg() - data_start);
+    const double needed = compressed ? compressed_size : voxels * element;
+    if (needed > 0 && available < needed)
+        fail(SWU_ERR_FORMAT, path + ": truncated: the header promises " + std::to_string(int64_t(needed)) +
+                                 " bytes of MetaImage data, the file holds " + std::to_string(int64_t(available)));
+}
+
+void check_dicom_folder(const std::string& folder) {
+    std::error_code ec;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        char magic[4] = {0, 0, 0, 0};
+        std::ifstream in(it->path(), std::ios::binary);
+        in.seekg(128);
+        in.read(magic, 4);
+        if (!in || std::memcmp(magic, "DICM", 4) != 0)
+            fail(SWU_ERR_FORMAT, it->path().string() +
+                                     ": not a DICOM Part 10 file (no 'DICM' after the 128-byte preamble); a series "
+                                     "folder may hold only DICOM files");
+    }
+}
+
+}  // namespace swu

@@ -1,0 +1,30 @@
+// Checks of file headers made before ITK / GDCM parse a file, for inputs that are
+// known to hang or abort those libraries (found by fuzz/fuzz_volume; reproducers in
+// tests/data/regress/fuzz_volume_*). Each throws swu::Error(SWU_ERR_FORMAT) naming
+// the file; anything they do not recognise is left to ITK.
+#pragma once
+
+#include <string>
+
+namespace swu {
+
+// NIfTI-1 / Analyze (.nii, .nii.gz, .hdr): pixdim, quatern and srow values must be
+// finite and below 10^6 mm. ITK 5.2 runs an SVD on them that never ends for extreme
+// values.
+void check_nifti_header(const std::string& path);
+
+// After ITK read the header (and the voxel cap was checked): the file must hold all
+// the voxels its header promises. ITK 5.2 fills a truncated NIfTI (.nii, .nii.gz) or
+// MetaImage (.mha) with whatever it got and reports success; these find the shortfall
+// (a gzip stream is inflated once to its end, so a cut trailer counts too).
+void check_nifti_payload(const std::string& path);
+// Also refuses an .mha whose ElementDataFile is not LOCAL (MetaIO 5.2 overflows a heap
+// buffer on some malformed file patterns).
+void check_metaimage_payload(const std::string& path);
+
+// A DICOM folder: every regular file in it must be a DICOM Part 10 file (128-byte
+// preamble, then "DICM"). GDCM 3.0 as built by Debian aborts the process on an
+// assertion for some short or malformed files while it scans a folder.
+void check_dicom_folder(const std::string& folder);
+
+}  // namespace swu

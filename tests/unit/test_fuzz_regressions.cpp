@@ -1,0 +1,79 @@
+// Replays every input saved under tests/data/regress/<fuzz target>/ through the reader
+// that target exercises: each must end in a result or a swu::Error, never a crash, a
+// sanitizer report or another exception type (see tests/data/regress/README.md).
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "checkpoint/byte_source.hpp"
+#include "checkpoint/checkpoint.hpp"
+#include "checkpoint/pickle_state_dict.hpp"
+#include "common/error.hpp"
+#include "common/limits.hpp"
+#include "image/image_io.hpp"
+#include "io/npy.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
+
+// Runs one input the way fuzz/<target>.cpp does.
+void replay(const std::string& target, const fs::path& input, const fs::path& scratch) {
+    const std::string bytes = read_bytes(input);
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    if (target == "fuzz_checkpoint") {
+        swu::MemorySource src(data, bytes.size());
+        (void)swu::read_checkpoint(src);
+    } else if (target == "fuzz_pickle") {
+        (void)swu::read_state_dict_pickle(data, bytes.size());
+    } else if (target == "fuzz_npy") {
+        write_bytes(scratch / "input.npy", bytes);
+        (void)swu::read_npy((scratch / "input.npy").string());
+    } else if (target == "fuzz_volume_dicom") {
+        fs::create_directories(scratch / "dicom");
+        write_bytes(scratch / "dicom" / "a.dcm", bytes);
+        write_bytes(scratch / "dicom" / "b.dcm", bytes);
+        (void)swu::read_volume((scratch / "dicom").string());
+    } else {
+        const std::string ext = target == "fuzz_volume_nifti" ? ".nii" : target == "fuzz_volume_nrrd" ? ".nrrd" : ".mha";
+        write_bytes(scratch / ("volume" + ext), bytes);
+        (void)swu::read_volume((scratch / ("volume" + ext)).string());
+    }
+}
+
+}  // namespace
+
+TEST_CASE("fuzz regressions: every saved input ends in a status", "[unit][fuzz]") {
+    const fs::path root = fs::path(SWU_TEST_DATA_DIR) / "regress";
+    const fs::path scratch = fs::temp_directory_path() / ("swu_regress_" + std::to_string(::getpid()));
+    fs::create_directories(scratch);
+    swu::set_max_voxels(int64_t(1) << 24);  // as in the fuzz targets
+    int replayed = 0;
+    for (const auto& dir : fs::directory_iterator(root)) {
+        if (!dir.is_directory()) continue;
+        const std::string target = dir.path().filename().string();
+        for (const auto& file : fs::directory_iterator(dir.path())) {
+            INFO(target << ": " << file.path().filename().string());
+            try {
+                replay(target, file.path(), scratch);
+            } catch (const swu::Error& e) {
+                CHECK(std::string(e.what()).size() > 0);
+            }
+            ++replayed;
+        }
+    }
+    swu::set_max_voxels(0);
+    fs::remove_all(scratch);
+    WARN(replayed << " fuzzer regression inputs replayed");
+}
