@@ -4,7 +4,38 @@
 #include "api/boundary.hpp"
 #include "api/model_handle.hpp"
 #include "api/volume_handle.hpp"
-#include "pipeline/segmentation.hpp"
+#include "api/infer_params.hpp"
+
+namespace swu {
+
+SegmentOptions segment_options(const Model& model, const swu_infer_params& params) {
+    require_struct(params.struct_size, sizeof(swu_infer_params), "swu_infer_params");
+    const int32_t blend = raw_enum(params.blend), label_type = raw_enum(params.label_type);
+    if (blend != SWU_BLEND_CONSTANT && blend != SWU_BLEND_GAUSSIAN)
+        fail(SWU_ERR_INVALID_ARGUMENT, "unknown blend mode " + std::to_string(blend));
+    if (label_type != SWU_VOXEL_UINT8 && label_type != SWU_VOXEL_FLOAT32)
+        fail(SWU_ERR_INVALID_ARGUMENT, "label_type must be SWU_VOXEL_UINT8 or SWU_VOXEL_FLOAT32");
+    SegmentOptions o;
+    o.preprocess.threads = model.threads();
+    o.window.roi = params.roi;
+    o.window.overlap = params.overlap;
+    o.window.sw_batch = params.sw_batch;
+    o.window.blend = blend == SWU_BLEND_GAUSSIAN ? Blend::Gaussian : Blend::Constant;
+    o.labels.type = from_c_voxel_type(static_cast<swu_voxel_type>(label_type));
+    o.labels.threads = model.threads();
+    return o;
+}
+
+ProgressFn progress_of(const swu_infer_params& params) {
+    if (!params.progress) return nullptr;
+    const swu_progress_fn fn = params.progress;
+    void* user = params.progress_user_data;
+    return [fn, user](Stage stage, int64_t done, int64_t total) {
+        return fn(static_cast<swu_stage>(stage), done, total, user) == 0;
+    };
+}
+
+}  // namespace swu
 
 extern "C" {
 
@@ -29,29 +60,9 @@ SWU_API swu_status swu_infer(swu_model* model, const swu_volume* image, const sw
         swu::require(params, "params");
         swu::require(labels, "labels");
         *labels = nullptr;
-        swu::require_struct(params->struct_size, sizeof(swu_infer_params), "swu_infer_params");
-        const int32_t blend = swu::raw_enum(params->blend), label_type = swu::raw_enum(params->label_type);
-        if (blend != SWU_BLEND_CONSTANT && blend != SWU_BLEND_GAUSSIAN)
-            swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown blend mode " + std::to_string(blend));
-        if (label_type != SWU_VOXEL_UINT8 && label_type != SWU_VOXEL_FLOAT32)
-            swu::fail(SWU_ERR_INVALID_ARGUMENT, "label_type must be SWU_VOXEL_UINT8 or SWU_VOXEL_FLOAT32");
+        const swu::SegmentOptions o = swu::segment_options(model->impl, *params);  // checks params
         auto lock = model->impl.acquire();
-
-        swu::SegmentOptions o;
-        o.preprocess.threads = model->impl.threads();
-        o.window.roi = params->roi;
-        o.window.overlap = params->overlap;
-        o.window.sw_batch = params->sw_batch;
-        o.window.blend = params->blend == SWU_BLEND_GAUSSIAN ? swu::Blend::Gaussian : swu::Blend::Constant;
-        o.labels.type = swu::from_c_voxel_type(params->label_type);
-        o.labels.threads = model->impl.threads();
-        swu::ProgressFn progress;
-        if (params->progress) {
-            progress = [params](swu::Stage stage, int64_t done, int64_t total) {
-                return params->progress(static_cast<swu_stage>(stage), done, total, params->progress_user_data) == 0;
-            };
-        }
-        swu::Volume result = swu::segment(model->impl, image->volume, o, progress);
+        swu::Volume result = swu::segment(model->impl, image->volume, o, swu::progress_of(*params));
         *labels = new swu_volume{std::move(result)};
     });
 }

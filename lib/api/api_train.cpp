@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "api/boundary.hpp"
+#include "api/infer_params.hpp"
 #include "api/model_handle.hpp"
 #include "api/volume_handle.hpp"
 #include "checkpoint/checkpoint_writer.hpp"
@@ -235,7 +236,8 @@ SWU_API swu_status swu_evaluate(swu_model* model, const char* datalist, const ch
             swu_infer_params_init(&defaults);
             params = &defaults;
         }
-        swu::require_struct(params->struct_size, sizeof(swu_infer_params), "swu_infer_params");
+        swu::SegmentOptions o = swu::segment_options(model->impl, *params);
+        o.labels.type = swu::VoxelType::UInt8;  // compared as class indices
         auto lock = model->impl.acquire();
         const swu::Datalist d = swu::read_datalist(datalist);
         std::vector<swu::CasePaths> cases;
@@ -244,21 +246,7 @@ SWU_API swu_status swu_evaluate(swu_model* model, const char* datalist, const ch
         else if (section) swu::fail(SWU_ERR_INVALID_ARGUMENT, "section must be \"training\", \"validation\" or NULL");
         else cases = d.validation.empty() ? d.training : d.validation;
 
-        swu::SegmentOptions o;
-        o.preprocess.threads = model->impl.threads();
-        o.window.roi = params->roi;
-        o.window.overlap = params->overlap;
-        o.window.sw_batch = params->sw_batch;
-        o.window.blend = params->blend == SWU_BLEND_GAUSSIAN ? swu::Blend::Gaussian : swu::Blend::Constant;
-        o.labels.type = swu::VoxelType::UInt8;
-        o.labels.threads = model->impl.threads();
-        swu::ProgressFn progress;
-        if (params->progress) {
-            progress = [params](swu::Stage stage, int64_t done, int64_t total) {
-                return params->progress(static_cast<swu_stage>(stage), done, total, params->progress_user_data) == 0;
-            };
-        }
-        const swu::EvaluationReport report = swu::evaluate(model->impl, cases, o, progress);
+        const swu::EvaluationReport report = swu::evaluate(model->impl, cases, o, swu::progress_of(*params));
         if (report_path) swu::write_file_atomically(report_path, report.to_json());
         if (mean_dice) *mean_dice = report.mean;
     });
