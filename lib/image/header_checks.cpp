@@ -14,6 +14,10 @@
 
 #include "common/error.hpp"
 
+#if SWU_HAVE_DCMTK
+#include <dcmtk/dcmdata/dcfilefo.h>
+#endif
+
 namespace fs = std::filesystem;
 
 namespace swu {
@@ -36,6 +40,17 @@ float float_at(const unsigned char* h, size_t offset, bool swap) {
     return f;
 }
 
+// Byte order of a NIfTI-1 / Analyze header the way nifti1_io decides it: from dim[0]
+// (1..7 as stored, or byte-swapped). A header that fits neither is refused: ITK's
+// reader would go on with garbage geometry (and abort inside vnl on some).
+bool nifti_swapped(const unsigned char* h, const std::string& path) {
+    const int16_t as_stored = static_cast<int16_t>(h[40] | (h[41] << 8));
+    const int16_t swapped = static_cast<int16_t>((h[40] << 8) | h[41]);
+    if (as_stored >= 1 && as_stored <= 7) return false;
+    if (swapped >= 1 && swapped <= 7) return true;
+    fail(SWU_ERR_FORMAT, path + ": not a NIfTI-1 header (dim[0] is not 1..7 in either byte order)");
+}
+
 }  // namespace
 
 void check_nifti_header(const std::string& path) {
@@ -48,10 +63,7 @@ void check_nifti_header(const std::string& path) {
     const int got = gzread(f, h, sizeof h);
     gzclose(f);
     if (got != static_cast<int>(sizeof h)) return;
-    int32_t size_le;
-    std::memcpy(&size_le, h, 4);
-    const bool swap = size_le != 348;
-    if (swap && !(h[0] == 0 && h[1] == 0 && h[2] == 1 && h[3] == 0x5c)) return;  // not NIfTI-1 / Analyze
+    const bool swap = nifti_swapped(h, path);
     struct Field {
         size_t offset;
         int count;
@@ -78,9 +90,7 @@ void check_nifti_payload(const std::string& path) {
     } close{f};
     unsigned char h[348];
     if (gzread(f, h, sizeof h) != static_cast<int>(sizeof h)) fail(SWU_ERR_FORMAT, path + ": truncated NIfTI header");
-    int32_t size_le;
-    std::memcpy(&size_le, h, 4);
-    const bool swap = size_le != 348;
+    const bool swap = nifti_swapped(h, path);
     auto i16 = [&](size_t offset) {
         uint16_t v = uint16_t(h[offset] | (h[offset + 1] << 8));
         if (swap) v = uint16_t((v >> 8) | (v << 8));
@@ -106,6 +116,25 @@ void check_nifti_payload(const std::string& path) {
     if (total < needed)
         fail(SWU_ERR_FORMAT, path + ": truncated: the header promises " + std::to_string(int64_t(needed)) +
                                  " bytes of NIfTI data, the file holds " + std::to_string(int64_t(total)));
+}
+
+void check_metaimage_header(const std::string& path) {
+    if (!ends_with(path, ".mha") && !ends_with(path, ".mhd")) return;
+    std::ifstream in(path, std::ios::binary);
+    std::string line;
+    for (int lines = 0; lines < 256 && std::getline(in, line); ++lines) {
+        const size_t eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+        key.erase(key.find_last_not_of(" \t\r") + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        value.erase(value.find_last_not_of(" \t\r") + 1);
+        // MetaIO sizes every array field by NDims; a huge or malformed count makes it
+        // read for minutes (found by fuzzing).
+        if (key == "NDims" && (value.size() != 1 || value[0] < '1' || value[0] > '4'))
+            fail(SWU_ERR_FORMAT, path + ": MetaImage NDims must be 1..4");
+        if (key == "ElementDataFile") break;
+    }
 }
 
 void check_metaimage_payload(const std::string& path) {
@@ -170,6 +199,14 @@ void check_dicom_folder(const std::string& folder) {
             fail(SWU_ERR_FORMAT, it->path().string() +
                                      ": not a DICOM Part 10 file (no 'DICM' after the 128-byte preamble); a series "
                                      "folder may hold only DICOM files");
+#if SWU_HAVE_DCMTK
+        // GDCM asserts (aborting the process) on some malformed Part 10 files; DCMTK's
+        // parser reports them. Values over 4 KB (pixel data) are not loaded here.
+        DcmFileFormat file;
+        const OFCondition parsed = file.loadFile(it->path().string().c_str(), EXS_Unknown, EGL_noChange, 4096);
+        if (parsed.bad())
+            fail(SWU_ERR_FORMAT, it->path().string() + ": not a readable DICOM file (" + parsed.text() + ")");
+#endif
     }
 }
 

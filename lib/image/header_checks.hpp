@@ -18,13 +18,17 @@ void check_nifti_header(const std::string& path);
 // MetaImage (.mha) with whatever it got and reports success; these find the shortfall
 // (a gzip stream is inflated once to its end, so a cut trailer counts too).
 void check_nifti_payload(const std::string& path);
+// Before ITK reads a MetaImage header: NDims must be 1..4 (MetaIO reads for minutes on
+// a huge count).
+void check_metaimage_header(const std::string& path);
 // Also refuses an .mha whose ElementDataFile is not LOCAL (MetaIO 5.2 overflows a heap
 // buffer on some malformed file patterns).
 void check_metaimage_payload(const std::string& path);
 
 // A DICOM folder: every regular file in it must be a DICOM Part 10 file (128-byte
 // preamble, then "DICM"). GDCM 3.0 as built by Debian aborts the process on an
-// assertion for some short or malformed files while it scans a folder.
+// assertion for some short or malformed files while it scans a folder, so in builds
+// with DCMTK every file must also parse with DCMTK first.
 void check_dicom_folder(const std::string& folder);
 
 }  // namespace swu

@@ -127,6 +127,7 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
     try {
         if (fs::is_directory(path, ec)) return read_dicom_volume(path, series_uid, nullptr);
         check_nifti_header(path);
+        check_metaimage_header(path);
         auto reader = itk::ImageFileReader<FloatImage>::New();
         reader->SetFileName(path);
         reader->UpdateOutputInformation();
