@@ -173,18 +173,23 @@ swu_status create(const swu_backend_create_params* params, void** instance, char
 
 void destroy(void* instance) { delete static_cast<Instance*>(instance); }
 
+// Copies of the core's tensors (valid only during the call) on `device`, by name.
+Params device_copies(const swu_backend_tensor* tensors, size_t count, const at::Device& device) {
+    Params out;
+    for (size_t i = 0; i < count; ++i) {
+        const swu_backend_tensor& t = tensors[i];
+        const at::ScalarType type = t.dtype == SWU_DTYPE_INT64 ? at::kLong : at::kFloat;
+        const at::Tensor host = at::from_blob(const_cast<void*>(t.data), at::IntArrayRef(t.shape, static_cast<size_t>(t.ndim)),
+                                              at::TensorOptions().dtype(type));
+        out[t.name] = host.to(device, /*non_blocking=*/false, /*copy=*/true);
+    }
+    return out;
+}
+
 swu_status load_weights(void* instance, const swu_backend_tensor* tensors, size_t count, char* err, size_t err_size) {
     return guarded(err, err_size, [&] {
         Instance& inst = *static_cast<Instance*>(instance);
-        Params params;
-        for (size_t i = 0; i < count; ++i) {
-            const swu_backend_tensor& t = tensors[i];
-            const at::ScalarType type = t.dtype == SWU_DTYPE_INT64 ? at::kLong : at::kFloat;
-            const at::Tensor host = at::from_blob(const_cast<void*>(t.data), at::IntArrayRef(t.shape, static_cast<size_t>(t.ndim)),
-                                                  at::TensorOptions().dtype(type));
-            params[t.name] = host.to(inst.device, /*non_blocking=*/false, /*copy=*/true);
-        }
-        inst.params = std::move(params);
+        inst.params = device_copies(tensors, count, inst.device);
     });
 }
 
@@ -290,16 +295,8 @@ swu_status import_optimizer(void* instance, const swu_backend_tensor* tensors, s
                             size_t err_size) {
     return guarded(err, err_size, [&] {
         Instance& inst = *static_cast<Instance*>(instance);
-        std::map<std::string, at::Tensor> state;
-        for (size_t i = 0; i < count; ++i) {
-            const swu_backend_tensor& t = tensors[i];
-            const at::ScalarType type = t.dtype == SWU_DTYPE_INT64 ? at::kLong : at::kFloat;
-            state[t.name] = at::from_blob(const_cast<void*>(t.data), at::IntArrayRef(t.shape, static_cast<size_t>(t.ndim)),
-                                          at::TensorOptions().dtype(type))
-                                .clone();
-        }
         try {
-            inst.trainer.restore(state, inst.params);
+            inst.trainer.restore(device_copies(tensors, count, inst.device), inst.params);
         } catch (const std::invalid_argument& e) {
             throw Failure(SWU_ERR_FORMAT, e.what());
         }

@@ -40,6 +40,18 @@ float float_at(const unsigned char* h, size_t offset, bool swap) {
     return f;
 }
 
+// A MetaImage header line "Key = value" split and trimmed; false for other lines.
+bool metaimage_field(const std::string& line, std::string& key, std::string& value) {
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) return false;
+    key = line.substr(0, eq);
+    value = line.substr(eq + 1);
+    key.erase(key.find_last_not_of(" \t\r") + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    value.erase(value.find_last_not_of(" \t\r") + 1);
+    return true;
+}
+
 // Byte order of a NIfTI-1 / Analyze header the way nifti1_io decides it: from dim[0]
 // (1..7 as stored, or byte-swapped). A header that fits neither is refused: ITK's
 // reader would go on with garbage geometry (and abort inside vnl on some).
@@ -123,12 +135,8 @@ void check_metaimage_header(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::string line;
     for (int lines = 0; lines < 256 && std::getline(in, line); ++lines) {
-        const size_t eq = line.find('=');
-        if (eq == std::string::npos) continue;
-        std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-        key.erase(key.find_last_not_of(" \t\r") + 1);
-        value.erase(0, value.find_first_not_of(" \t"));
-        value.erase(value.find_last_not_of(" \t\r") + 1);
+        std::string key, value;
+        if (!metaimage_field(line, key, value)) continue;
         // MetaIO sizes every array field by NDims; a huge or malformed count makes it
         // read for minutes (found by fuzzing).
         if (key == "NDims" && (value.size() != 1 || value[0] < '1' || value[0] > '4'))
@@ -145,12 +153,8 @@ void check_metaimage_payload(const std::string& path) {
     bool compressed = false, local = false;
     std::string line;
     while (std::getline(in, line)) {
-        const size_t eq = line.find('=');
-        if (eq == std::string::npos) continue;
-        std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-        key.erase(key.find_last_not_of(" \t\r") + 1);
-        value.erase(0, value.find_first_not_of(" \t"));
-        value.erase(value.find_last_not_of(" \t\r") + 1);
+        std::string key, value;
+        if (!metaimage_field(line, key, value)) continue;
         if (key == "DimSize") {
             std::istringstream ss(value);
             double n;

@@ -50,6 +50,34 @@ std::string plugin_message(int32_t st, char* err, size_t size) {
     return msg;
 }
 
+// A plugin's failure as swu::Error: its status only when it is one a backend may give,
+// its message bounded; `what` follows the backend's name ("backend 'torch' <what>: ...").
+void check_plugin(int32_t st, const Backend& b, char* err, size_t size, const std::string& what = "") {
+    if (st != SWU_OK) fail(plugin_status(st), "backend '" + b.name + "'" + what + ": " + plugin_message(st, err, size));
+}
+
+void check_finite(const float* input, const int64_t shape[5]) {
+    const int64_t n = shape[0] * shape[1] * shape[2] * shape[3] * shape[4];
+    for (int64_t i = 0; i < n; ++i)
+        if (!std::isfinite(input[i]))
+            fail(SWU_ERR_INVALID_ARGUMENT, "input holds a non-finite value (NaN or Inf) at flat index " + std::to_string(i));
+}
+
+// Views of host tensors as the plugin ABI's (valid while `tensors` lives).
+std::vector<swu_backend_tensor> backend_tensors(const std::vector<NamedTensor>& tensors) {
+    std::vector<swu_backend_tensor> out(tensors.size());
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        const NamedTensor& w = tensors[i];
+        swu_backend_tensor& t = out[i];
+        t.name = w.name.c_str();
+        t.dtype = w.tensor.dtype == DType::Int64 ? SWU_DTYPE_INT64 : SWU_DTYPE_FLOAT32;
+        t.ndim = static_cast<int32_t>(w.tensor.shape.size());
+        for (size_t d = 0; d < w.tensor.shape.size(); ++d) t.shape[d] = w.tensor.shape[d];
+        t.data = w.tensor.data.data();
+    }
+    return out;
+}
+
 void check_device(const std::string& device) {
     if (device == "cpu") return;
     if (device.compare(0, 5, "cuda:") == 0 && device.size() > 5 && device.size() <= 8 &&
@@ -110,23 +138,14 @@ void Model::load_weights(std::vector<NamedTensor> weights) {
     int32_t st = static_cast<int32_t>(vt->create(&params, &instance, err, sizeof err));
     if (st != SWU_OK || !instance) {
         if (st == SWU_OK) fail(SWU_ERR_BACKEND, "backend '" + backend_->name + "': create returned no instance");
-        fail(plugin_status(st), "backend '" + backend_->name + "': " + plugin_message(st, err, sizeof err));
+        check_plugin(st, *backend_, err, sizeof err);
     }
 
-    std::vector<swu_backend_tensor> tensors(prepared.size());
-    for (size_t i = 0; i < prepared.size(); ++i) {
-        const NamedTensor& w = prepared[i];
-        swu_backend_tensor& t = tensors[i];
-        t.name = w.name.c_str();
-        t.dtype = w.tensor.dtype == DType::Int64 ? SWU_DTYPE_INT64 : SWU_DTYPE_FLOAT32;
-        t.ndim = static_cast<int32_t>(w.tensor.shape.size());
-        for (size_t d = 0; d < w.tensor.shape.size(); ++d) t.shape[d] = w.tensor.shape[d];
-        t.data = w.tensor.data.data();
-    }
+    const std::vector<swu_backend_tensor> tensors = backend_tensors(prepared);
     st = static_cast<int32_t>(vt->load_weights(instance, tensors.data(), tensors.size(), err, sizeof err));
     if (st != SWU_OK) {
         vt->destroy(instance);
-        fail(plugin_status(st), "backend '" + backend_->name + "' refused the weights: " + plugin_message(st, err, sizeof err));
+        check_plugin(st, *backend_, err, sizeof err, " refused the weights");
     }
     if (instance_) vt->destroy(instance_);
     instance_ = instance;
@@ -168,10 +187,7 @@ void Model::forward(const float* input, const int64_t shape[5], std::vector<TapR
     }
     if (too_small) fail(SWU_ERR_BUFFER_TOO_SMALL, small_text);
 
-    const int64_t n = shape[0] * shape[1] * shape[2] * shape[3] * shape[4];
-    for (int64_t i = 0; i < n; ++i)
-        if (!std::isfinite(input[i]))
-            fail(SWU_ERR_INVALID_ARGUMENT, "input holds a non-finite value (NaN or Inf) at flat index " + std::to_string(i));
+    check_finite(input, shape);
 
     std::vector<swu_backend_tap> backend_taps(taps.size());
     for (size_t i = 0; i < taps.size(); ++i) {
@@ -182,7 +198,7 @@ void Model::forward(const float* input, const int64_t shape[5], std::vector<TapR
     char err[kErrSize] = {0};
     const int32_t st = static_cast<int32_t>(backend_->vtable->forward(instance_, input, shape, backend_taps.data(),
                                                                       backend_taps.size(), err, sizeof err));
-    if (st != SWU_OK) fail(plugin_status(st), "backend '" + backend_->name + "': " + plugin_message(st, err, sizeof err));
+    check_plugin(st, *backend_, err, sizeof err);
 }
 
 }  // namespace swu
@@ -227,8 +243,8 @@ void Model::train_configure(const TrainConfig& c) {
     config.checkpointing = c.checkpointing ? 1 : 0;
     config.reset_state = 1;
     char err[kErrSize] = {0};
-    const swu_status st = b.vtable->train_configure(instance_, &config, err, sizeof err);
-    if (st != SWU_OK) fail(st, "backend '" + b.name + "': " + err);
+    const int32_t st = static_cast<int32_t>(b.vtable->train_configure(instance_, &config, err, sizeof err));
+    check_plugin(st, b, err, sizeof err);
     train_configured_ = true;
 }
 
@@ -243,10 +259,7 @@ StepLoss Model::train_step(const float* input, const int64_t shape[5], const uin
     if ((shape[2] / 32) * (shape[3] / 32) * (shape[4] / 32) == 1)
         fail(SWU_ERR_INVALID_ARGUMENT, "training needs at least one spatial axis of 64 or more (a 32^3 input leaves one "
                                        "voxel at the bottleneck, where instance norm is degenerate)");
-    const int64_t n = shape[0] * shape[1] * shape[2] * shape[3] * shape[4];
-    for (int64_t i = 0; i < n; ++i)
-        if (!std::isfinite(input[i]))
-            fail(SWU_ERR_INVALID_ARGUMENT, "input holds a non-finite value (NaN or Inf) at flat index " + std::to_string(i));
+    check_finite(input, shape);
     const int64_t label_count = shape[0] * shape[2] * shape[3] * shape[4];
     for (int64_t i = 0; i < label_count; ++i)
         if (labels[i] >= config_.out_channels)
@@ -255,8 +268,8 @@ StepLoss Model::train_step(const float* input, const int64_t shape[5], const uin
                                                std::to_string(config_.out_channels - 1) + ")");
     swu_backend_loss loss{};
     char err[kErrSize] = {0};
-    const swu_status st = b.vtable->train_step(instance_, input, shape, labels, &loss, err, sizeof err);
-    if (st != SWU_OK) fail(st, "backend '" + b.name + "': " + err);
+    const int32_t st = static_cast<int32_t>(b.vtable->train_step(instance_, input, shape, labels, &loss, err, sizeof err));
+    check_plugin(st, b, err, sizeof err);
     return {loss.total, loss.dice, loss.ce, loss.skipped != 0};
 }
 
@@ -264,8 +277,8 @@ std::vector<NamedTensor> Model::export_tensors(int set) const {
     const Backend& b = training_backend(*backend_, instance_ != nullptr);
     std::vector<NamedTensor> out;
     char err[kErrSize] = {0};
-    const swu_status st = b.vtable->export_tensors(instance_, set, sink_to_vector, &out, err, sizeof err);
-    if (st != SWU_OK) fail(st, "backend '" + b.name + "': " + err);
+    const int32_t st = static_cast<int32_t>(b.vtable->export_tensors(instance_, set, sink_to_vector, &out, err, sizeof err));
+    check_plugin(st, b, err, sizeof err);
     if (set == SWU_BACKEND_TENSORS_WEIGHTS) {
         // MONAI's state_dict order, so a written model.pt lists keys as torch.save would.
         std::vector<NamedTensor> ordered;
@@ -282,21 +295,15 @@ std::vector<NamedTensor> Model::export_tensors(int set) const {
 void Model::import_optimizer(const std::vector<NamedTensor>& state) {
     const Backend& b = training_backend(*backend_, instance_ != nullptr);
     if (!train_configured_) fail(SWU_ERR_STATE, "training is not configured");
-    std::vector<swu_backend_tensor> tensors(state.size());
-    for (size_t i = 0; i < state.size(); ++i) {
-        const Tensor& t = state[i].tensor;
-        if (t.dtype != DType::Float32 && t.dtype != DType::Int64)
-            fail(SWU_ERR_FORMAT, "optimizer state '" + state[i].name + "' is " + dtype_name(t.dtype));
-        if (t.shape.size() > 8) fail(SWU_ERR_FORMAT, "optimizer state '" + state[i].name + "' has too many axes");
-        tensors[i].name = state[i].name.c_str();
-        tensors[i].dtype = t.dtype == DType::Int64 ? SWU_DTYPE_INT64 : SWU_DTYPE_FLOAT32;
-        tensors[i].ndim = static_cast<int32_t>(t.shape.size());
-        for (size_t d = 0; d < t.shape.size(); ++d) tensors[i].shape[d] = t.shape[d];
-        tensors[i].data = t.data.data();
+    for (const NamedTensor& n : state) {
+        if (n.tensor.dtype != DType::Float32 && n.tensor.dtype != DType::Int64)
+            fail(SWU_ERR_FORMAT, "optimizer state '" + n.name + "' is " + dtype_name(n.tensor.dtype));
+        if (n.tensor.shape.size() > 8) fail(SWU_ERR_FORMAT, "optimizer state '" + n.name + "' has too many axes");
     }
+    const std::vector<swu_backend_tensor> tensors = backend_tensors(state);
     char err[kErrSize] = {0};
-    const swu_status st = b.vtable->import_optimizer(instance_, tensors.data(), tensors.size(), err, sizeof err);
-    if (st != SWU_OK) fail(st, "backend '" + b.name + "': " + err);
+    const int32_t st = static_cast<int32_t>(b.vtable->import_optimizer(instance_, tensors.data(), tensors.size(), err, sizeof err));
+    check_plugin(st, b, err, sizeof err);
 }
 
 }  // namespace swu
