@@ -108,6 +108,19 @@ TEST_CASE("train api: every misuse gets a clear status", "[unit]") {
         REQUIRE(swu_model_load_weights(other.get(), golden_path("net_f12/model.pt").c_str()) == SWU_OK);
         REQUIRE_STATUS(swu_model_train_configure(other.get(), &o), SWU_ERR_UNSUPPORTED, "cannot train");
     }
+    // Fresh weights: the bundle's network with the requested feature size, deterministic per seed.
+    swu_model_params fp = default_params();
+    fp.backend = "torch";
+    fp.feature_size = 12;
+    ModelPtr fresh = create_model(fp);
+    REQUIRE(swu_model_init_weights(fresh.get(), 5) == SWU_OK);
+    const swu_model_info fi = model_info(fresh.get());
+    CHECK(fi.feature_size == 12);
+    CHECK(fi.out_channels == 14);
+    CHECK(fi.parameter_count == 4078220);  // MONAI's SwinUNETR(feature_size=12)
+    fp.feature_size = 13;
+    ModelPtr odd = create_model(fp);
+    REQUIRE_STATUS(swu_model_init_weights(odd.get(), 5), SWU_ERR_INVALID_ARGUMENT, "multiple of 12");
     CHECK(std::string(swu_label_name(1)) == "spleen");
     CHECK(std::string(swu_label_name(13)) == "left adrenal gland");
     CHECK(swu_label_name(14) == nullptr);
