@@ -27,11 +27,13 @@ using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
 const char* kUsage =
     "usage: swinunetr segment INPUT OUTPUT --weights W.pt [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
     "         [--precision fp32|bf16|fp16] [--threads N] [--roi N] [--overlap F] [--sw-batch N] [--blend constant|gaussian] [--label-type uint8|float32]\n"
-    "         [--series UID] [--format image|dicom-seg]\n"
+    "         [--series UID] [--format image|dicom-seg] [--probabilities FILE]\n"
     "  INPUT:  a CT volume (.nii, .nii.gz, .nrrd, .mha, .mhd) or a DICOM series folder (the CT series with\n"
     "          the most slices, or the one --series names by SeriesInstanceUID)\n"
     "  OUTPUT: the label map (.nii.gz, .nii, .nrrd, .mha), classes 0..13, in INPUT's geometry; or, with\n"
-    "          --format dicom-seg or a .dcm name, a DICOM Segmentation over INPUT's DICOM series\n";
+    "          --format dicom-seg or a .dcm name, a DICOM Segmentation over INPUT's DICOM series\n"
+    "  --probabilities FILE: also write the per-class probabilities (float32, a 4D image with the\n"
+    "          class as 4th axis, INPUT's geometry; 56 bytes per voxel for the bundle's 14 classes)\n";
 
 // Voxel count and volume (mL) of each label present.
 void print_summary(const swu_volume_info& info) {
@@ -76,7 +78,7 @@ int on_progress(swu_stage stage, int64_t done, int64_t total, void* user) {
 int cmd_segment(const Args& args) {
     std::vector<std::string> files;
     std::string weights, backend = "auto", device = "cpu", blend = "constant", label_type = "uint8", precision = "fp32";
-    std::string series, format;
+    std::string series, format, probabilities_path;
     int threads = 0, sw_batch = 4, roi = 96;
     double overlap = 0.5;
     for (size_t i = 0; i < args.size(); ++i) {
@@ -103,6 +105,7 @@ int cmd_segment(const Args& args) {
         else if (a == "--label-type") label_type = v;
         else if (a == "--series") series = v;
         else if (a == "--format") format = v;
+        else if (a == "--probabilities") probabilities_path = v;
         else if (a == "--threads") threads = static_cast<int>(std::strtol(v.c_str(), &end, 10));
         else if (a == "--roi") roi = static_cast<int>(std::strtol(v.c_str(), &end, 10));
         else if (a == "--sw-batch") sw_batch = static_cast<int>(std::strtol(v.c_str(), &end, 10));
@@ -192,13 +195,18 @@ int cmd_segment(const Args& args) {
 
     const auto t0 = std::chrono::steady_clock::now();
     raw = nullptr;
-    st = swu_infer(model.get(), image.get(), &ip, &raw);
+    swu_volume* raw_probabilities = nullptr;
+    st = swu_infer_with_probabilities(model.get(), image.get(), &ip, &raw,
+                                      probabilities_path.empty() ? nullptr : &raw_probabilities);
     if (st == SWU_ERR_CANCELLED) {
         std::fprintf(stderr, "\nswinunetr segment: interrupted; nothing written\n");
         return 130;
     }
     if (st != SWU_OK) return report_failure("segmentation", st);
-    VolumePtr labels(raw);
+    VolumePtr labels(raw), probabilities(raw_probabilities);
+    if (probabilities && (st = swu_volume_write(probabilities.get(), probabilities_path.c_str())) != SWU_OK)
+        return report_failure("writing " + probabilities_path, st);
+    probabilities.reset();
     if (format == "dicom-seg") {
         if ((st = swu_volume_write_dicom_seg(labels.get(), files[0].c_str(), series.c_str(), out.c_str(), nullptr)) != SWU_OK)
             return report_failure("writing " + out, st);

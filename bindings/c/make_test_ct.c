@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     }
     info.struct_size = sizeof info;
     if (swu_volume_read(argv[1], &in) != SWU_OK || swu_volume_get_info(in, &info) != SWU_OK) goto done;
-    if (info.type != SWU_VOXEL_FLOAT32 || info.size[0] < 160 || info.size[1] < 140 || info.size[2] < 60) {
+    if ((info.type != SWU_VOXEL_INT16 && info.type != SWU_VOXEL_FLOAT32) || info.size[0] < 160 || info.size[1] < 140 || info.size[2] < 60) {
         fprintf(stderr, "make_test_ct: %s is not swu_make_phantom's CT\n", argv[1]);
         goto done;
     }
@@ -31,10 +31,12 @@ int main(int argc, char** argv) {
     if (!voxels) goto done;
     for (k = 0; k < n[2]; ++k)
         for (j = 0; j < n[1]; ++j)
-            for (i = 0; i < n[0]; ++i)
-                voxels[i + n[0] * (j + n[1] * k)] = ((const float*)info.data)[(first[0] + step[0] * i) * info.strides[0] +
-                                                                           (first[1] + step[1] * j) * info.strides[1] +
-                                                                           (first[2] + step[2] * k) * info.strides[2]];
+            for (i = 0; i < n[0]; ++i) {
+                const int64_t at = (first[0] + step[0] * i) * info.strides[0] + (first[1] + step[1] * j) * info.strides[1] +
+                                   (first[2] + step[2] * k) * info.strides[2];
+                voxels[i + n[0] * (j + n[1] * k)] =
+                    info.type == SWU_VOXEL_INT16 ? (float)((const int16_t*)info.data)[at] : ((const float*)info.data)[at];
+            }
     swu_volume_desc_init(&d);
     d.type = SWU_VOXEL_FLOAT32;
     d.data = voxels;

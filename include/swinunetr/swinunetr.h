@@ -435,7 +435,11 @@ typedef struct swu_volume_info {
 /**
  * Reads a volume: a NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr) or MetaImage (.mha,
  * .mhd) file, or a folder with a DICOM series (the CT series with the most slices,
- * checked and ordered as swu_volume_read_dicom describes). Voxels are stored as float32 (exact for CT's int16).
+ * checked and ordered as swu_volume_read_dicom describes). Voxels keep the file's type when
+ * it is int16, uint16 or uint8 (half or a quarter of float32's memory; a CT of 512 x 512 x 300
+ * int16 voxels holds 157 MB); anything else, and any file whose header rescales its values
+ * (NIfTI scl_slope / scl_inter), is read as float32. DICOM series are read as float32 HU.
+ * Check swu_volume_info.type before reading the voxels.
  * On success *volume is owned by the caller (swu_volume_free).
  * Errors: SWU_ERR_IO (missing), SWU_ERR_FORMAT (unreadable), SWU_ERR_INVALID_ARGUMENT
  * (not 3D), SWU_ERR_UNSUPPORTED (multi-component, or a build without ITK).
@@ -471,6 +475,13 @@ SWU_API swu_status swu_volume_get_info(const swu_volume* volume, swu_volume_info
  * Errors: SWU_ERR_INVALID_ARGUMENT (unknown extension), SWU_ERR_IO.
  */
 SWU_API swu_status swu_volume_write(const swu_volume* volume, const char* path);
+
+/**
+ * Channels of a volume: 1 for images and label maps, out_channels for the probabilities
+ * of swu_infer_with_probabilities. swu_volume_get_info describes channel 0; channel c
+ * starts channel_stride elements after channel c - 1. Either output may be NULL.
+ */
+SWU_API swu_status swu_volume_get_channels(const swu_volume* volume, int64_t* channels, int64_t* channel_stride);
 
 /** Frees a volume (never the caller's wrapped buffer). NULL is a no-op. */
 SWU_API void swu_volume_free(swu_volume* volume);
@@ -522,6 +533,21 @@ SWU_API swu_status swu_infer_params_init(swu_infer_params* params);
  */
 SWU_API swu_status swu_infer(swu_model* model, const swu_volume* image, const swu_infer_params* params,
                              swu_volume** labels);
+
+/**
+ * swu_infer that can also return the per-class probabilities on the image's own grid:
+ * the softmax of the network-grid logits resampled back (bilinear, as the bundle's
+ * Invertd) — the values the labels are the argmax of. *probabilities receives a float32
+ * volume of out_channels channels (14 for the bundle) in the image's geometry, each
+ * channel a dense 3D volume, one after another (swu_volume_get_channels);
+ * swu_volume_write stores it as a 4D image with the class as 4th axis (the layout
+ * nibabel and MONAI read as [i, j, k, class]). It takes out_channels x 4 bytes per voxel
+ * (4.4 GB for a 512 x 512 x 300 CT), so ask only when needed.
+ * labels or probabilities may be NULL (not wanted), not both. Nothing is returned on
+ * an error. Errors: as swu_infer.
+ */
+SWU_API swu_status swu_infer_with_probabilities(swu_model* model, const swu_volume* image, const swu_infer_params* params,
+                                                swu_volume** labels, swu_volume** probabilities);
 
 /* ------------------------------------------------------------------------------ */
 /* Training: low level (one optimisation step at a time)                           */

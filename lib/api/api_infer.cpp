@@ -1,5 +1,6 @@
 // Whole-volume segmentation.
 #include <cstring>
+#include <memory>
 
 #include "api/boundary.hpp"
 #include "api/model_handle.hpp"
@@ -35,6 +36,27 @@ ProgressFn progress_of(const swu_infer_params& params) {
     };
 }
 
+// swu_infer and swu_infer_with_probabilities: either output may be NULL, not both.
+void infer(swu_model* model, const swu_volume* image, const swu_infer_params* params, swu_volume** labels,
+           swu_volume** probabilities) {
+    require(model, "model");
+    require(image, "image");
+    require(params, "params");
+    if (labels) *labels = nullptr;
+    if (probabilities) *probabilities = nullptr;
+    if (!labels && !probabilities) fail(SWU_ERR_INVALID_ARGUMENT, "labels and probabilities are both NULL");
+    SegmentOptions o = segment_options(model->impl, *params);  // checks params
+    o.labels.labels = labels != nullptr;
+    o.labels.probabilities = probabilities != nullptr;
+    auto lock = model->impl.acquire();
+    Segmentation result = segment(model->impl, image->volume, o, progress_of(*params));
+    std::unique_ptr<swu_volume> l, p;
+    if (labels) l.reset(new swu_volume{std::move(result.labels)});
+    if (probabilities) p.reset(new swu_volume{std::move(result.probabilities)});
+    if (labels) *labels = l.release();
+    if (probabilities) *probabilities = p.release();
+}
+
 }  // namespace swu
 
 extern "C" {
@@ -52,18 +74,16 @@ SWU_API swu_status swu_infer_params_init(swu_infer_params* params) {
     });
 }
 
+SWU_API swu_status swu_infer_with_probabilities(swu_model* model, const swu_volume* image, const swu_infer_params* params,
+                                                swu_volume** labels, swu_volume** probabilities) {
+    return swu::api_call(__func__, [&] { swu::infer(model, image, params, labels, probabilities); });
+}
+
 SWU_API swu_status swu_infer(swu_model* model, const swu_volume* image, const swu_infer_params* params,
                              swu_volume** labels) {
     return swu::api_call(__func__, [&] {
-        swu::require(model, "model");
-        swu::require(image, "image");
-        swu::require(params, "params");
         swu::require(labels, "labels");
-        *labels = nullptr;
-        const swu::SegmentOptions o = swu::segment_options(model->impl, *params);  // checks params
-        auto lock = model->impl.acquire();
-        swu::Volume result = swu::segment(model->impl, image->volume, o, swu::progress_of(*params));
-        *labels = new swu_volume{std::move(result)};
+        swu::infer(model, image, params, labels, nullptr);
     });
 }
 

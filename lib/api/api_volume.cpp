@@ -79,6 +79,14 @@ SWU_API swu_status swu_volume_wrap(const swu_volume_desc* desc, swu_volume** vol
     });
 }
 
+SWU_API swu_status swu_volume_get_channels(const swu_volume* volume, int64_t* channels, int64_t* channel_stride) {
+    return swu::api_call(__func__, [&] {
+        swu::require(volume, "volume");
+        if (channels) *channels = volume->volume.channels();
+        if (channel_stride) *channel_stride = volume->volume.channel_stride();
+    });
+}
+
 SWU_API swu_status swu_volume_get_info(const swu_volume* volume, swu_volume_info* info) {
     return swu::api_call(__func__, [&] {
         swu::require(volume, "volume");

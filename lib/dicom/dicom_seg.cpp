@@ -104,6 +104,8 @@ struct SegDeleter {
 void write_dicom_seg(const Volume& labels, const DicomSeries& source, const std::string& out_path,
                      const DicomSegOptions& options) {
     if (source.slices.empty()) fail(SWU_ERR_INVALID_ARGUMENT, "DICOM SEG: the source series has no slices");
+    if (labels.channels() != 1)
+        fail(SWU_ERR_INVALID_ARGUMENT, "DICOM SEG: a label map has one channel, this volume has " + std::to_string(labels.channels()));
     const std::vector<std::vector<char>> present = slices_per_label(labels, source);
     std::vector<int> organs;
     for (int l = 1; l <= kLabels; ++l)

@@ -34,7 +34,7 @@ bool writable_extension(const std::string& path) {
     return false;
 }
 
-Volume from_itk(FloatImage* image) {
+template <class Pixel> Volume from_itk(itk::Image<Pixel, 3>* image, VoxelType type) {
     Geometry g;
     const auto region = image->GetLargestPossibleRegion();
     for (unsigned a = 0; a < 3; ++a) {
@@ -43,9 +43,28 @@ Volume from_itk(FloatImage* image) {
         g.origin[a] = image->GetOrigin()[a];
         for (unsigned c = 0; c < 3; ++c) g.direction[a * 3 + c] = image->GetDirection()[a][c];
     }
-    Volume v = Volume::allocate(VoxelType::Float32, g);
-    std::memcpy(v.mutable_data(), image->GetBufferPointer(), static_cast<size_t>(g.voxels()) * sizeof(float));
+    Volume v = Volume::allocate(type, g);
+    std::memcpy(v.mutable_data(), image->GetBufferPointer(), static_cast<size_t>(g.voxels()) * sizeof(Pixel));
     return v;
+}
+
+// Reads the file's voxels as Pixel (ITK converts from the stored type).
+template <class Pixel> Volume read_as(const std::string& path, VoxelType type) {
+    auto reader = itk::ImageFileReader<itk::Image<Pixel, 3>>::New();
+    reader->SetFileName(path);
+    reader->Update();
+    return from_itk<Pixel>(reader->GetOutput(), type);
+}
+
+// The stored type where a volume can keep it exactly (after any rescale the header
+// asks for, ITK reports float), float32 otherwise.
+VoxelType kept_type(const itk::ImageIOBase* io) {
+    switch (io->GetComponentType()) {
+        case itk::IOComponentEnum::SHORT: return VoxelType::Int16;
+        case itk::IOComponentEnum::USHORT: return VoxelType::UInt16;
+        case itk::IOComponentEnum::UCHAR: return VoxelType::UInt8;
+        default: return VoxelType::Float32;
+    }
 }
 
 template <class Pixel> typename itk::Image<Pixel, 3>::Pointer to_itk(const Volume& v) {
@@ -72,6 +91,36 @@ template <class Pixel> typename itk::Image<Pixel, 3>::Pointer to_itk(const Volum
     for (int64_t k = 0; k < g.size[2]; ++k)
         for (int64_t j = 0; j < g.size[1]; ++j)
             for (int64_t i = 0; i < g.size[0]; ++i) out[n++] = static_cast<Pixel>(v.value(v.offset(i, j, k)));
+    return image;
+}
+
+// A volume of several channels as a 4D image: the channels are the 4th axis (spacing 1,
+// origin 0), and the voxels are shared with the volume, not copied (they can be GBs).
+template <class Pixel> typename itk::Image<Pixel, 4>::Pointer to_itk_channels(const Volume& v) {
+    using ImageType = itk::Image<Pixel, 4>;
+    const Geometry& g = v.geometry();
+    auto image = ImageType::New();
+    typename ImageType::SizeType size;
+    typename ImageType::SpacingType spacing;
+    typename ImageType::PointType origin;
+    typename ImageType::DirectionType direction;
+    direction.SetIdentity();
+    for (unsigned a = 0; a < 3; ++a) {
+        size[a] = static_cast<itk::SizeValueType>(g.size[a]);
+        spacing[a] = g.spacing[a];
+        origin[a] = g.origin[a];
+        for (unsigned c = 0; c < 3; ++c) direction[a][c] = g.direction[a * 3 + c];
+    }
+    size[3] = static_cast<itk::SizeValueType>(v.channels());
+    spacing[3] = 1.0;
+    origin[3] = 0.0;
+    image->SetRegions(typename ImageType::RegionType(size));
+    image->SetSpacing(spacing);
+    image->SetOrigin(origin);
+    image->SetDirection(direction);
+    const size_t n = static_cast<size_t>(g.voxels() * v.channels());
+    // The writer only reads the buffer; ITK's container API is not const-correct.
+    image->GetPixelContainer()->SetImportPointer(static_cast<Pixel*>(const_cast<void*>(v.data())), n, false);
     return image;
 }
 
@@ -140,8 +189,13 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
         check_header_size(path, reader->GetImageIO());
         check_nifti_payload(path);
         check_metaimage_payload(path);
-        reader->Update();
-        return from_itk(reader->GetOutput());
+        switch (kept_type(reader->GetImageIO())) {
+            case VoxelType::Int16: return read_as<int16_t>(path, VoxelType::Int16);
+            case VoxelType::UInt16: return read_as<uint16_t>(path, VoxelType::UInt16);
+            case VoxelType::UInt8: return read_as<uint8_t>(path, VoxelType::UInt8);
+            case VoxelType::Float32: break;
+        }
+        return read_as<float>(path, VoxelType::Float32);
     } catch (const itk::ExceptionObject& e) {
         const std::string what = e.GetDescription();
         if (what.find("Could not create IO object") != std::string::npos)
@@ -176,11 +230,16 @@ void write_volume(const Volume& volume, const std::string& path) {
             writer->SetUseCompression(true);
             writer->Update();
         };
+        auto write_as = [&](auto pixel) {
+            using Pixel = decltype(pixel);
+            if (volume.channels() > 1) write(to_itk_channels<Pixel>(volume));
+            else write(to_itk<Pixel>(volume));
+        };
         switch (volume.type()) {
-            case VoxelType::UInt8: write(to_itk<uint8_t>(volume)); break;
-            case VoxelType::Int16: write(to_itk<int16_t>(volume)); break;
-            case VoxelType::UInt16: write(to_itk<uint16_t>(volume)); break;
-            case VoxelType::Float32: write(to_itk<float>(volume)); break;
+            case VoxelType::UInt8: write_as(uint8_t{}); break;
+            case VoxelType::Int16: write_as(int16_t{}); break;
+            case VoxelType::UInt16: write_as(uint16_t{}); break;
+            case VoxelType::Float32: write_as(float{}); break;
         }
     } catch (const itk::ExceptionObject& e) {
         std::error_code ec;

@@ -9,8 +9,8 @@
 
 namespace swu {
 
-// A file, or a folder holding a DICOM series (see read_dicom_volume). Voxels are read as float32 (exact for
-// CT's int16 / uint16). Throws SWU_ERR_IO / SWU_ERR_FORMAT / SWU_ERR_UNSUPPORTED.
+// A file, or a folder holding a DICOM series (see read_dicom_volume). A file's int16 / uint16 /
+// uint8 voxels keep their type; other types, and values a header rescales, become float32. Throws SWU_ERR_IO / SWU_ERR_FORMAT / SWU_ERR_UNSUPPORTED.
 Volume read_volume(const std::string& path, const std::string& series_uid = "");
 
 // The series scan_dicom_series() picks in `folder` (the CT series with the most slices,

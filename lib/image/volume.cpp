@@ -56,13 +56,15 @@ void check_geometry(const Geometry& g) {
     check_voxel_limit(double(g.size[0]), double(g.size[1]), double(g.size[2]), "image");
 }
 
-Volume Volume::allocate(VoxelType type, const Geometry& geometry) {
+Volume Volume::allocate(VoxelType type, const Geometry& geometry, int64_t channels) {
     check_geometry(geometry);
+    if (channels < 1 || channels > 1024) fail(SWU_ERR_INVALID_ARGUMENT, "a volume has 1..1024 channels");
     Volume v;
     v.type_ = type;
     v.geometry_ = geometry;
+    v.channels_ = channels;
     v.strides_ = {1, geometry.size[0], geometry.size[0] * geometry.size[1]};
-    v.storage_.assign(static_cast<size_t>(geometry.voxels()) * voxel_size(type), 0);
+    v.storage_.assign(static_cast<size_t>(geometry.voxels() * channels) * voxel_size(type), 0);
     v.data_ = v.storage_.data();
     return v;
 }

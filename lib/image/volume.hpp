@@ -35,14 +35,19 @@ void check_geometry(const Geometry& g);
 class Volume {
 public:
     Volume() = default;
-    // Dense storage, i fastest (ITK / NIfTI memory order), zero-filled.
-    static Volume allocate(VoxelType type, const Geometry& geometry);
+    // Dense storage, i fastest (ITK / NIfTI memory order), zero-filled. A volume of
+    // several channels (per-class probabilities) stores them one after another, each a
+    // dense 3D volume: the memory order of a 4D NIfTI with the channel as 4th axis.
+    static Volume allocate(VoxelType type, const Geometry& geometry, int64_t channels = 1);
     // A view of caller memory; strides in elements per axis (i, j, k).
     static Volume wrap(const void* data, VoxelType type, const Geometry& geometry, const std::array<int64_t, 3>& strides);
 
     VoxelType type() const { return type_; }
     const Geometry& geometry() const { return geometry_; }
     const std::array<int64_t, 3>& strides() const { return strides_; }
+    int64_t channels() const { return channels_; }
+    // Elements from one channel's first voxel to the next one's (dense volumes).
+    int64_t channel_stride() const { return geometry_.voxels(); }
     const void* data() const { return data_; }
     void* mutable_data() { return storage_.empty() ? nullptr : storage_.data(); }
     bool owns_data() const { return !storage_.empty(); }
@@ -54,6 +59,7 @@ private:
     VoxelType type_ = VoxelType::Float32;
     Geometry geometry_;
     std::array<int64_t, 3> strides_{};
+    int64_t channels_ = 1;
     const void* data_ = nullptr;
     std::vector<uint8_t> storage_;
 };

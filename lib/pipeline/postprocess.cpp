@@ -62,12 +62,17 @@ void Inverter::at(int64_t i, int64_t j, int64_t k, float* out) const {
     }
 }
 
-Volume invert_to_labels(const std::vector<float>& prob, int64_t channels, const Preprocessed& pre, const Geometry& source,
-                        const LabelOptions& options, const ProgressFn& progress) {
+Segmentation invert_to_source(const std::vector<float>& prob, int64_t channels, const Preprocessed& pre,
+                              const Geometry& source, const LabelOptions& options, const ProgressFn& progress) {
     if (options.type != VoxelType::UInt8 && options.type != VoxelType::Float32)
         fail(SWU_ERR_INVALID_ARGUMENT, "labels are written as uint8 or float32");
     if (channels > 255 && options.type == VoxelType::UInt8) fail(SWU_ERR_INVALID_ARGUMENT, "too many classes for uint8 labels");
-    Volume labels = Volume::allocate(options.type, source);
+    if (!options.labels && !options.probabilities) fail(SWU_ERR_INVALID_ARGUMENT, "neither labels nor probabilities requested");
+    Segmentation out;
+    if (options.labels) out.labels = Volume::allocate(options.type, source);
+    if (options.probabilities) out.probabilities = Volume::allocate(VoxelType::Float32, source, channels);
+    float* const probabilities = static_cast<float*>(out.probabilities.mutable_data());
+    const int64_t channel_stride = out.probabilities.channel_stride();
     const Inverter inverter(prob, channels, pre);
     const int64_t slabs = source.size[2];
     std::atomic<int64_t> done{0};
@@ -78,12 +83,15 @@ Volume invert_to_labels(const std::vector<float>& prob, int64_t channels, const 
             for (int64_t j = 0; j < source.size[1]; ++j)
                 for (int64_t i = 0; i < source.size[0]; ++i) {
                     inverter.at(i, j, k, value.data());
+                    const int64_t at = (k * source.size[1] + j) * source.size[0] + i;  // dense, i fastest
+                    if (probabilities)
+                        for (int64_t c = 0; c < channels; ++c) probabilities[c * channel_stride + at] = value[static_cast<size_t>(c)];
+                    if (!options.labels) continue;
                     int64_t best = 0;  // first maximum wins, as torch.argmax
                     for (int64_t c = 1; c < channels; ++c)
                         if (value[static_cast<size_t>(c)] > value[static_cast<size_t>(best)]) best = c;
-                    const int64_t at = labels.offset(i, j, k);
-                    if (options.type == VoxelType::UInt8) static_cast<uint8_t*>(labels.mutable_data())[at] = static_cast<uint8_t>(best);
-                    else static_cast<float*>(labels.mutable_data())[at] = static_cast<float>(best);
+                    if (options.type == VoxelType::UInt8) static_cast<uint8_t*>(out.labels.mutable_data())[at] = static_cast<uint8_t>(best);
+                    else static_cast<float*>(out.labels.mutable_data())[at] = static_cast<float>(best);
                 }
             const int64_t d = ++done;
             // Only the caller's thread (the first chunk) talks to the progress callback.
@@ -92,7 +100,7 @@ Volume invert_to_labels(const std::vector<float>& prob, int64_t channels, const 
     });
     if (cancelled) fail(SWU_ERR_CANCELLED, "cancelled by the progress callback");
     report_progress(progress, Stage::Postprocess, slabs, slabs);
-    return labels;
+    return out;
 }
 
 }  // namespace swu

@@ -1,7 +1,7 @@
 // From network-grid logits back to the source image: softmax over channels, then
 // (MONAI's Invertd) resample the probabilities to the RAS-oriented grid with the same
 // trilinear rule, undo the orientation, and take the argmax — voxel by voxel, so
-// full-resolution probabilities are never held in memory.
+// full-resolution probabilities are held in memory only when the caller asks for them.
 #pragma once
 
 #include <vector>
@@ -33,11 +33,20 @@ private:
 
 struct LabelOptions {
     VoxelType type = VoxelType::UInt8;  // UInt8 or Float32 label values
+    bool labels = true;                 // the argmax label map
+    bool probabilities = false;         // the per-class probabilities (channels x voxels floats)
     int threads = 1;
 };
 
-// probabilities {C, X, Y, Z} on the network grid of `pre`; returns labels on `source`.
-Volume invert_to_labels(const std::vector<float>& probabilities, int64_t channels, const Preprocessed& pre,
-                        const Geometry& source, const LabelOptions& options, const ProgressFn& progress);
+// What the inversion produced; a volume not asked for stays empty.
+struct Segmentation {
+    Volume labels;         // classes 0..C-1 on `source`
+    Volume probabilities;  // float32, C channels on `source`; the labels are their argmax
+};
+
+// probabilities {C, X, Y, Z} on the network grid of `pre`; returns labels and/or the
+// inverted probabilities on `source`.
+Segmentation invert_to_source(const std::vector<float>& probabilities, int64_t channels, const Preprocessed& pre,
+                              const Geometry& source, const LabelOptions& options, const ProgressFn& progress);
 
 }  // namespace swu

@@ -7,10 +7,12 @@
 
 namespace swu {
 
-Volume segment(Model& model, const Volume& image, const SegmentOptions& options, const ProgressFn& progress) {
+Segmentation segment(Model& model, const Volume& image, const SegmentOptions& options, const ProgressFn& progress) {
     if (!model.weights_loaded()) fail(SWU_ERR_STATE, "no weights loaded (call swu_model_load_weights first)");
     if (model.config().in_channels != 1)
         fail(SWU_ERR_UNSUPPORTED, "whole-volume segmentation needs a single-channel (CT) network");
+    if (image.channels() != 1)
+        fail(SWU_ERR_INVALID_ARGUMENT, "the image has " + std::to_string(image.channels()) + " channels; a CT volume has one");
     report_progress(progress, Stage::Preprocess, 0, 1);
     if (image.type() == VoxelType::Float32) {
         const Geometry& g = image.geometry();
@@ -30,7 +32,7 @@ Volume segment(Model& model, const Volume& image, const SegmentOptions& options,
     pre.image = std::vector<float>();  // no longer needed; keep the peak low
     const int64_t channels = model.config().out_channels;
     softmax_channels(probabilities, channels, options.labels.threads);
-    return invert_to_labels(probabilities, channels, pre, image.geometry(), options.labels, progress);
+    return invert_to_source(probabilities, channels, pre, image.geometry(), options.labels, progress);
 }
 
 }  // namespace swu

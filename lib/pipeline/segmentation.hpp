@@ -16,7 +16,8 @@ struct SegmentOptions {
     LabelOptions labels;
 };
 
-// The caller holds the model (Model::acquire). Labels share the image's geometry.
-Volume segment(Model& model, const Volume& image, const SegmentOptions& options, const ProgressFn& progress);
+// The caller holds the model (Model::acquire). Labels and probabilities (as
+// options.labels asks) share the image's geometry.
+Segmentation segment(Model& model, const Volume& image, const SegmentOptions& options, const ProgressFn& progress);
 
 }  // namespace swu

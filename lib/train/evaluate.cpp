@@ -86,7 +86,7 @@ EvaluationReport evaluate(Model& model, const std::vector<CasePaths>& cases, con
             const Volume truth = read_volume(paths.label);
             if (truth.geometry().size != image.geometry().size)
                 fail(SWU_ERR_INVALID_ARGUMENT, "the label map's size differs from the image's");
-            const Volume labels = segment(model, image, options, progress);
+            const Volume labels = segment(model, image, options, progress).labels;
             const std::vector<uint8_t> p = label_values(labels), t = label_values(truth);
             CaseScore score;
             score.paths = paths;

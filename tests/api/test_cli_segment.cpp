@@ -1,6 +1,11 @@
 // `swinunetr segment`: MONAI's labels from a file, clear failures, and an interrupted
 // run that leaves no output behind.
+#include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
 
 #include "cli_run.hpp"
 #include "golden.hpp"
@@ -19,6 +24,62 @@ TEST_CASE("cli segment writes MONAI's label map", "[golden]") {
     CHECK(contains(r.output, "(200 x 150 x 70)"));
     CHECK(contains(r.output, "left kidney"));
     CHECK(fs::exists(out));
+}
+
+namespace {
+
+std::vector<char> file_bytes(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::vector<char>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+template <class T> T field(const std::vector<char>& b, size_t offset) {
+    T v;
+    std::memcpy(&v, b.data() + offset, sizeof v);
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("cli segment --probabilities writes a 4D NIfTI whose argmax is the label map", "[golden]") {
+    const std::string dir = "/tmp/swu_cli_probabilities/";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const CliRun r = run_command(std::string(SWU_CLI_PATH) + " segment " + golden_path("pipeline/image.nii.gz") + " " + dir +
+                                 "labels.nii --probabilities " + dir + "probabilities.nii --weights " +
+                                 golden_path("net_f12/model.pt") + " --threads 2");
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    const std::vector<char> labels = file_bytes(dir + "labels.nii"), prob = file_bytes(dir + "probabilities.nii");
+    REQUIRE(labels.size() > 352);
+    REQUIRE(prob.size() > 352);
+    // NIfTI-1: dim[0..4], datatype 16 (float32), the labels' spacing and affine.
+    CHECK(field<int16_t>(prob, 40) == 4);
+    const int16_t expected_dims[4] = {200, 150, 70, 14};
+    for (int a = 0; a < 4; ++a) CHECK(field<int16_t>(prob, 42 + 2 * a) == expected_dims[a]);
+    CHECK(field<int16_t>(prob, 70) == 16);
+    for (int a = 1; a <= 3; ++a) CHECK(field<float>(prob, 76 + 4 * a) == field<float>(labels, 76 + 4 * a));
+    CHECK(std::memcmp(prob.data() + 280, labels.data() + 280, 48) == 0);  // srow_x, srow_y, srow_z
+    CHECK(field<int16_t>(labels, 70) == 2);                                   // uint8 labels
+    const int64_t V = 200 * 150 * 70, C = 14;
+    const size_t prob_at = static_cast<size_t>(field<float>(prob, 108)), label_at = static_cast<size_t>(field<float>(labels, 108));
+    REQUIRE(prob.size() == prob_at + static_cast<size_t>(V * C) * 4);
+    REQUIRE(labels.size() == label_at + static_cast<size_t>(V));
+    std::vector<float> p(static_cast<size_t>(V * C));
+    std::memcpy(p.data(), prob.data() + prob_at, p.size() * 4);
+    int64_t not_argmax = 0, bad_sum = 0;
+    for (int64_t v = 0; v < V; ++v) {
+        int64_t best = 0;
+        double sum = 0;
+        for (int64_t c = 0; c < C; ++c) {
+            sum += p[static_cast<size_t>(c * V + v)];
+            if (p[static_cast<size_t>(c * V + v)] > p[static_cast<size_t>(best * V + v)]) best = c;
+        }
+        bad_sum += std::fabs(sum - 1.0) > 1e-5;
+        not_argmax += best != static_cast<uint8_t>(labels[label_at + static_cast<size_t>(v)]);
+    }
+    CHECK(bad_sum == 0);
+    CHECK(not_argmax == 0);
 }
 
 TEST_CASE("cli segment fails clearly", "[unit]") {

@@ -301,7 +301,8 @@ TEST_CASE("cli segment: a DICOM folder in, a DICOM SEG out", "[unit]") {
     }();
     const swu_volume_info g = info_of(labels.get());
     std::vector<uint8_t> map(static_cast<size_t>(g.size[0] * g.size[1] * g.size[2]));
-    for (size_t n = 0; n < map.size(); ++n) map[n] = static_cast<uint8_t>(static_cast<const float*>(g.data)[n]);
+    REQUIRE(g.type == SWU_VOXEL_UINT8);  // a uint8 file stays uint8
+    std::copy_n(static_cast<const uint8_t*>(g.data), map.size(), map.begin());
     check_with_pydicom(dir + "/seg.dcm", kPydicomCt, "1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.6", map, g);
 
     // --format and --series are checked; a file input cannot give a SEG.

@@ -1,5 +1,6 @@
 // Whole-volume segmentation through the C API: MONAI's golden pipeline case, wrapped
 // caller buffers, orientation invariance, cancellation and errors.
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
@@ -65,12 +66,48 @@ ModelPtr f12() {
 
 }  // namespace
 
-TEST_CASE("swu_infer reproduces MONAI's label map of the golden pipeline case", "[golden]") {
-    ModelPtr m = f12();
+namespace {
+
+// The golden pipeline run of one network: net_f12's model.pt, or the bundle's feature 48
+// with the README's formula weights (pipeline/f48_formula/).
+struct PipelineCase {
+    std::string folder;  // under golden/
+    bool f48;
+};
+
+ModelPtr pipeline_model(const PipelineCase& c, const std::string& backend) {
+    swu_model_params p = default_params();
+    p.backend = backend.c_str();
+    ModelPtr m = create_model(p);
+    if (!c.f48) {
+        REQUIRE(swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str()) == SWU_OK);
+        return m;
+    }
+    const std::vector<swu::NamedTensor> weights = formula_weights(read_keys(golden_path("net_f48/keys.txt")), 0);
+    const NamedTensorViews v = as_c_tensors(weights);
+    const swu_status st = swu_model_set_weights(m.get(), v.views.data(), v.views.size());
+    INFO(swu_last_error());
+    REQUIRE(st == SWU_OK);
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("swu_infer reproduces MONAI's labels and probabilities of the golden pipeline case", "[golden][slow][pipeline]") {
+    const std::string backend = GENERATE(from_range(built_backends()));
+    const PipelineCase c = GENERATE(PipelineCase{"pipeline/", false}, PipelineCase{"pipeline/f48_formula/", true});
+    INFO("backend " << backend << ", " << c.folder);
+    ModelPtr m = pipeline_model(c, backend);
     VolumePtr image = read(golden_path("pipeline/image.nii.gz"));
-    VolumePtr labels = infer(m.get(), image.get());
-    VolumePtr golden = read(golden_path("pipeline/labels.nii.gz"));
-    const swu_volume_info li = info_of(labels.get()), gi = info_of(golden.get());
+    swu_infer_params p;
+    swu_infer_params_init(&p);
+    swu_volume *raw_labels = nullptr, *raw_probabilities = nullptr;
+    const swu_status st = swu_infer_with_probabilities(m.get(), image.get(), &p, &raw_labels, &raw_probabilities);
+    INFO(swu_last_error());
+    REQUIRE(st == SWU_OK);
+    VolumePtr labels(raw_labels), probabilities(raw_probabilities);
+    VolumePtr golden = read(golden_path(c.folder + "labels.nii.gz"));
+    const swu_volume_info li = info_of(labels.get()), gi = info_of(golden.get()), pi = info_of(probabilities.get());
     CHECK(li.type == SWU_VOXEL_UINT8);
     for (int a = 0; a < 3; ++a) {
         CHECK(li.spacing[a] == Approx(gi.spacing[a]).margin(1e-6));
@@ -79,9 +116,45 @@ TEST_CASE("swu_infer reproduces MONAI's label map of the golden pipeline case", 
     for (int a = 0; a < 9; ++a) CHECK(li.direction[a] == Approx(gi.direction[a]).margin(1e-6));
     const int64_t differ = count_differences(labels.get(), golden.get());
     const int64_t total = gi.size[0] * gi.size[1] * gi.size[2];
-    std::printf("golden %-34s %lld of %lld voxels differ (swu_infer)\n", "pipeline/labels.nii.gz",
+    std::printf("golden %-34s %lld of %lld voxels differ (swu_infer)\n", labelled(c.folder + "labels.nii.gz", backend).c_str(),
                 static_cast<long long>(differ), static_cast<long long>(total));
-    CHECK(differ <= total / 10000);
+    CHECK(differ <= total / 10000);  // 99.99 % (the issue asks 99.9 %); measured 2..4 voxels of 2.1 M
+
+    // The probabilities: 14 float32 channels on the image's grid, MONAI's inverted
+    // probabilities at the golden positions, and the labels their argmax.
+    int64_t channels = 0, stride = 0;
+    REQUIRE(swu_volume_get_channels(probabilities.get(), &channels, &stride) == SWU_OK);
+    REQUIRE(channels == 14);
+    REQUIRE(stride == total);
+    REQUIRE(pi.type == SWU_VOXEL_FLOAT32);
+    CHECK(std::equal(pi.size, pi.size + 3, gi.size));
+    const float* prob = static_cast<const float*>(pi.data);
+    const swu::Tensor positions = load_golden("pipeline/inv_positions.npy");
+    const swu::Tensor expected = load_golden(c.folder + "probs_inverted_at_positions.npy");
+    const int64_t P = positions.shape[0];
+    std::vector<float> ours(static_cast<size_t>(channels * P));
+    for (int64_t j = 0; j < P; ++j) {
+        const int64_t* q = positions.as<int64_t>() + 3 * j;
+        const int64_t at = q[0] * pi.strides[0] + q[1] * pi.strides[1] + q[2] * pi.strides[2];
+        for (int64_t ch = 0; ch < channels; ++ch) ours[static_cast<size_t>(ch * P + j)] = prob[ch * stride + at];
+    }
+    const Comparison cp = compare(ours.data(), expected.as<float>(), expected.numel(), 1e-5, 0.0);  // measured <= 7.8e-7
+    print_comparison(labelled(c.folder + "probs_inverted_at_positions.npy", backend), cp);
+    CHECK(cp.ok());
+    int64_t not_argmax = 0;
+    double worst_sum = 0.0;
+    for (int64_t v = 0; v < total; ++v) {
+        int64_t best = 0;
+        double sum = 0.0;
+        for (int64_t ch = 0; ch < channels; ++ch) {
+            sum += prob[ch * stride + v];
+            if (prob[ch * stride + v] > prob[best * stride + v]) best = ch;
+        }
+        worst_sum = std::max(worst_sum, std::fabs(sum - 1.0));
+        not_argmax += best != static_cast<const uint8_t*>(li.data)[v];
+    }
+    CHECK(not_argmax == 0);
+    CHECK(worst_sum < 1e-5);
 
     // Written and read back, the map keeps its values and geometry.
     const std::string out = "/tmp/swu_test_labels.nii.gz";
@@ -206,6 +279,36 @@ TEST_CASE("a progress callback cancels at every stage and nothing is returned", 
     // And the model still works afterwards.
     VolumePtr labels = infer(m.get(), image.get());
     CHECK(info_of(labels.get()).size[2] == 20);
+
+    SECTION("probabilities: only them, neither, a cancelled call, and what takes no multi-channel volume") {
+        swu_infer_params p;
+        swu_infer_params_init(&p);
+        swu_volume* probabilities = nullptr;
+        REQUIRE(swu_infer_with_probabilities(m.get(), image.get(), &p, nullptr, &probabilities) == SWU_OK);
+        VolumePtr prob(probabilities);
+        int64_t channels = 0, stride = 0;
+        REQUIRE(swu_volume_get_channels(prob.get(), &channels, &stride) == SWU_OK);
+        CHECK(channels == 14);
+        CHECK(stride == 40 * 30 * 20);
+        REQUIRE(swu_volume_get_channels(labels.get(), &channels, nullptr) == SWU_OK);
+        CHECK(channels == 1);
+        REQUIRE_STATUS(swu_infer_with_probabilities(m.get(), image.get(), &p, nullptr, nullptr), SWU_ERR_INVALID_ARGUMENT,
+                       "both NULL");
+        REQUIRE_STATUS(swu_infer(m.get(), prob.get(), &p, &probabilities), SWU_ERR_INVALID_ARGUMENT, "14 channels");
+        CHECK(probabilities == nullptr);
+        CancelAt cancel{SWU_STAGE_POSTPROCESS, 0};
+        p.progress = cancel_progress;
+        p.progress_user_data = &cancel;
+        swu_volume *l = reinterpret_cast<swu_volume*>(0x1), *q = reinterpret_cast<swu_volume*>(0x1);
+        REQUIRE_STATUS(swu_infer_with_probabilities(m.get(), image.get(), &p, &l, &q), SWU_ERR_CANCELLED, "cancelled");
+        CHECK(l == nullptr);
+        CHECK(q == nullptr);
+        // Written, it is a 4D image (which swu_volume_read refuses: it reads CT volumes).
+        REQUIRE(swu_volume_write(prob.get(), "/tmp/swu_test_probabilities.nii.gz") == SWU_OK);
+        swu_volume* back = nullptr;
+        REQUIRE_STATUS(swu_volume_read("/tmp/swu_test_probabilities.nii.gz", &back), SWU_ERR_INVALID_ARGUMENT, "4D");
+        CHECK(back == nullptr);
+    }
 }
 
 TEST_CASE("volume and inference errors are clear", "[unit]") {

@@ -83,7 +83,7 @@ TEST_CASE("pipeline: sliding-window logits and inverted probabilities match MONA
     // The label map on the source grid.
     swu::LabelOptions lo;
     lo.threads = 2;
-    const swu::Volume labels = swu::invert_to_labels(logits, C, pre, image.geometry(), lo, nullptr);
+    const swu::Volume labels = swu::invert_to_source(logits, C, pre, image.geometry(), lo, nullptr).labels;
     const swu::Volume golden_labels = swu::read_volume(swu_test::golden_path("pipeline/labels.nii.gz"));
     int64_t differ = 0;
     const auto& g = image.geometry();

@@ -21,7 +21,7 @@ namespace Swinunetr
 
         internal Volume(VolumeHandle handle) { Handle = handle; }
 
-        /// <summary>NIfTI, NRRD, MetaImage or a DICOM series folder; voxels become float32.</summary>
+        /// <summary>NIfTI, NRRD, MetaImage or a DICOM series folder; int16 / uint16 / uint8 files keep their type, anything else (and DICOM) becomes float32.</summary>
         public static Volume Read(string path)
         {
             Library.EnsureCompatible();
@@ -108,11 +108,11 @@ namespace Swinunetr
             SwinunetrException.Check(Native.swu_volume_write(Handle, Text.ToUtf8(path)));
         }
 
-        /// <summary>A copy of the voxels, i fastest (float32 volumes, e.g. read from a file).</summary>
+        /// <summary>A copy of the voxels, i fastest (float32 volumes: DICOM series, float files, wrapped floats).</summary>
         public float[] ToFloatArray() { return (float[])CopyVoxels(VoxelType.Float32, new float[0]); }
         /// <summary>A copy of the voxels, i fastest (uint8 volumes: label maps).</summary>
         public byte[] ToByteArray() { return (byte[])CopyVoxels(VoxelType.UInt8, new byte[0]); }
-        /// <summary>A copy of the voxels, i fastest (int16 volumes).</summary>
+        /// <summary>A copy of the voxels, i fastest (int16 volumes: most CT files).</summary>
         public short[] ToInt16Array() { return (short[])CopyVoxels(VoxelType.Int16, new short[0]); }
 
         Array CopyVoxels(VoxelType expected, Array kind)

@@ -161,7 +161,8 @@ class Volume(_Handle):
 
     @classmethod
     def read(cls, path):
-        """NIfTI, NRRD, MetaImage or a DICOM series folder; voxels become float32."""
+        """NIfTI, NRRD, MetaImage or a DICOM series folder. int16 / uint16 / uint8 files keep
+        their type, anything else (and DICOM) becomes float32."""
         out = ctypes.c_void_p()
         _check(_lib.swu_volume_read(_bytes(path), ctypes.byref(out)))
         return cls(out.value)

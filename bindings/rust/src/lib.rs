@@ -499,7 +499,8 @@ impl Volume<'static> {
             .ok_or_else(|| error(Status::Internal, "the library returned no volume"))
     }
 
-    /// NIfTI, NRRD, MetaImage or a DICOM series folder; voxels become float32.
+    /// NIfTI, NRRD, MetaImage or a DICOM series folder. int16 / uint16 / uint8 files keep
+    /// their type (see `voxel_type`), anything else (and DICOM) becomes float32.
     pub fn read(path: impl AsRef<Path>) -> Result<Volume<'static>> {
         ensure_compatible()?;
         let path = c_path(path.as_ref())?;

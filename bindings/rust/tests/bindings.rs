@@ -34,7 +34,7 @@ fn segmentation_matches_the_c_example() {
     let names: Vec<String> = swinunetr::backends().unwrap().into_iter().filter(|b| b.loaded).map(|b| b.name).collect();
     println!("swinunetr {}, backends {names:?}", swinunetr::version());
     // Label maps read back from a file are float32.
-    let expected = counts(Volume::read(env("SWU_TEST_LABELS")).unwrap().voxels::<f32>().unwrap().iter().map(|&l| l as usize));
+    let expected = counts(Volume::read(env("SWU_TEST_LABELS")).unwrap().voxels::<u8>().unwrap().iter().map(|&l| l as usize));
 
     let model = model();
     assert_eq!(model.info().unwrap().feature_size, 12);
