@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <thread>
 
 #include "commands.hpp"
 #include "io/json.hpp"
@@ -24,12 +25,16 @@ const char* kTrainUsage =
     "usage: swinunetr train --datalist D.json --output-dir DIR [--weights INIT.pt] [--resume]\n"
     "         [--epochs N | --max-iterations N] [--val-interval N] [--batch-size N] [--num-samples N]\n"
     "         [--roi N] [--lr F] [--seed N] [--threads N] [--device cpu|cuda:N] [--feature-size N]\n"
-    "         [--amp on|off] [--checkpointing on|off] [--cache-mb N]\n"
+    "         [--amp on|off] [--checkpointing on|off] [--cache-mb N] [--nproc N] [--dist-timeout S]\n"
     "  D.json: MONAI datalist {\"training\": [{\"image\": .., \"label\": ..}], \"validation\": [..]}\n"
     "  DIR:    gets model.pt (best validation Dice, MONAI format), resume.pt/.json, metrics.jsonl\n"
     "  Defaults are the bundle's train.json: 500 epochs, batch 2 x 2 crops of 96^3, Adam 2e-4,\n"
     "  validation every 5 epochs, seed 123. Without --weights or --resume the network starts\n"
-    "  from fresh weights (feature size 48 unless --feature-size).\n";
+    "  from fresh weights (feature size 48 unless --feature-size).\n"
+    "  Distributed (data parallel, torch backend): with WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT\n"
+    "  in the environment (torchrun's variables) this process is one rank; --nproc N starts N local\n"
+    "  ranks itself. --batch-size is per rank; --device cuda means cuda:LOCAL_RANK; rank 0 prints\n"
+    "  and writes DIR. --dist-timeout: seconds to wait for the other ranks (default 1800).\n";
 
 const char* kEvaluateUsage =
     "usage: swinunetr evaluate --weights W.pt --datalist D.json [--report R.json] [--section training|validation]\n"
@@ -104,6 +109,7 @@ struct TrainProgress {
 
 int on_train_event(const swu_train_event* e, void* user) {
     auto* p = static_cast<TrainProgress*>(user);
+    if (e->rank != 0) return interrupted ? 1 : 0;  // rank 0 speaks for a distributed run
     switch (e->kind) {
     case SWU_TRAIN_EVENT_PREPARING:
         std::fprintf(stderr, "%spreparing case %lld/%lld%s", p->tty ? "\r" : "", static_cast<long long>(e->iteration),
@@ -132,10 +138,23 @@ int on_train_event(const swu_train_event* e, void* user) {
     return interrupted ? 1 : 0;
 }
 
-int model_for(const Options& o, const char* command, swinunetr::ModelPtr& out) {
+// torchrun's variable, or -1 when unset.
+int env_int(const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::atoi(v) : -1;
+}
+
+// `distributed`: one rank of several; "--device cuda" then means cuda:LOCAL_RANK, and the
+// default thread count is this machine's cores shared among its ranks.
+int model_for(const Options& o, const char* command, swinunetr::ModelPtr& out, bool distributed = false) {
     swu_model_params mp;
     swu_model_params_init(&mp);
-    const std::string backend = o.text("--backend", "auto"), device = o.text("--device", "cpu");
+    std::string backend = o.text("--backend", "auto"), device = o.text("--device", "cpu");
+    if (distributed && device == "cuda") device = "cuda:" + std::to_string(std::max(0, env_int("LOCAL_RANK")));
+    if (distributed && !o.has("--threads")) {
+        const int local = std::max(1, env_int("LOCAL_WORLD_SIZE"));
+        mp.threads = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(local)));
+    }
     mp.backend = backend.c_str();
     mp.device = device.c_str();
     if (!o.number("--threads", mp.threads, command) || !o.number("--feature-size", mp.feature_size, command)) return 2;
@@ -153,9 +172,30 @@ int cmd_train(const Args& args) {
     if (!o.parse(args, "train", kTrainUsage,
                  {"--datalist", "--output-dir", "--weights", "--epochs", "--max-iterations", "--val-interval",
                   "--batch-size", "--num-samples", "--roi", "--lr", "--seed", "--threads", "--device", "--backend",
-                  "--feature-size", "--amp", "--checkpointing", "--cache-mb"},
+                  "--feature-size", "--amp", "--checkpointing", "--cache-mb", "--nproc", "--dist-timeout"},
                  {"--resume"}))
         return 2;
+    if (o.has("--nproc")) {
+        int nproc = 0;
+        if (!o.number("--nproc", nproc, "train")) return 2;
+        if (nproc < 1 || nproc > 256) {
+            std::fprintf(stderr, "swinunetr train: --nproc must be 1..256\n");
+            return 2;
+        }
+        if (std::getenv("WORLD_SIZE")) {
+            std::fprintf(stderr, "swinunetr train: --nproc starts the ranks itself; WORLD_SIZE is already set (a "
+                                 "launcher started this process)\n");
+            return 2;
+        }
+        Args rest;
+        for (size_t i = 0; i < args.size(); ++i) {
+            if (args[i] == "--nproc") ++i;
+            else rest.push_back(args[i]);
+        }
+        return launch_local(nproc, "train", rest);
+    }
+    // Started by torchrun, `--nproc` or a scheduler's wrapper: one rank of a distributed run.
+    const bool distributed = std::getenv("WORLD_SIZE") != nullptr;
     if (!o.has("--datalist") || !o.has("--output-dir")) {
         std::fprintf(stderr, "swinunetr train: --datalist and --output-dir are required\n%s", kTrainUsage);
         return 2;
@@ -176,13 +216,16 @@ int cmd_train(const Args& args) {
         !o.number("--val-interval", tp.val_interval, "train") || !o.number("--batch-size", tp.batch_size, "train") ||
         !o.number("--num-samples", tp.num_samples, "train") || !o.number("--roi", tp.roi, "train") ||
         !o.number("--lr", tp.learning_rate, "train") || !o.number("--seed", tp.seed, "train") ||
-        !o.number("--cache-mb", cache_mb, "train") || !on_off(o, "--amp", tp.amp, "train") ||
+        !o.number("--cache-mb", cache_mb, "train") || !o.number("--dist-timeout", tp.distributed_timeout, "train") ||
+        !on_off(o, "--amp", tp.amp, "train") ||
         !on_off(o, "--checkpointing", tp.checkpointing, "train"))
         return 2;
     if (o.has("--max-iterations")) tp.max_epochs = 1 << 30;  // the iteration count decides
     if (cache_mb >= 0) tp.cache_bytes = static_cast<int64_t>(cache_mb * 1048576.0);
+    tp.distributed = distributed ? SWU_DISTRIBUTED_ENV : SWU_DISTRIBUTED_OFF;
     swinunetr::ModelPtr model;
-    if (const int rc = model_for(o, "train", model)) return rc;
+    if (const int rc = model_for(o, "train", model, distributed)) return rc;
+    const bool speaker = !distributed || env_int("RANK") == 0;
 
     TrainProgress progress;
     progress.tty = isatty(STDERR_FILENO) != 0;
@@ -194,11 +237,14 @@ int cmd_train(const Args& args) {
     r.struct_size = sizeof r;
     const swu_status st = swu_train(model.get(), &tp, &r);
     if (st == SWU_ERR_CANCELLED) {
-        std::fprintf(stderr, "swinunetr train: interrupted; %s/model.pt and the last resume checkpoint are intact "
-                             "(continue with --resume)\n", output.c_str());
+        if (speaker)
+            std::fprintf(stderr, "swinunetr train: interrupted; %s/model.pt and the last resume checkpoint are intact "
+                                 "(continue with --resume)\n", output.c_str());
         return 130;
     }
-    if (st != SWU_OK) return report_failure("training", st);
+    if (st != SWU_OK)
+        return report_failure(distributed ? "training (rank " + std::to_string(env_int("RANK")) + ")" : "training", st);
+    if (!speaker) return 0;
     std::fprintf(stderr, "swinunetr train: %lld iterations, %lld epochs, last loss %.4f, best validation mean Dice %.4f "
                          "(epoch %lld); weights in %s/model.pt\n",
                  static_cast<long long>(r.iterations), static_cast<long long>(r.epochs), r.last_loss, r.best_mean_dice,

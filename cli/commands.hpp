@@ -18,6 +18,10 @@ int cmd_segment(const Args& args);
 int cmd_train(const Args& args);
 int cmd_evaluate(const Args& args);
 
+// Runs `swinunetr <command> <args>` as nproc local processes with torchrun's
+// environment (launch_local.cpp); returns the first failing rank's exit code, else 0.
+int launch_local(int nproc, const std::string& command, const Args& args);
+
 // Prints "swinunetr: <what>: <status>: <last error>" and returns 1.
 int report_failure(const std::string& what, swu_status status);
 

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   zlib1g-dev
   libtorch-dev            # LibTorch 1.13 (CPU) for backends/torch
+  libgloo-dev             # the gloo headers of LibTorch's c10d ProcessGroupGloo: distributed training on CPUs
   libopenblas0-pthread    # without it LibTorch falls back to reference BLAS (~30x slower)
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # oneDNN 2.6 for backends/onednn (its CMake config demands OpenCL)
   libinsighttoolkit5-dev  # ITK 5.2: NIfTI, NRRD, MetaImage and DICOM I/O

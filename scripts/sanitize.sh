@@ -15,9 +15,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Needs torch: listing/choosing the torch backend by name, torch/onednn parity, the C99
 # test (it names torch). Needs a plain toolchain: the find_package consumer and export
 # checks build and inspect the library with gcc/ld.
-# Training needs the torch backend; the bindings load the library into mono / python /
+# Training (distributed training too: api:dist) needs the torch backend; the bindings load the library into mono / python /
 # cargo test binaries that do not carry the sanitizer runtimes.
-excluded='torch backend|broken plugins are listed|parity|install:|fresh model reports its backend|C99|train api|cli train|bindings:'
+excluded='torch backend|broken plugins are listed|parity|install:|fresh model reports its backend|C99|train api|cli train|dist:|bindings:'
 # LeakSanitizer's exit-time scan crashes ("Tracer caught signal 11") while libomp worker
 # threads are alive, i.e. after a oneDNN model ran with threads > 1. So leaks are checked
 # in the tests that run single-threaded models (all core unit tests, the leak loop, the

@@ -172,6 +172,9 @@ const swu_backend_vtable kTable = {
     nullptr,
     nullptr,
     nullptr,
+    // No distributed training (dist_init, all_reduce_sum).
+    nullptr,
+    nullptr,
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "../common/plugin_support.hpp"
+#include "distributed.hpp"
 #include "swin_unetr.hpp"
 #include "training.hpp"
 #include "torch_compat.hpp"
@@ -28,6 +29,7 @@ struct Instance {
     int32_t precision = SWU_PRECISION_FP32;  // fp16 / bf16: CUDA autocast around the forward pass
     Params params;
     Trainer trainer;
+    std::unique_ptr<DataParallel> group;  // set by dist_init; destroyed before the tensors it reduced
 };
 
 using swu_plugin::Failure;
@@ -234,7 +236,11 @@ swu_status train_configure(void* instance, const swu_backend_train_config* confi
         adam.beta2 = config->beta2;
         adam.eps = config->eps;
         adam.weight_decay = config->weight_decay;
-        inst.trainer.configure(adam, config->amp != 0, config->checkpointing != 0, config->reset_state != 0, inst.params);
+        // micro_batches arrived with the distributed entries; an older core's config ends before it.
+        const bool has_micro = config->struct_size >= offsetof(swu_backend_train_config, micro_batches) + sizeof(int32_t);
+        const int micro = has_micro && config->micro_batches > 1 ? config->micro_batches : 1;
+        inst.trainer.configure(adam, config->amp != 0, config->checkpointing != 0, micro, config->reset_state != 0,
+                               inst.params);
     });
 }
 
@@ -250,10 +256,39 @@ swu_status train_step(void* instance, const float* input, const int64_t shape[5]
         const at::Tensor y = at::from_blob(const_cast<uint8_t*>(labels), at::IntArrayRef(label_shape, 5), at::kByte)
                                  .to(inst.device, at::kLong);
         const Trainer::Result r = inst.trainer.step(inst.params, inst.net, x, y);
-        loss->total = r.total;
-        loss->dice = r.dice;
-        loss->ce = r.ce;
+        double values[3] = {r.total, r.dice, r.ce};
+        if (inst.group) {
+            // The losses reported are the mean over the ranks, as the gradients are.
+            inst.group->all_reduce_sum(values, 3);
+            for (double& v : values) v /= inst.group->world_size();
+        }
+        loss->total = values[0];
+        loss->dice = values[1];
+        loss->ce = values[2];
         loss->skipped = r.skipped ? 1 : 0;
+    });
+}
+
+swu_status dist_init(void* instance, int32_t rank, int32_t world_size, const char* master_addr, int32_t master_port,
+                     double timeout_seconds, char* err, size_t err_size) {
+    return guarded(err, err_size, [&] {
+        Instance& inst = *static_cast<Instance*>(instance);
+        if (inst.group) throw Failure(SWU_ERR_INVALID_ARGUMENT, "this instance already belongs to a process group");
+        if (!inst.trainer.configured()) throw Failure(SWU_ERR_INVALID_ARGUMENT, "dist_init before train_configure");
+        auto group = std::make_unique<DataParallel>(rank, world_size, master_addr ? master_addr : "", master_port,
+                                                    timeout_seconds, inst.device);
+        group->broadcast(inst.params);
+        DataParallel* g = group.get();
+        inst.trainer.set_gradient_reducer([g](Params& p) { g->average_gradients(p); });
+        inst.group = std::move(group);
+    });
+}
+
+swu_status all_reduce_sum(void* instance, double* values, size_t count, char* err, size_t err_size) {
+    return guarded(err, err_size, [&] {
+        Instance& inst = *static_cast<Instance*>(instance);
+        if (!inst.group) throw Failure(SWU_ERR_INVALID_ARGUMENT, "all_reduce_sum without a process group (dist_init)");
+        inst.group->all_reduce_sum(values, count);
     });
 }
 
@@ -321,6 +356,8 @@ const swu_backend_vtable kTable = {
     train_step,
     export_tensors,
     import_optimizer,
+    dist_init,
+    all_reduce_sum,
 };
 
 }  // namespace

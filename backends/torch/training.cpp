@@ -56,10 +56,13 @@ void adam_update(at::Tensor& param, at::Tensor grad, AdamMoments& m, int64_t ste
     param.addcdiv_(m.exp_avg, denom, -step_size);
 }
 
-void Trainer::configure(const AdamConfig& adam, bool amp, bool checkpointing, bool reset, Params& params) {
+void Trainer::configure(const AdamConfig& adam, bool amp, bool checkpointing, int micro_batches, bool reset,
+                        Params& params) {
+    if (micro_batches < 1) throw std::invalid_argument("micro_batches must be >= 1");
     adam_ = adam;
     amp_ = amp;
     checkpointing_ = checkpointing;
+    micro_batches_ = micro_batches;
     if (reset) {
         moments_.clear();
         step_ = 0;
@@ -72,30 +75,51 @@ void Trainer::configure(const AdamConfig& adam, bool amp, bool checkpointing, bo
 }
 
 Trainer::Result Trainer::step(Params& params, const swu_backend_network& net, const at::Tensor& x, const at::Tensor& y) {
+    const int64_t k = micro_batches_, n = x.size(0);
+    if (n % k != 0)
+        throw std::invalid_argument("a batch of " + std::to_string(n) + " does not split into " + std::to_string(k) +
+                                    " micro-batches");
     for (auto& [name, t] : params)
         if (trainable(t)) t.mutable_grad().reset();
 
     NoTaps none;
-    LossParts loss;
-    {
-        compat::optional<compat::CudaAutocast> autocast;
-        if (amp_) autocast.emplace(at::kHalf);
-        const CheckpointBlocks checkpoint(checkpointing_);
-        const at::Tensor logits = swin_unetr(params, net, x, none);
-        // The loss in float32 (the head already is; softmax statistics would be fp32 anyway).
-        loss = dice_ce_loss(logits.to(at::kFloat), y);
-    }
     Result r;
-    r.total = loss.total.item<double>();
-    r.dice = loss.dice.item<double>();
-    r.ce = loss.ce.item<double>();
-    if (!std::isfinite(r.total)) throw std::runtime_error("the loss is not finite (" + std::to_string(r.total) + ")");
-
-    if (amp_) {
-        (loss.total * scale_).backward();
-    } else {
-        loss.total.backward();
+    for (int64_t i = 0; i < k; ++i) {
+        // A micro-batch in memory of its own, as a rank of a data-parallel run holds it.
+        const at::Tensor xi = k == 1 ? x : x.narrow(0, i * (n / k), n / k).clone();
+        const at::Tensor yi = k == 1 ? y : y.narrow(0, i * (n / k), n / k).clone();
+        LossParts loss;
+        {
+            compat::optional<compat::CudaAutocast> autocast;
+            if (amp_) autocast.emplace(at::kHalf);
+            const CheckpointBlocks checkpoint(checkpointing_);
+            const at::Tensor logits = swin_unetr(params, net, xi, none);
+            // The loss in float32 (the head already is; softmax statistics would be fp32 anyway).
+            loss = dice_ce_loss(logits.to(at::kFloat), yi);
+        }
+        const double total = loss.total.item<double>();
+        if (!std::isfinite(total)) throw std::runtime_error("the loss is not finite (" + std::to_string(total) + ")");
+        r.total += total;
+        r.dice += loss.dice.item<double>();
+        r.ce += loss.ce.item<double>();
+        // Gradients of the micro-batches add up in .grad (autograd's accumulation).
+        if (amp_) {
+            (loss.total * scale_).backward();
+        } else {
+            loss.total.backward();
+        }
     }
+    r.total /= static_cast<double>(k);
+    r.dice /= static_cast<double>(k);
+    r.ce /= static_cast<double>(k);
+
+    {
+        const at::NoGradGuard no_grad;
+        if (k > 1)
+            for (auto& [name, t] : params)
+                if (trainable(t) && t.grad().defined()) t.mutable_grad().div_(static_cast<double>(k));
+    }
+    if (reduce_gradients_) reduce_gradients_(params);
 
     const at::NoGradGuard no_grad;
     if (amp_) {

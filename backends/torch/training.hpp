@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -33,14 +34,20 @@ void adam_update(at::Tensor& param, at::Tensor grad, AdamMoments& moments, int64
 class Trainer {
 public:
     // Makes the floating-point parameters trainable; reset drops moments and step count.
-    void configure(const AdamConfig& adam, bool amp, bool checkpointing, bool reset, Params& params);
+    // micro_batches k >= 1: a step splits its batch into k equal parts (gradient
+    // accumulation: k backward passes, gradients summed, then divided by k).
+    void configure(const AdamConfig& adam, bool amp, bool checkpointing, int micro_batches, bool reset, Params& params);
     bool configured() const { return configured_; }
+    // Called between backward and the update with the summed-and-averaged gradients in
+    // place (data parallelism averages them over the ranks here).
+    void set_gradient_reducer(std::function<void(Params&)> reducer) { reduce_gradients_ = std::move(reducer); }
 
     struct Result {
         double total = 0, dice = 0, ce = 0;
         bool skipped = false;
     };
-    // x {N, C, D, H, W} float32, y {N, 1, D, H, W} int64, both on the parameters' device.
+    // x {N, C, D, H, W} float32, y {N, 1, D, H, W} int64, both on the parameters' device;
+    // N a multiple of micro_batches. The losses are the mean over the micro-batches.
     Result step(Params& params, const swu_backend_network& net, const at::Tensor& x, const at::Tensor& y);
 
     int64_t step_count() const { return step_; }
@@ -53,6 +60,8 @@ private:
     AdamConfig adam_;
     bool amp_ = false;
     bool checkpointing_ = false;
+    int micro_batches_ = 1;
+    std::function<void(Params&)> reduce_gradients_;
     int64_t step_ = 0;
     std::map<std::string, AdamMoments> moments_;
     // AMP gradient scaling as torch.cuda.amp.GradScaler's defaults.

@@ -89,6 +89,11 @@ typedef struct swu_backend_train_config {
     int32_t amp;                /* 1: autocast fp16 + gradient scaling (CUDA only) */
     int32_t checkpointing;      /* 1: recompute activations in backward (less memory, same values) */
     int32_t reset_state;        /* 1: drop the Adam moments and the step count */
+    /* Plugins whose table has the distributed entries read this field (when struct_size
+     * covers it; 0 counts as 1). */
+    int32_t micro_batches;      /* k >= 1: train_step splits its batch into k equal parts, sums their
+                                   gradients over k backward passes and divides by k before the
+                                   update (gradient accumulation; what k-rank data parallelism computes) */
 } swu_backend_train_config;
 
 /** Loss of one step: total = dice + ce (DiceCELoss of the bundle). */
@@ -147,12 +152,30 @@ typedef struct swu_backend_vtable {
     /** Restores an optimiser state in the format export_tensors wrote (for resume). */
     swu_status (*import_optimizer)(void* instance, const swu_backend_tensor* tensors, size_t count, char* err,
                                    size_t err_size);
+
+    /* ---- Distributed data-parallel training (SWU_CAP_TRAIN plus c10d). A plugin without
+     *      it may end the table above: the core reads these fields only when struct_size
+     *      covers them, and refuses a distributed run otherwise. ---- */
+
+    /** Joins the process group of `world_size` processes (this one is `rank`, 0-based):
+     *  rendezvous through a TCP store that rank 0 serves at master_addr:master_port, Gloo
+     *  on the CPU, NCCL on CUDA. Then broadcasts rank 0's weights to every rank. From then
+     *  on train_step averages the gradients over the ranks before the update. Collectives
+     *  and the rendezvous give up after `timeout_seconds` (> 0); an unreachable master is
+     *  SWU_ERR_IO. The instance keeps the group until it is destroyed (a second call is
+     *  SWU_ERR_INVALID_ARGUMENT). The core calls it after train_configure, on every rank. */
+    swu_status (*dist_init)(void* instance, int32_t rank, int32_t world_size, const char* master_addr,
+                            int32_t master_port, double timeout_seconds, char* err, size_t err_size);
+    /** Replaces values[0..count) by their sum over the ranks of the group (float64). */
+    swu_status (*all_reduce_sum)(void* instance, double* values, size_t count, char* err, size_t err_size);
 } swu_backend_vtable;
 
 /** struct_size of a table that ends with `forward` (inference only). */
 #define SWU_BACKEND_VTABLE_INFER_SIZE (offsetof(swu_backend_vtable, train_configure))
-
-typedef const swu_backend_vtable* (*swu_backend_entry_fn)(void);
+/** struct_size of a table that ends with `import_optimizer` (training, single process). */
+#define SWU_BACKEND_VTABLE_TRAIN_SIZE (offsetof(swu_backend_vtable, dist_init))
+/** sizeof(swu_backend_train_config) before micro_batches. */
+#define SWU_BACKEND_TRAIN_CONFIG_V1_SIZE (offsetof(swu_backend_train_config, micro_batches))
 
 typedef const swu_backend_vtable* (*swu_backend_entry_fn)(void);
 

@@ -565,6 +565,22 @@ SWU_API swu_status swu_infer_with_probabilities(swu_model* model, const swu_volu
  * Loading weights (or swu_model_init_weights) ends a training configuration.
  */
 
+/**
+ * Data-parallel training over several processes (one per GPU, or several CPU processes),
+ * through LibTorch's c10d (Gloo on the CPU, NCCL on CUDA); torch backend only.
+ * SWU_DISTRIBUTED_ENV reads torchrun's environment: WORLD_SIZE (processes in all),
+ * RANK (this one, 0-based), LOCAL_RANK (on this machine; pick the device "cuda:LOCAL_RANK"
+ * yourself), MASTER_ADDR and MASTER_PORT (where rank 0 serves the rendezvous). Every rank
+ * then starts from rank 0's weights, gradients are averaged over the ranks before each
+ * update, and the losses reported are the mean over the ranks. Every rank must make the
+ * same calls with the same shapes (a collective waits for all of them).
+ */
+typedef enum swu_distributed {
+    SWU_DISTRIBUTED_OFF = 0,    /* one process (default) */
+    SWU_DISTRIBUTED_ENV = 1,    /* join the process group that the environment describes */
+    SWU_DISTRIBUTED_FORCE_INT32 = 0x7fffffff
+} swu_distributed;
+
 /** Adam as torch.optim.Adam (the bundle: lr 2e-4, other values PyTorch's defaults). */
 typedef struct swu_optimizer_params {
     uint32_t struct_size;
@@ -575,6 +591,18 @@ typedef struct swu_optimizer_params {
     int32_t amp;                /* 1: fp16 autocast with gradient scaling; CUDA only. Default 0 */
     int32_t checkpointing;      /* 1: recompute Swin block activations in the backward pass
                                    (less memory, same values; the bundle's use_checkpoint). Default 0 */
+    int32_t micro_batches;      /* gradient accumulation: swu_model_train_step splits its batch into
+                                   this many equal parts, one backward pass each, and averages their
+                                   gradients (memory of one part; the same update as that many ranks
+                                   of a distributed run). The batch must divide evenly. Default 1
+                                   (0 counts as 1) */
+    swu_distributed distributed;/* SWU_DISTRIBUTED_ENV: after configuring, join the process group of
+                                   the environment and take rank 0's weights (a collective: every
+                                   rank calls it). The model stays in the group until its weights
+                                   are replaced. Default SWU_DISTRIBUTED_OFF */
+    double distributed_timeout; /* seconds the rendezvous and each collective may wait for the
+                                   other ranks (a stopped rank fails the others after it).
+                                   Default 1800 (PyTorch's) */
 } swu_optimizer_params;
 
 SWU_API swu_status swu_optimizer_params_init(swu_optimizer_params* params);
@@ -589,9 +617,12 @@ SWU_API swu_status swu_optimizer_params_init(swu_optimizer_params* params);
  */
 SWU_API swu_status swu_model_init_weights(swu_model* model, uint64_t seed);
 
-/** Starts training with a fresh optimiser state (Adam moments and step count 0).
- *  Errors: SWU_ERR_UNSUPPORTED (backend cannot train; AMP off CUDA), SWU_ERR_STATE (no
- *  weights), SWU_ERR_INVALID_ARGUMENT, SWU_ERR_BUSY. */
+/** Starts training with a fresh optimiser state (Adam moments and step count 0); with
+ *  params->distributed, joins the process group (see swu_distributed).
+ *  Errors: SWU_ERR_UNSUPPORTED (backend cannot train or train distributed; AMP off CUDA),
+ *  SWU_ERR_STATE (no weights), SWU_ERR_INVALID_ARGUMENT (params; a missing or malformed
+ *  torchrun variable, RANK >= WORLD_SIZE), SWU_ERR_IO (the rendezvous failed: master
+ *  unreachable or its port taken, another rank missing after the timeout), SWU_ERR_BUSY. */
 SWU_API swu_status swu_model_train_configure(swu_model* model, const swu_optimizer_params* params);
 
 typedef struct swu_train_step_result {
@@ -665,11 +696,14 @@ typedef struct swu_train_event {
     int64_t best_epoch;         /* its epoch (0 before) */
     double elapsed_seconds;     /* since swu_train started */
     const char* path;           /* CHECKPOINT: the file written */
+    int32_t rank;               /* of the process that reports (0 unless distributed) */
+    int32_t world_size;         /* processes training together (1 unless distributed) */
 } swu_train_event;
 
 /** Called on the training thread; return non-zero to cancel. swu_train then returns
  *  SWU_ERR_CANCELLED; files already written (the best model.pt, the last resume
- *  checkpoint) stay intact. */
+ *  checkpoint) stay intact. Distributed: called on every rank (show rank 0's); a cancel
+ *  on any rank stops all of them after the current step. */
 typedef int (*swu_train_fn)(const swu_train_event* event, void* user_data);
 
 /**
@@ -711,6 +745,14 @@ typedef struct swu_train_params {
                                    beyond it are re-read and preprocessed when drawn */
     swu_train_fn callback;      /* may be NULL */
     void* callback_user_data;
+    swu_distributed distributed;/* SWU_DISTRIBUTED_ENV: one rank of a data-parallel run (see
+                                   swu_distributed). Each epoch's shuffled case order is the same
+                                   on every rank and split as torch's DistributedSampler does (padded
+                                   by repeating cases so every rank has ceil(n / WORLD_SIZE); batch_size
+                                   is per rank), validation cases are split across the ranks and
+                                   their Dice sums added up; only rank 0 writes output_dir (for
+                                   resume, every rank reads it: a shared folder). Default OFF */
+    double distributed_timeout; /* seconds, as in swu_optimizer_params. Default 1800 */
 } swu_train_params;
 
 SWU_API swu_status swu_train_params_init(swu_train_params* params);

@@ -10,6 +10,7 @@
 #include "checkpoint/checkpoint_writer.hpp"
 #include "model/labels.hpp"
 #include "train/datalist.hpp"
+#include "train/distributed_env.hpp"
 #include "train/evaluate.hpp"
 #include "train/trainer.hpp"
 
@@ -24,7 +25,16 @@ swu::TrainConfig to_config(const swu_optimizer_params& p) {
     c.weight_decay = p.weight_decay;
     c.amp = p.amp != 0;
     c.checkpointing = p.checkpointing != 0;
+    c.micro_batches = p.micro_batches == 0 ? 1 : p.micro_batches;  // 0: a zero-filled struct's "one pass"
     return c;
+}
+
+void check_distributed(swu_distributed mode, double timeout, const char* what) {
+    if (mode != SWU_DISTRIBUTED_OFF && mode != SWU_DISTRIBUTED_ENV)
+        swu::fail(SWU_ERR_INVALID_ARGUMENT, std::string(what) + ".distributed must be SWU_DISTRIBUTED_OFF or _ENV, got " +
+                                                std::to_string(static_cast<int>(mode)));
+    if (mode == SWU_DISTRIBUTED_ENV && !(timeout > 0 && timeout <= 1e7))
+        swu::fail(SWU_ERR_INVALID_ARGUMENT, std::string(what) + ".distributed_timeout must be > 0 and at most 1e7 s");
 }
 
 void add_volumes(std::vector<swu::CaseSource>& out, const swu_volume* const* images, const swu_volume* const* labels,
@@ -65,6 +75,9 @@ SWU_API swu_status swu_optimizer_params_init(swu_optimizer_params* params) {
         params->beta1 = 0.9;
         params->beta2 = 0.999;
         params->eps = 1e-8;
+        params->micro_batches = 1;
+        params->distributed = SWU_DISTRIBUTED_OFF;
+        params->distributed_timeout = swu::TrainOptions().distributed_timeout;
     });
 }
 
@@ -81,8 +94,14 @@ SWU_API swu_status swu_model_train_configure(swu_model* model, const swu_optimiz
         swu::require(model, "model");
         swu::require(params, "params");
         swu::require_struct(params->struct_size, sizeof(swu_optimizer_params), "swu_optimizer_params");
+        check_distributed(params->distributed, params->distributed_timeout, "params");
+        // The environment before anything changes: a bad launch leaves the model as it was.
+        swu::DistributedEnv env;
+        if (params->distributed == SWU_DISTRIBUTED_ENV) env = swu::distributed_env_from_environment();
         auto lock = model->impl.acquire();
         model->impl.train_configure(to_config(*params));
+        if (env.world_size > 1 && !model->impl.distributed())
+            model->impl.distribute(env.rank, env.world_size, env.master_addr, env.master_port, params->distributed_timeout);
     });
 }
 
@@ -151,6 +170,8 @@ SWU_API swu_status swu_train_params_init(swu_train_params* params) {
         params->amp = -1;
         params->checkpointing = d.checkpointing ? 1 : 0;
         params->cache_bytes = d.cache_bytes;
+        params->distributed = SWU_DISTRIBUTED_OFF;
+        params->distributed_timeout = d.distributed_timeout;
     });
 }
 
@@ -162,6 +183,7 @@ SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, s
         if (result) swu::require_struct(result->struct_size, sizeof(swu_train_result), "swu_train_result");
         if (!params->output_dir || !*params->output_dir) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.output_dir is required");
         if (params->amp < -1 || params->amp > 1) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.amp must be -1, 0 or 1");
+        check_distributed(params->distributed, params->distributed_timeout, "params");
         auto lock = model->impl.acquire();
 
         swu::TrainOptions o;
@@ -189,6 +211,8 @@ SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, s
         if (params->initial_weights) o.initial_weights = params->initial_weights;
         o.resume = params->resume != 0;
         o.cache_bytes = params->cache_bytes;
+        o.distributed = params->distributed == SWU_DISTRIBUTED_ENV;
+        o.distributed_timeout = params->distributed_timeout;
 
         swu::TrainCallback callback;
         if (params->callback) {
@@ -210,6 +234,8 @@ SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, s
                 c.best_epoch = e.best_epoch;
                 c.elapsed_seconds = e.elapsed_seconds;
                 c.path = e.path.empty() ? nullptr : e.path.c_str();
+                c.rank = e.rank;
+                c.world_size = e.world_size;
                 return params->callback(&c, params->callback_user_data) == 0;
             };
         }

@@ -36,7 +36,7 @@ swu_backend_network to_backend(const NetworkConfig& c) {
 swu_status plugin_status(int32_t st) {
     switch (st) {
         case SWU_ERR_INVALID_ARGUMENT: case SWU_ERR_UNSUPPORTED: case SWU_ERR_BACKEND: case SWU_ERR_WEIGHTS:
-        case SWU_ERR_OUT_OF_MEMORY: case SWU_ERR_INTERNAL:
+        case SWU_ERR_OUT_OF_MEMORY: case SWU_ERR_INTERNAL: case SWU_ERR_IO:  // IO: a rendezvous that failed
             return static_cast<swu_status>(st);
         default:
             return SWU_ERR_BACKEND;
@@ -150,6 +150,8 @@ void Model::load_weights(std::vector<NamedTensor> weights) {
     if (instance_) vt->destroy(instance_);
     instance_ = instance;
     train_configured_ = false;
+    rank_ = 0;  // the new instance belongs to no process group
+    world_size_ = 1;
     config_ = config;
     log_info("weights loaded: " + config.describe());
 }
@@ -232,6 +234,10 @@ void Model::train_configure(const TrainConfig& c) {
     if (!(c.learning_rate > 0) || !(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1) || !(c.eps > 0) ||
         !(c.weight_decay >= 0))
         fail(SWU_ERR_INVALID_ARGUMENT, "optimizer: need learning_rate > 0, 0 <= beta1, beta2 < 1, eps > 0, weight_decay >= 0");
+    if (c.micro_batches < 1 || c.micro_batches > 256) fail(SWU_ERR_INVALID_ARGUMENT, "micro_batches must be 1..256");
+    if (c.micro_batches > 1 && !b.can_distribute())
+        fail(SWU_ERR_UNSUPPORTED, "backend '" + b.name + "' has no gradient accumulation (micro_batches); its plugin "
+                                  "predates it");
     swu_backend_train_config config{};
     config.struct_size = sizeof config;
     config.learning_rate = c.learning_rate;
@@ -242,10 +248,43 @@ void Model::train_configure(const TrainConfig& c) {
     config.amp = c.amp ? 1 : 0;
     config.checkpointing = c.checkpointing ? 1 : 0;
     config.reset_state = 1;
+    config.micro_batches = c.micro_batches;
+    // A plugin from before micro_batches gets the config it knows.
+    if (!b.can_distribute()) config.struct_size = SWU_BACKEND_TRAIN_CONFIG_V1_SIZE;
     char err[kErrSize] = {0};
     const int32_t st = static_cast<int32_t>(b.vtable->train_configure(instance_, &config, err, sizeof err));
     check_plugin(st, b, err, sizeof err);
     train_configured_ = true;
+    micro_batches_ = c.micro_batches;
+}
+
+void Model::distribute(int rank, int world_size, const std::string& master_addr, int master_port,
+                       double timeout_seconds) {
+    const Backend& b = training_backend(*backend_, instance_ != nullptr);
+    if (!train_configured_) fail(SWU_ERR_STATE, "training is not configured (distributed training joins after it)");
+    if (world_size_ > 1) fail(SWU_ERR_STATE, "the model already belongs to a process group");
+    if (rank < 0 || world_size < 1 || rank >= world_size)
+        fail(SWU_ERR_INVALID_ARGUMENT, "rank " + std::to_string(rank) + " of world size " + std::to_string(world_size));
+    if (!(timeout_seconds > 0) || timeout_seconds > 1e7)
+        fail(SWU_ERR_INVALID_ARGUMENT, "the distributed timeout must be > 0 and at most 1e7 seconds");
+    if (world_size == 1) return;
+    if (!b.can_distribute())
+        fail(SWU_ERR_UNSUPPORTED, "backend '" + b.name + "' cannot train distributed (its plugin has no c10d "
+                                  "collectives); use backend \"torch\"");
+    char err[kErrSize] = {0};
+    const int32_t st = static_cast<int32_t>(b.vtable->dist_init(instance_, rank, world_size, master_addr.c_str(),
+                                                                master_port, timeout_seconds, err, sizeof err));
+    check_plugin(st, b, err, sizeof err);
+    rank_ = rank;
+    world_size_ = world_size;
+}
+
+void Model::all_reduce_sum(std::vector<double>& values) {
+    if (world_size_ == 1 || values.empty()) return;
+    char err[kErrSize] = {0};
+    const int32_t st =
+        static_cast<int32_t>(backend_->vtable->all_reduce_sum(instance_, values.data(), values.size(), err, sizeof err));
+    check_plugin(st, *backend_, err, sizeof err);
 }
 
 StepLoss Model::train_step(const float* input, const int64_t shape[5], const uint8_t* labels) {
@@ -259,6 +298,9 @@ StepLoss Model::train_step(const float* input, const int64_t shape[5], const uin
     if ((shape[2] / 32) * (shape[3] / 32) * (shape[4] / 32) == 1)
         fail(SWU_ERR_INVALID_ARGUMENT, "training needs at least one spatial axis of 64 or more (a 32^3 input leaves one "
                                        "voxel at the bottleneck, where instance norm is degenerate)");
+    if (shape[0] % micro_batches_ != 0)
+        fail(SWU_ERR_INVALID_ARGUMENT, "a batch of " + std::to_string(shape[0]) + " does not split into " +
+                                           std::to_string(micro_batches_) + " equal micro-batches");
     check_finite(input, shape);
     const int64_t label_count = shape[0] * shape[2] * shape[3] * shape[4];
     for (int64_t i = 0; i < label_count; ++i)

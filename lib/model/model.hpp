@@ -33,6 +33,7 @@ struct TrainConfig {
     double learning_rate = 2e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
     bool amp = false;
     bool checkpointing = false;
+    int micro_batches = 1;  // gradient accumulation over this many equal parts of a batch
 };
 
 struct StepLoss {
@@ -67,6 +68,18 @@ public:
     // Restores an optimiser state exported earlier (after train_configure).
     void import_optimizer(const std::vector<NamedTensor>& state);
 
+    // Data-parallel training (after train_configure, on every rank at once): joins the
+    // process group of `env` (nothing to join when world_size is 1) and takes rank 0's
+    // weights; train_step then averages gradients and losses over the ranks. The model
+    // stays in the group until its weights are replaced. SWU_ERR_UNSUPPORTED for a backend
+    // without collectives; SWU_ERR_IO when the rendezvous fails.
+    void distribute(int rank, int world_size, const std::string& master_addr, int master_port, double timeout_seconds);
+    bool distributed() const { return world_size_ > 1; }
+    int rank() const { return rank_; }
+    int world_size() const { return world_size_; }
+    // values summed over the ranks (unchanged in one process).
+    void all_reduce_sum(std::vector<double>& values);
+
     // Serialises calls: throws SWU_ERR_BUSY if another thread is inside a call.
     std::unique_lock<std::mutex> acquire();
 
@@ -83,6 +96,8 @@ private:
     void* instance_ = nullptr;
     NetworkConfig config_;
     bool train_configured_ = false;
+    int micro_batches_ = 1;
+    int rank_ = 0, world_size_ = 1;
     std::mutex busy_;
 };
 

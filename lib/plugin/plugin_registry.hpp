@@ -29,8 +29,13 @@ struct Backend {
     bool loaded() const { return vtable != nullptr; }
     // The table has the training entry points and the plugin says it can train.
     bool can_train() const {
-        return vtable && vtable->struct_size >= sizeof(swu_backend_vtable) && (vtable->capabilities & SWU_CAP_TRAIN) &&
+        return vtable && vtable->struct_size >= SWU_BACKEND_VTABLE_TRAIN_SIZE && (vtable->capabilities & SWU_CAP_TRAIN) &&
                vtable->train_configure && vtable->train_step && vtable->export_tensors && vtable->import_optimizer;
+    }
+    // It trains and its table has the distributed entries (which also read micro_batches).
+    bool can_distribute() const {
+        return can_train() && vtable->struct_size >= sizeof(swu_backend_vtable) && vtable->dist_init &&
+               vtable->all_reduce_sum;
     }
 };
 

@@ -53,4 +53,26 @@ std::vector<double> mean_dice_per_class(const std::vector<std::vector<double>>& 
     return out;
 }
 
+std::vector<double> dice_sums(const std::vector<std::vector<double>>& raw, int organs) {
+    std::vector<double> sums(2 + 2 * static_cast<size_t>(organs), 0.0);
+    for (const auto& row : raw) {
+        double s = 0;
+        int64_t k = 0;
+        for (double v : row)
+            if (!std::isnan(v)) s += v, ++k;
+        if (k) sums[0] += s / static_cast<double>(k), sums[1] += 1;
+        for (size_t c = 0; c < row.size() && c < static_cast<size_t>(organs); ++c)
+            if (!std::isnan(row[c])) sums[2 + 2 * c] += row[c], sums[3 + 2 * c] += 1;
+    }
+    return sums;
+}
+
+DiceMeans dice_means(const std::vector<double>& sums) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    DiceMeans m;
+    m.mean = sums.size() >= 2 && sums[1] > 0 ? sums[0] / sums[1] : nan;
+    for (size_t c = 2; c + 1 < sums.size(); c += 2) m.per_class.push_back(sums[c + 1] > 0 ? sums[c] / sums[c + 1] : nan);
+    return m;
+}
+
 }  // namespace swu

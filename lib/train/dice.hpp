@@ -20,4 +20,15 @@ double mean_dice(const std::vector<std::vector<double>>& raw);
 // Per class: the mean over cases where it is not NaN (NaN when it never is).
 std::vector<double> mean_dice_per_class(const std::vector<std::vector<double>>& raw);
 
+// The same two means from sums that add up over shards of the cases (distributed
+// validation): dice_sums gives {sum of case means, cases with a non-NaN class, then per
+// organ its sum and count}, 2 + 2 * organs values; element-wise sums of several shards'
+// vectors give the means of the union.
+std::vector<double> dice_sums(const std::vector<std::vector<double>>& raw, int organs);
+struct DiceMeans {
+    double mean;
+    std::vector<double> per_class;
+};
+DiceMeans dice_means(const std::vector<double>& sums);
+
 }  // namespace swu

@@ -20,6 +20,8 @@
 #include "pipeline/sliding_window.hpp"
 #include "train/augment.hpp"
 #include "train/dice.hpp"
+#include "train/distributed_env.hpp"
+#include "train/sharding.hpp"
 
 namespace swu {
 namespace {
@@ -41,12 +43,20 @@ Rng epoch_rng(uint64_t seed, int64_t epoch) {
     return Rng(seq);
 }
 
+// The crops and augmentations of one rank of a data-parallel run (the shuffle stays the
+// epoch's, shared by all ranks).
+Rng rank_rng(uint64_t seed, int64_t epoch, int rank) {
+    std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), static_cast<uint32_t>(epoch),
+                      static_cast<uint32_t>(epoch >> 32), 0x5377u, static_cast<uint32_t>(rank) + 1u};
+    return Rng(seq);
+}
+
 // Prepares batches on one worker thread, one batch ahead of the training step. The
-// order of random draws depends only on the seed and the epoch, never on timing.
+// order of random draws depends only on the seed, the epoch and the rank, never on timing.
 class BatchProducer {
 public:
-    BatchProducer(const Dataset& data, const TrainOptions& o, int64_t first_epoch)
-        : data_(data), o_(o), thread_([this, first_epoch] { run(first_epoch); }) {}
+    BatchProducer(const Dataset& data, const TrainOptions& o, int64_t first_epoch, int rank, int world_size)
+        : data_(data), o_(o), rank_(rank), world_size_(world_size), thread_([this, first_epoch] { run(first_epoch); }) {}
     ~BatchProducer() {
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -86,6 +96,10 @@ private:
                 std::vector<size_t> order(data_.size());
                 for (size_t i = 0; i < order.size(); ++i) order[i] = i;
                 std::shuffle(order.begin(), order.end(), rng);
+                if (world_size_ > 1) {
+                    order = shard_even(order, rank_, world_size_);
+                    rng = rank_rng(o_.seed, epoch, rank_);
+                }
                 for (size_t first = 0; first < order.size(); first += static_cast<size_t>(o_.batch_size)) {
                     Batch b;
                     b.epoch = epoch;
@@ -116,6 +130,7 @@ private:
 
     const Dataset& data_;
     const TrainOptions& o_;
+    const int rank_, world_size_;
     std::mutex mutex_;
     std::condition_variable changed_;
     std::deque<Batch> queue_;
@@ -201,6 +216,14 @@ void check_options(const TrainOptions& o) {
     if (!(o.val_overlap >= 0 && o.val_overlap < 1)) bad("val_overlap must be in [0, 1)");
     if (o.val_sw_batch < 1 || o.val_sw_batch > 64) bad("val_sw_batch must be 1..64");
     if (o.cache_bytes < 0) bad("cache_bytes must be >= 0");
+    if (o.distributed && !(o.distributed_timeout > 0 && o.distributed_timeout <= 1e7))
+        bad("distributed_timeout must be > 0 and at most 1e7 seconds");
+}
+
+std::vector<CaseSource> pick(const std::vector<CaseSource>& all, const std::vector<size_t>& indices) {
+    std::vector<CaseSource> out;
+    for (size_t i : indices) out.push_back(all[i]);
+    return out;
 }
 
 }  // namespace
@@ -227,37 +250,71 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
     if (!model.can_train())
         fail(SWU_ERR_UNSUPPORTED, "backend '" + model.backend().name + "' cannot train (it computes the forward pass only); " +
                                       "create the model with backend \"torch\"");
+    // The environment first: a bad launch fails before anything is read or written.
+    DistributedEnv env;
+    if (o.distributed) {
+        env = distributed_env_from_environment();
+        if (env.world_size > 1 && !model.backend().can_distribute())
+            fail(SWU_ERR_UNSUPPORTED, "backend '" + model.backend().name + "' cannot train distributed (no c10d "
+                                      "collectives); create the model with backend \"torch\"");
+    }
+    const bool writer = env.rank == 0;  // only rank 0 writes files and logs
     const auto started = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+    // One process cancels at once. In a distributed run a rank that stopped alone would
+    // leave the others waiting in a collective, so the ranks agree on it after each step.
+    bool cancel_requested = false;
     auto emit = [&](TrainEvent e) {
         e.elapsed_seconds = elapsed();
-        if (callback && !callback(e)) fail(SWU_ERR_CANCELLED, "training cancelled by the callback");
+        e.rank = env.rank;
+        e.world_size = env.world_size;
+        if (callback && !callback(e)) {
+            if (env.world_size == 1) fail(SWU_ERR_CANCELLED, "training cancelled by the callback");
+            cancel_requested = true;
+        }
+    };
+    auto agree_on_cancel = [&] {
+        if (env.world_size == 1) return;
+        std::vector<double> flag = {cancel_requested ? 1.0 : 0.0};
+        model.all_reduce_sum(flag);
+        if (flag[0] > 0) fail(SWU_ERR_CANCELLED, "training cancelled by the callback (on " + number(flag[0]) + " rank(s))");
     };
 
-    std::error_code ec;
-    std::filesystem::create_directories(o.output_dir, ec);
-    if (!std::filesystem::is_directory(o.output_dir))
-        fail(SWU_ERR_IO, "output_dir '" + o.output_dir + "' cannot be created" + (ec ? ": " + ec.message() : ""));
+    if (writer) {
+        std::error_code ec;
+        std::filesystem::create_directories(o.output_dir, ec);
+        if (!std::filesystem::is_directory(o.output_dir))
+            fail(SWU_ERR_IO, "output_dir '" + o.output_dir + "' cannot be created" + (ec ? ": " + ec.message() : ""));
+    }
 
     TrainConfig config;
     config.learning_rate = o.learning_rate;
     config.amp = o.amp;
     config.checkpointing = o.checkpointing;
 
-    // Weights: resume > initial weights > the model's own > fresh.
+    // Weights: resume > initial weights > the model's own > fresh. Every rank reads the
+    // resume files (output_dir on a shared file system); rank 0's weights win anyway.
     ResumeState state;
     if (o.resume) {
         state = load_resume(model, o.output_dir, config);
-        log_info("resuming after epoch " + std::to_string(state.epoch) + ", iteration " + std::to_string(state.iteration));
+        if (writer) log_info("resuming after epoch " + std::to_string(state.epoch) + ", iteration " + std::to_string(state.iteration));
     } else {
         if (!o.initial_weights.empty()) model.load_weights(read_checkpoint_file(o.initial_weights));
         else if (!model.weights_loaded()) model.init_weights(o.seed);
         model.train_configure(config);
     }
+    if (env.world_size > 1 && !model.distributed()) {
+        model.distribute(env.rank, env.world_size, env.master_addr, env.master_port, o.distributed_timeout);
+        if (writer) log_info("distributed training: " + std::to_string(env.world_size) + " ranks, rendezvous at " +
+                             env.master_addr + ":" + std::to_string(env.master_port));
+    }
     const int classes = model.config().out_channels;
 
+    // Validation cases are split across the ranks (each scored once), training cases
+    // are sharded per epoch by the batch producer.
     Dataset training(o.training, classes, model.threads());
-    Dataset validation(o.validation, classes, model.threads());
+    Dataset validation(pick(o.validation, shard_strided(o.validation.size(), env.rank, env.world_size)), classes,
+                       model.threads());
     const size_t total_cases = training.size() + validation.size();
     int64_t budget = o.cache_bytes;
     size_t prepared = 0;
@@ -271,13 +328,16 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
     };
     training.warm_cache(budget, preparing);
     validation.warm_cache(budget, preparing);
+    agree_on_cancel();
 
-    const int64_t steps_per_epoch = static_cast<int64_t>((training.size() + o.batch_size - 1) / o.batch_size);
+    const int64_t cases_per_rank = static_cast<int64_t>((training.size() + env.world_size - 1) / env.world_size);
+    const int64_t steps_per_epoch = (cases_per_rank + o.batch_size - 1) / o.batch_size;
     int64_t total = (o.max_epochs - state.epoch) * steps_per_epoch;
     if (o.max_iterations > 0) total = std::min(total, std::max<int64_t>(0, o.max_iterations - state.iteration));
     const int64_t planned = state.iteration + total;  // the last iteration of this run
     const std::string metrics = o.output_dir + "/metrics.jsonl";
     const std::string best_path = o.output_dir + "/model.pt";
+    const bool has_validation = !o.validation.empty();
 
     TrainSummary summary;
     summary.best_mean_dice = state.best;
@@ -285,6 +345,8 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
     summary.iterations = state.iteration;
     summary.epochs = state.epoch;
 
+    // Every rank scores its validation cases; the sums behind the means are added up
+    // over the ranks, so all of them see the same Dice and agree on the best epoch.
     auto validate = [&](int64_t epoch) {
         std::vector<std::vector<double>> raw;
         for (size_t i = 0; i < validation.size(); ++i) {
@@ -292,12 +354,15 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
             const std::vector<uint8_t> pred = predict_case(model, *c, o.roi, o.val_overlap, o.val_sw_batch);
             raw.push_back(dice_per_class(pred.data(), c->label.data(), static_cast<int64_t>(pred.size()), classes));
         }
+        std::vector<double> sums = dice_sums(raw, classes - 1);
+        model.all_reduce_sum(sums);
+        const DiceMeans means = dice_means(sums);
         TrainEvent e;
         e.kind = TrainEventKind::Validation;
         e.epoch = epoch;
         e.iteration = summary.iterations;
-        e.mean_dice = mean_dice(raw);
-        e.organ_dice = mean_dice_per_class(raw);
+        e.mean_dice = means.mean;
+        e.organ_dice = means.per_class;
         const bool better = std::isfinite(e.mean_dice) && e.mean_dice > summary.best_mean_dice;
         if (better) {
             summary.best_mean_dice = e.mean_dice;
@@ -305,14 +370,18 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
         }
         e.best_mean_dice = summary.best_mean_dice;
         e.best_epoch = summary.best_epoch;
-        append_line(metrics, "{\"epoch\": " + std::to_string(epoch) + ", \"iteration\": " + std::to_string(e.iteration) +
-                                 ", \"val_mean_dice\": " + number(e.mean_dice) + ", \"val_organ_dice\": " +
-                                 number_list(e.organ_dice) + ", \"seconds\": " + number(elapsed()) + "}");
-        log_info("epoch " + std::to_string(epoch) + ": validation mean Dice " + number(e.mean_dice));
+        if (writer) {
+            append_line(metrics, "{\"epoch\": " + std::to_string(epoch) + ", \"iteration\": " + std::to_string(e.iteration) +
+                                     ", \"val_mean_dice\": " + number(e.mean_dice) + ", \"val_organ_dice\": " +
+                                     number_list(e.organ_dice) + ", \"seconds\": " + number(elapsed()) + "}");
+            log_info("epoch " + std::to_string(epoch) + ": validation mean Dice " + number(e.mean_dice));
+        }
         emit(e);
+        agree_on_cancel();
         return better;
     };
     auto save_best = [&](int64_t epoch) {
+        if (!writer) return;
         write_state_dict_file(best_path, model.export_tensors(SWU_BACKEND_TENSORS_WEIGHTS));
         TrainEvent e;
         e.kind = TrainEventKind::Checkpoint;
@@ -327,7 +396,7 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
     int64_t last_validated = 0;
     bool stopped_early = false;
     if (total > 0) {
-        BatchProducer producer(training, o, state.epoch + 1);
+        BatchProducer producer(training, o, state.epoch + 1, env.rank, env.world_size);
         int64_t done = 0;
         while (true) {
             Batch b = producer.next();
@@ -339,13 +408,13 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
                 summary.epochs = b.epoch;
                 state.epoch = b.epoch;
                 state.iteration = summary.iterations;
-                if (o.val_interval > 0 && validation.size() > 0 && b.epoch % o.val_interval == 0) {
+                if (o.val_interval > 0 && has_validation && b.epoch % o.val_interval == 0) {
                     last_validated = b.epoch;
                     if (validate(b.epoch)) save_best(b.epoch);
                 }
                 state.best = summary.best_mean_dice;
                 state.best_epoch = summary.best_epoch;
-                save_resume(model, o.output_dir, state);
+                if (writer) save_resume(model, o.output_dir, state);
                 if (b.epoch >= o.max_epochs || done >= total) break;
                 continue;
             }
@@ -354,11 +423,12 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
             ++summary.iterations;
             ++done;
             summary.last_loss = loss.total;
-            append_line(metrics, "{\"epoch\": " + std::to_string(b.epoch) + ", \"iteration\": " +
-                                     std::to_string(summary.iterations) + ", \"loss\": " + number(loss.total) +
-                                     ", \"dice_loss\": " + number(loss.dice) + ", \"ce_loss\": " + number(loss.ce) +
-                                     ", \"learning_rate\": " + number(o.learning_rate) + ", \"seconds\": " +
-                                     number(elapsed()) + "}");
+            if (writer)
+                append_line(metrics, "{\"epoch\": " + std::to_string(b.epoch) + ", \"iteration\": " +
+                                         std::to_string(summary.iterations) + ", \"loss\": " + number(loss.total) +
+                                         ", \"dice_loss\": " + number(loss.dice) + ", \"ce_loss\": " + number(loss.ce) +
+                                         ", \"learning_rate\": " + number(o.learning_rate) + ", \"seconds\": " +
+                                         number(elapsed()) + "}");
             TrainEvent e;
             e.kind = TrainEventKind::Iteration;
             e.epoch = b.epoch;
@@ -371,17 +441,18 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
             e.best_mean_dice = summary.best_mean_dice;
             e.best_epoch = summary.best_epoch;
             emit(e);
+            agree_on_cancel();
         }
     }
     // The run ends with a model.pt: validated at the end when validation data exist and
     // the last epoch was not validated; without validation data, the last weights.
     if (stopped_early) {
         state.iteration = summary.iterations;
-        save_resume(model, o.output_dir, state);
+        if (writer) save_resume(model, o.output_dir, state);
     }
-    if (validation.size() > 0) {
+    if (has_validation) {
         if (last_validated != summary.epochs || stopped_early)
-            if (validate(summary.epochs) || !std::filesystem::exists(best_path)) save_best(summary.epochs);
+            if (validate(summary.epochs) || (writer && !std::filesystem::exists(best_path))) save_best(summary.epochs);
     } else {
         save_best(summary.epochs);
     }

@@ -32,6 +32,11 @@ struct TrainOptions {
     std::string initial_weights;  // empty: keep the model's weights, or fresh ones
     bool resume = false;
     int64_t cache_bytes = int64_t(4) << 30;
+    // Data parallelism with the torchrun environment (distributed_env.hpp): training cases
+    // sharded per epoch as DistributedSampler does, validation cases split across ranks,
+    // gradients and Dice sums reduced; only rank 0 writes files.
+    bool distributed = false;
+    double distributed_timeout = 1800;  // seconds, PyTorch's default
 };
 
 enum class TrainEventKind { Preparing = 0, Iteration = 1, Validation = 2, Checkpoint = 3 };
@@ -46,6 +51,7 @@ struct TrainEvent {
     int64_t best_epoch = 0;
     double elapsed_seconds = 0;
     std::string path;
+    int rank = 0, world_size = 1;  // of the process that emits it
 };
 
 // Returns false to cancel.
