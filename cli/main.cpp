@@ -1,5 +1,6 @@
 // swinunetr — the reference command-line tool over the C API.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
     // back to the system when freed. glibc otherwise raises the threshold after each
     // large free and keeps later ones in its heap, which adds several hundred MB to the
     // peak of a whole-volume segmentation (README, "Memory").
-    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 4 << 20);  // unless the user chose
 #endif
     if (argc < 2) {
         usage(stderr);
