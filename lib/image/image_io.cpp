@@ -67,37 +67,10 @@ VoxelType kept_type(const itk::ImageIOBase* io) {
     }
 }
 
-template <class Pixel> typename itk::Image<Pixel, 3>::Pointer to_itk(const Volume& v) {
-    using ImageType = itk::Image<Pixel, 3>;
-    const Geometry& g = v.geometry();
-    auto image = ImageType::New();
-    typename ImageType::SizeType size;
-    typename ImageType::SpacingType spacing;
-    typename ImageType::PointType origin;
-    typename ImageType::DirectionType direction;
-    for (unsigned a = 0; a < 3; ++a) {
-        size[a] = static_cast<itk::SizeValueType>(g.size[a]);
-        spacing[a] = g.spacing[a];
-        origin[a] = g.origin[a];
-        for (unsigned c = 0; c < 3; ++c) direction[a][c] = g.direction[a * 3 + c];
-    }
-    image->SetRegions(typename ImageType::RegionType(size));
-    image->SetSpacing(spacing);
-    image->SetOrigin(origin);
-    image->SetDirection(direction);
-    image->Allocate();
-    Pixel* out = image->GetBufferPointer();
-    size_t n = 0;
-    for (int64_t k = 0; k < g.size[2]; ++k)
-        for (int64_t j = 0; j < g.size[1]; ++j)
-            for (int64_t i = 0; i < g.size[0]; ++i) out[n++] = static_cast<Pixel>(v.value(v.offset(i, j, k)));
-    return image;
-}
-
-// A volume of several channels as a 4D image: the channels are the 4th axis (spacing 1,
-// origin 0), and the voxels are shared with the volume, not copied (they can be GBs).
-template <class Pixel> typename itk::Image<Pixel, 4>::Pointer to_itk_channels(const Volume& v) {
-    using ImageType = itk::Image<Pixel, 4>;
+// An ITK image with the volume's geometry and no buffer yet. With Dim 4 the channels are
+// the 4th axis (spacing 1, origin 0).
+template <class Pixel, unsigned Dim> typename itk::Image<Pixel, Dim>::Pointer itk_image(const Volume& v) {
+    using ImageType = itk::Image<Pixel, Dim>;
     const Geometry& g = v.geometry();
     auto image = ImageType::New();
     typename ImageType::SizeType size;
@@ -111,14 +84,36 @@ template <class Pixel> typename itk::Image<Pixel, 4>::Pointer to_itk_channels(co
         origin[a] = g.origin[a];
         for (unsigned c = 0; c < 3; ++c) direction[a][c] = g.direction[a * 3 + c];
     }
-    size[3] = static_cast<itk::SizeValueType>(v.channels());
-    spacing[3] = 1.0;
-    origin[3] = 0.0;
+    if constexpr (Dim == 4) {
+        size[3] = static_cast<itk::SizeValueType>(v.channels());
+        spacing[3] = 1.0;
+        origin[3] = 0.0;
+    }
     image->SetRegions(typename ImageType::RegionType(size));
     image->SetSpacing(spacing);
     image->SetOrigin(origin);
     image->SetDirection(direction);
-    const size_t n = static_cast<size_t>(g.voxels() * v.channels());
+    return image;
+}
+
+// A copy in ITK's dense order (the volume may be a strided view of caller memory).
+template <class Pixel> typename itk::Image<Pixel, 3>::Pointer to_itk(const Volume& v) {
+    auto image = itk_image<Pixel, 3>(v);
+    image->Allocate();
+    const Geometry& g = v.geometry();
+    Pixel* out = image->GetBufferPointer();
+    size_t n = 0;
+    for (int64_t k = 0; k < g.size[2]; ++k)
+        for (int64_t j = 0; j < g.size[1]; ++j)
+            for (int64_t i = 0; i < g.size[0]; ++i) out[n++] = static_cast<Pixel>(v.value(v.offset(i, j, k)));
+    return image;
+}
+
+// A volume of several channels (always dense) as a 4D image whose voxels are shared with
+// the volume, not copied (they can be GBs).
+template <class Pixel> typename itk::Image<Pixel, 4>::Pointer to_itk_channels(const Volume& v) {
+    auto image = itk_image<Pixel, 4>(v);
+    const size_t n = static_cast<size_t>(v.geometry().voxels() * v.channels());
     // The writer only reads the buffer; ITK's container API is not const-correct.
     image->GetPixelContainer()->SetImportPointer(static_cast<Pixel*>(const_cast<void*>(v.data())), n, false);
     return image;
