@@ -57,9 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         info.struct_size = sizeof info;
         if (swu_volume_get_info(v, &info) != SWU_OK) std::abort();
         // Touch every voxel: the reader must have delivered all it claims.
-        const float* p = static_cast<const float*>(info.data);
-        volatile float sum = 0;
-        for (int64_t i = 0; i < info.size[0] * info.size[1] * info.size[2]; ++i) sum = sum + p[i];
+        const size_t bytes = info.type == SWU_VOXEL_FLOAT32 ? 4 : info.type == SWU_VOXEL_UINT8 ? 1 : 2;
+        const unsigned char* p = static_cast<const unsigned char*>(info.data);
+        volatile unsigned sum = 0;
+        for (int64_t i = 0; i < info.size[0] * info.size[1] * info.size[2] * static_cast<int64_t>(bytes); ++i) sum = sum + p[i];
         swu_volume_free(v);
     } else if (v != nullptr || swu_last_error()[0] == 0) {
         std::abort();  // a failure must leave no volume and explain itself

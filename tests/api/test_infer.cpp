@@ -176,16 +176,16 @@ TEST_CASE("the same anatomy stored flipped or transposed gets the same labels", 
     SECTION("axis i stored in reverse (origin at the other end, direction column negated)") {
         swu_volume_desc d;
         swu_volume_desc_init(&d);
-        d.type = ii.type;
-        d.data = static_cast<const float*>(ii.data) + (I - 1) * ii.strides[0];
+        REQUIRE(ii.type == SWU_VOXEL_INT16);  // the golden image is int16 and stays int16
+        d.type = SWU_VOXEL_INT16;
         std::copy(ii.size, ii.size + 3, d.size);
         // A negative stride is expressed by copying instead (wrap takes positive strides).
-        std::vector<float> flipped(static_cast<size_t>(I * J * K));
+        std::vector<int16_t> flipped(static_cast<size_t>(I * J * K));
         for (int64_t k = 0; k < K; ++k)
             for (int64_t j = 0; j < J; ++j)
                 for (int64_t i = 0; i < I; ++i)
                     flipped[static_cast<size_t>((k * J + j) * I + i)] =
-                        static_cast<const float*>(ii.data)[(I - 1 - i) * ii.strides[0] + j * ii.strides[1] + k * ii.strides[2]];
+                        static_cast<const int16_t*>(ii.data)[(I - 1 - i) * ii.strides[0] + j * ii.strides[1] + k * ii.strides[2]];
         d.data = flipped.data();
         std::copy(ii.spacing, ii.spacing + 3, d.spacing);
         std::copy(ii.direction, ii.direction + 9, d.direction);
