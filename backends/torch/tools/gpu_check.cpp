@@ -7,6 +7,8 @@
 //
 // Parity (golden/README sections 4 and 6):
 //   net_f12: MONAI's model.pt on its input, all logits.
+//   pipeline: swu_infer of the golden pipeline case with net_f12 (on CUDA the plugin's
+//            sliding_window stitches on the GPU), labels against MONAI's.
 //   net_f48: the bundle-sized network with the formula weights on the formula input
 //            (batch 2): logits at the 4096 stored positions, per-channel statistics, argmax.
 // fp32 must meet the golden rules (|a-g| <= 1e-4 + 1e-4|g|; argmax identical except
@@ -186,6 +188,47 @@ bool check_f12(const Options& o, swu_precision precision, const std::string& nam
     else
         ok &= verdict("net_f12 argmax agreement >= 99 %", a.agreement() >= r.min_argmax_agreement);
     return ok;
+}
+
+// The golden pipeline case through swu_infer (defaults: roi 96, overlap 0.5, sw_batch 4,
+// constant blend). fp32: at most 0.01 % of the labels differ from MONAI's; AMP: >= 99 %.
+bool check_pipeline(const Options& o, swu_precision precision, const std::string& name) {
+    swinunetr::ModelPtr m = make_model(o, precision);
+    if (!m) return verdict("pipeline model", false);
+    swu_status st = swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str());
+    if (st != SWU_OK) die("loading net_f12/model.pt", st);
+    swu_volume *image = nullptr, *golden = nullptr, *labels = nullptr;
+    if ((st = swu_volume_read(golden_path("pipeline/image.nii.gz").c_str(), &image)) != SWU_OK) die("reading image", st);
+    if ((st = swu_volume_read(golden_path("pipeline/labels.nii.gz").c_str(), &golden)) != SWU_OK) die("reading labels", st);
+    swu_infer_params p;
+    swu_infer_params_init(&p);
+    const auto t0 = std::chrono::steady_clock::now();
+    if ((st = swu_infer(m.get(), image, &p, &labels)) != SWU_OK) die("swu_infer", st);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    swu_volume_info a{}, g{};
+    a.struct_size = g.struct_size = sizeof a;
+    if ((st = swu_volume_get_info(labels, &a)) != SWU_OK || (st = swu_volume_get_info(golden, &g)) != SWU_OK)
+        die("volume info", st);
+    const bool same_grid = a.type == SWU_VOXEL_UINT8 && g.type == SWU_VOXEL_UINT8 && a.size[0] == g.size[0] &&
+                           a.size[1] == g.size[1] && a.size[2] == g.size[2];
+    int64_t differ = 0;
+    const int64_t voxels = a.size[0] * a.size[1] * a.size[2];
+    const auto* la = static_cast<const uint8_t*>(a.data);
+    const auto* lg = static_cast<const uint8_t*>(g.data);
+    for (int64_t k = 0; same_grid && k < a.size[2]; ++k)
+        for (int64_t j = 0; j < a.size[1]; ++j)
+            for (int64_t i = 0; i < a.size[0]; ++i)
+                differ += la[i * a.strides[0] + j * a.strides[1] + k * a.strides[2]] !=
+                          lg[i * g.strides[0] + j * g.strides[1] + k * g.strides[2]];
+    swu_volume_free(labels);
+    swu_volume_free(golden);
+    swu_volume_free(image);
+    if (!same_grid) return verdict("pipeline labels: uint8 on the golden grid", false);
+    const double agreement = 1.0 - static_cast<double>(differ) / static_cast<double>(voxels);
+    std::printf("pipeline net_f12 %s on %s: swu_infer %.2f s; labels: %lld of %lld voxels differ from MONAI's\n",
+                name.c_str(), o.device.c_str(), seconds, static_cast<long long>(differ), static_cast<long long>(voxels));
+    if (precision == SWU_PRECISION_FP32) return verdict("pipeline labels (<= 0.01 % differ)", differ <= voxels / 10000);
+    return verdict("pipeline labels agreement >= 99 %", agreement >= rules_for(precision).min_argmax_agreement);
 }
 
 struct F48 {
@@ -374,6 +417,7 @@ int main(int argc, char** argv) {
     for (const std::string& name : o.precisions) {
         const swu_precision precision = parse_precision(name);
         if (!check_f12(o, precision, name)) ++failed;
+        if (!check_pipeline(o, precision, name)) ++failed;
         std::fflush(stdout);
         if (!o.f48 && !o.bench) continue;
         swinunetr::ModelPtr m = make_f48(o, precision, f);
