@@ -353,7 +353,8 @@ swu_status sliding_window(void* instance, const float* image, const int64_t size
         sum = sum.narrow(1, before[0], size[0]).narrow(2, before[1], size[1]).narrow(3, before[2], size[2]);
         count = count.narrow(0, before[0], size[0]).narrow(1, before[1], size[1]).narrow(2, before[2], size[2]);
         const at::Tensor result = at::softmax(sum.div_(count), 0);
-        at::from_blob(probabilities, {C, size[0], size[1], size[2]}, at::kFloat).copy_(result.to(at::kCPU));
+        // The one copy to the host, straight into the caller's buffer (no host temporary).
+        at::from_blob(probabilities, {C, size[0], size[1], size[2]}, at::kFloat).copy_(result);
     });
 }
 
