@@ -175,6 +175,8 @@ const swu_backend_vtable kTable = {
     // No distributed training (dist_init, all_reduce_sum).
     nullptr,
     nullptr,
+    // No sliding_window: the core stitches the windows on the host.
+    nullptr,
 };
 
 }  // namespace

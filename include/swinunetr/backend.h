@@ -108,6 +108,24 @@ typedef struct swu_backend_loss {
 #define SWU_BACKEND_TENSORS_OPTIMIZER 2
 typedef void (*swu_backend_tensor_sink)(const swu_backend_tensor* tensor, void* user_data);
 
+/** Window blending for sliding_window. */
+#define SWU_BACKEND_BLEND_CONSTANT 0
+#define SWU_BACKEND_BLEND_GAUSSIAN 1
+
+/** Sliding-window options, checked by the core (roi a multiple of 32 in 32..512,
+ *  0 <= overlap < 1, sw_batch 1..64, blend one of SWU_BACKEND_BLEND_*). */
+typedef struct swu_backend_window_params {
+    uint32_t struct_size;
+    int32_t roi;                /* window edge in voxels (96) */
+    double overlap;             /* 0.5 */
+    int32_t sw_batch;           /* windows per network pass (4) */
+    int32_t blend;              /* SWU_BACKEND_BLEND_* */
+    double sigma_scale;         /* Gaussian sigma as a fraction of roi (0.125) */
+} swu_backend_window_params;
+
+/** Progress of sliding_window: `done` of `total` windows computed. Returns 0 to cancel. */
+typedef int32_t (*swu_backend_progress_fn)(int64_t done, int64_t total, void* user_data);
+
 typedef struct swu_backend_vtable {
     uint32_t abi_version;       /* SWU_BACKEND_ABI_VERSION — must stay the first field */
     uint32_t struct_size;       /* sizeof(swu_backend_vtable) of the plugin */
@@ -168,12 +186,38 @@ typedef struct swu_backend_vtable {
                             int32_t master_port, double timeout_seconds, char* err, size_t err_size);
     /** Replaces values[0..count) by their sum over the ranks of the group (float64). */
     swu_status (*all_reduce_sum)(void* instance, double* values, size_t count, char* err, size_t err_size);
+
+    /* ---- Sliding-window stitching on the backend's device (optional; NULL or a table
+     *      that ends above: the core stitches on the host, window by window). ---- */
+
+    /** MONAI's SlidingWindowInferer over a whole network-grid image, with the windows, the
+     *  weighted sum and the count map on the instance's device; only the result crosses
+     *  to the host. image {X, Y, Z} float32 C order (in_channels 1, finite values), size
+     *  its extent. Exactly the core's rule: axes shorter than roi padded with 0,
+     *  floor(diff/2) before; window starts per axis as MONAI's dense_patch_slices; windows
+     *  in C order of their starts (last axis fastest), sw_batch at a time; importance map
+     *  1 (constant) or the float32 Gaussian exp(-x^2 / (2 sigma^2)), sigma = roi *
+     *  sigma_scale, per axis with x = i - (roi-1)/2, multiplied over the axes and floored
+     *  at max(its minimum, 1e-3); sum += logits * map, count += map, then sum / count and
+     *  a softmax over the channels. Writes the probabilities {out_channels, X, Y, Z}
+     *  float32 C order into `probabilities` (capacity in floats, checked by the core).
+     *  Calls `progress` (when not NULL) with (0, total) before the first window and after
+     *  every batch; a 0 from it stops the call with SWU_ERR_CANCELLED and nothing written. */
+    swu_status (*sliding_window)(void* instance, const float* image, const int64_t size[3],
+                                 const swu_backend_window_params* params, float* probabilities, size_t capacity,
+                                 swu_backend_progress_fn progress, void* progress_user_data, char* err,
+                                 size_t err_size);
 } swu_backend_vtable;
 
 /** struct_size of a table that ends with `forward` (inference only). */
 #define SWU_BACKEND_VTABLE_INFER_SIZE (offsetof(swu_backend_vtable, train_configure))
 /** struct_size of a table that ends with `import_optimizer` (training, single process). */
 #define SWU_BACKEND_VTABLE_TRAIN_SIZE (offsetof(swu_backend_vtable, dist_init))
+/** struct_size of a table that ends with `all_reduce_sum` (distributed training, no
+ *  sliding_window). */
+#define SWU_BACKEND_VTABLE_DIST_SIZE (offsetof(swu_backend_vtable, sliding_window))
+/** struct_size of a table that has `sliding_window`. */
+#define SWU_BACKEND_VTABLE_WINDOW_SIZE (offsetof(swu_backend_vtable, sliding_window) + sizeof(void (*)(void)))
 /** sizeof(swu_backend_train_config) before micro_batches. */
 #define SWU_BACKEND_TRAIN_CONFIG_V1_SIZE (offsetof(swu_backend_train_config, micro_batches))
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <thread>
 
 #include "common/error.hpp"
@@ -200,6 +201,58 @@ void Model::forward(const float* input, const int64_t shape[5], std::vector<TapR
     char err[kErrSize] = {0};
     const int32_t st = static_cast<int32_t>(backend_->vtable->forward(instance_, input, shape, backend_taps.data(),
                                                                       backend_taps.size(), err, sizeof err));
+    check_plugin(st, *backend_, err, sizeof err);
+}
+
+namespace {
+
+// The C trampoline of Model::stitch's progress: no exception crosses into the plugin;
+// one thrown by the callback cancels the call and is rethrown afterwards.
+struct StitchProgress {
+    const std::function<bool(int64_t, int64_t)>* fn;
+    bool cancelled = false;
+    std::exception_ptr error;
+};
+
+int32_t stitch_progress(int64_t done, int64_t total, void* user) {
+    auto& p = *static_cast<StitchProgress*>(user);
+    if (p.cancelled) return 0;
+    try {
+        if (!(*p.fn)(done, total)) p.cancelled = true;
+    } catch (...) {
+        p.error = std::current_exception();
+        p.cancelled = true;
+    }
+    return p.cancelled ? 0 : 1;
+}
+
+}  // namespace
+
+void Model::stitch(const float* image, const int64_t size[3], const swu_backend_window_params& params,
+                   float* probabilities, size_t capacity, const std::function<bool(int64_t, int64_t)>& progress) {
+    if (!instance_) fail(SWU_ERR_STATE, "no weights loaded (call swu_model_load_weights first)");
+    if (!backend_->can_stitch())
+        fail(SWU_ERR_UNSUPPORTED, "backend '" + backend_->name + "' has no sliding_window entry");
+    if (config_.in_channels != 1) fail(SWU_ERR_UNSUPPORTED, "sliding_window needs a single-channel network");
+    if (!image || !probabilities) fail(SWU_ERR_INVALID_ARGUMENT, "image or probabilities is NULL");
+    for (int a = 0; a < 3; ++a)
+        if (size[a] < 1) fail(SWU_ERR_INVALID_ARGUMENT, "image extent must be >= 1 on every axis");
+    const int64_t shape[5] = {1, 1, size[0], size[1], size[2]};
+    const uint64_t need = static_cast<uint64_t>(config_.out_channels) * size[0] * size[1] * size[2];
+    if (capacity < need)
+        fail(SWU_ERR_BUFFER_TOO_SMALL, "probabilities need " + std::to_string(need) + " floats, buffer holds " +
+                                           std::to_string(capacity));
+    check_finite(image, shape);
+    StitchProgress p{&progress, false, nullptr};
+    char err[kErrSize] = {0};
+    const int32_t st = static_cast<int32_t>(backend_->vtable->sliding_window(
+        instance_, image, size, &params, probabilities, capacity, progress ? stitch_progress : nullptr, &p, err,
+        sizeof err));
+    if (p.error) std::rethrow_exception(p.error);
+    if (p.cancelled) {
+        // Cancelled by the callback: whatever the plugin returned, the result counts as none.
+        fail(SWU_ERR_CANCELLED, "cancelled by the progress callback");
+    }
     check_plugin(st, *backend_, err, sizeof err);
 }
 

@@ -2,6 +2,8 @@
 // network config. The C API's swu_model wraps exactly one of these.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -56,6 +58,15 @@ public:
     void init_weights(uint64_t seed);
     // Fills the taps' shapes, then (if every buffer is large enough) runs the network.
     void forward(const float* input, const int64_t shape[5], std::vector<TapRequest>& taps);
+
+    // The backend's optional sliding_window entry: whether it has one, and the call. image
+    // {X, Y, Z} float32 (a single-channel network); fills `probabilities` ({out_channels,
+    // X, Y, Z}, softmaxed) with the stitched result. `progress` (done, total windows)
+    // returns false to cancel (SWU_ERR_CANCELLED); an exception it throws is rethrown.
+    // The caller has checked `params` (pipeline/sliding_window.cpp).
+    bool can_stitch() const { return backend_->can_stitch(); }
+    void stitch(const float* image, const int64_t size[3], const swu_backend_window_params& params, float* probabilities,
+                size_t capacity, const std::function<bool(int64_t, int64_t)>& progress);
 
     // Training (backends with SWU_CAP_TRAIN). configure starts a fresh optimiser state.
     bool can_train() const { return backend_->can_train(); }

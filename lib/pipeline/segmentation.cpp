@@ -28,10 +28,11 @@ Segmentation segment(Model& model, const Volume& image, const SegmentOptions& op
              std::to_string(pre.size[2]) + (pre.resampling.identity ? " (no resampling needed)" : ""));
     report_progress(progress, Stage::Preprocess, 1, 1);
 
-    std::vector<float> probabilities = sliding_window(model, pre.image, pre.size, options.window, progress);
+    // Host loop, or the backend's own stitching on its device (stitch_on_backend).
+    std::vector<float> probabilities =
+        window_probabilities(model, pre.image, pre.size, options.window, options.labels.threads, progress);
     pre.image = std::vector<float>();  // no longer needed; keep the peak low
     const int64_t channels = model.config().out_channels;
-    softmax_channels(probabilities, channels, options.labels.threads);
     return invert_to_source(probabilities, channels, pre, image.geometry(), options.labels, progress);
 }
 

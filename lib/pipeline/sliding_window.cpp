@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "pipeline/postprocess.hpp"
 
 namespace swu {
 namespace {
@@ -31,6 +32,14 @@ std::vector<float> importance_map(const SlidingWindowOptions& o) {
     return map;
 }
 
+void check_window_options(const SlidingWindowOptions& o) {
+    if (o.roi < 32 || o.roi % 32 || o.roi > 512) fail(SWU_ERR_INVALID_ARGUMENT, "roi must be a multiple of 32 in 32..512");
+    if (!(o.overlap >= 0.0 && o.overlap < 1.0)) fail(SWU_ERR_INVALID_ARGUMENT, "overlap must be in [0, 1)");
+    if (o.sw_batch < 1 || o.sw_batch > 64) fail(SWU_ERR_INVALID_ARGUMENT, "sw_batch must be 1..64");
+    if (o.blend != Blend::Constant && o.blend != Blend::Gaussian) fail(SWU_ERR_INVALID_ARGUMENT, "unknown blend mode");
+    if (!(o.sigma_scale > 0.0 && o.sigma_scale <= 10.0)) fail(SWU_ERR_INVALID_ARGUMENT, "sigma_scale must be in (0, 10]");
+}
+
 }  // namespace
 
 std::vector<int64_t> window_starts(int64_t length, int roi, double overlap) {
@@ -46,9 +55,7 @@ std::vector<int64_t> window_starts(int64_t length, int roi, double overlap) {
 
 std::vector<float> sliding_window(Model& model, const std::vector<float>& image, const std::array<int64_t, 3>& size,
                                   const SlidingWindowOptions& o, const ProgressFn& progress) {
-    if (o.roi < 32 || o.roi % 32 || o.roi > 512) fail(SWU_ERR_INVALID_ARGUMENT, "roi must be a multiple of 32 in 32..512");
-    if (!(o.overlap >= 0.0 && o.overlap < 1.0)) fail(SWU_ERR_INVALID_ARGUMENT, "overlap must be in [0, 1)");
-    if (o.sw_batch < 1 || o.sw_batch > 64) fail(SWU_ERR_INVALID_ARGUMENT, "sw_batch must be 1..64");
+    check_window_options(o);
     const int64_t roi = o.roi, window_voxels = roi * roi * roi;
     const int64_t channels = model.config().out_channels;
 
@@ -124,6 +131,37 @@ std::vector<float> sliding_window(Model& model, const std::vector<float>& image,
     for (int64_t c = 0; c < channels; ++c)
         for (int64_t v = 0; v < V; ++v) sum[static_cast<size_t>(c * V + v)] /= count[static_cast<size_t>(v)];
     return sum;
+}
+
+bool stitch_on_backend(const Model& model, const SlidingWindowOptions& o) {
+    if (o.on_backend == OnBackend::Never || !model.can_stitch()) return false;
+    return o.on_backend == OnBackend::Always || model.device() != "cpu";
+}
+
+std::vector<float> window_probabilities(Model& model, const std::vector<float>& image, const std::array<int64_t, 3>& size,
+                                        const SlidingWindowOptions& o, int threads, const ProgressFn& progress) {
+    const int64_t channels = model.config().out_channels;
+    if (!stitch_on_backend(model, o)) {
+        std::vector<float> p = sliding_window(model, image, size, o, progress);
+        softmax_channels(p, channels, threads);
+        return p;
+    }
+    check_window_options(o);
+    const int64_t V = size[0] * size[1] * size[2];
+    if (static_cast<int64_t>(image.size()) != V) fail(SWU_ERR_INTERNAL, "image and size disagree");
+    swu_backend_window_params params{};
+    params.struct_size = sizeof params;
+    params.roi = o.roi;
+    params.overlap = o.overlap;
+    params.sw_batch = o.sw_batch;
+    params.blend = o.blend == Blend::Gaussian ? SWU_BACKEND_BLEND_GAUSSIAN : SWU_BACKEND_BLEND_CONSTANT;
+    params.sigma_scale = o.sigma_scale;
+    std::vector<float> p(static_cast<size_t>(channels * V));
+    // The progress the host loop gives: (0, total) first, then after every batch.
+    std::function<bool(int64_t, int64_t)> fn;
+    if (progress) fn = [&progress](int64_t done, int64_t total) { return progress(Stage::Network, done, total); };
+    model.stitch(image.data(), size.data(), params, p.data(), p.size(), fn);
+    return p;
 }
 
 }  // namespace swu

@@ -12,12 +12,19 @@ namespace swu {
 
 enum class Blend { Constant = 0, Gaussian = 1 };
 
+// Where the windows are stitched: Auto uses the backend's sliding_window entry when it has
+// one and the model is on a non-CPU device (only probabilities cross back to the host);
+// Never keeps the core's host loop; Always uses the entry whenever the backend has one
+// (tests), the host loop otherwise.
+enum class OnBackend { Auto = 0, Never = 1, Always = 2 };
+
 struct SlidingWindowOptions {
     int roi = 96;           // voxels per axis, a multiple of 32
     double overlap = 0.5;   // fraction of the roi shared by neighbouring windows, [0, 1)
     int sw_batch = 4;       // windows per network call
     Blend blend = Blend::Constant;
     double sigma_scale = 0.125;  // Gaussian sigma as a fraction of the roi
+    OnBackend on_backend = OnBackend::Auto;  // internal: not in the C API
 };
 
 // Window start positions along one axis of length `length` (already padded to >= roi).
@@ -26,5 +33,13 @@ std::vector<int64_t> window_starts(int64_t length, int roi, double overlap);
 // image: C order [x][y][z] of `size`; returns the blended logits {C, X, Y, Z} (C order).
 std::vector<float> sliding_window(Model& model, const std::vector<float>& image, const std::array<int64_t, 3>& size,
                                   const SlidingWindowOptions& options, const ProgressFn& progress);
+
+// Whether window_probabilities stitches through the backend's sliding_window entry.
+bool stitch_on_backend(const Model& model, const SlidingWindowOptions& options);
+
+// The softmaxed probabilities {C, X, Y, Z}: sliding_window + softmax_channels on the host,
+// or the backend's sliding_window entry (stitch_on_backend). `threads` for the softmax.
+std::vector<float> window_probabilities(Model& model, const std::vector<float>& image, const std::array<int64_t, 3>& size,
+                                        const SlidingWindowOptions& options, int threads, const ProgressFn& progress);
 
 }  // namespace swu

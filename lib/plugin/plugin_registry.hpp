@@ -34,8 +34,12 @@ struct Backend {
     }
     // It trains and its table has the distributed entries (which also read micro_batches).
     bool can_distribute() const {
-        return can_train() && vtable->struct_size >= sizeof(swu_backend_vtable) && vtable->dist_init &&
+        return can_train() && vtable->struct_size >= SWU_BACKEND_VTABLE_DIST_SIZE && vtable->dist_init &&
                vtable->all_reduce_sum;
+    }
+    // The optional sliding_window entry (stitching on the backend's device).
+    bool can_stitch() const {
+        return vtable && vtable->struct_size >= SWU_BACKEND_VTABLE_WINDOW_SIZE && vtable->sliding_window;
     }
 };
 

@@ -97,6 +97,7 @@ static swu_status forward(void* instance, const float* input, const int64_t shap
 
 static swu_backend_vtable table = {SWU_BACKEND_ABI_VERSION, sizeof(swu_backend_vtable), "misbehaving", "test",
                                    SWU_CAP_INFER | SWU_CAP_FP32, device_count, device_info, score, create, destroy,
-                                   load_weights, forward, 0, 0, 0, 0 /* no training */, 0, 0};
+                                   load_weights, forward, 0, 0, 0, 0 /* no training */, 0, 0 /* no dist */,
+                                   0 /* no sliding_window */};
 
 __attribute__((visibility("default"))) const swu_backend_vtable* swu_backend_entry(void) { return &table; }

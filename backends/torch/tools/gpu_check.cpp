@@ -7,6 +7,8 @@
 //
 // Parity (golden/README sections 4 and 6):
 //   net_f12: MONAI's model.pt on its input, all logits.
+//   pipeline: swu_infer of the golden pipeline case with net_f12 (on CUDA the plugin's
+//            sliding_window stitches on the GPU), labels against MONAI's.
 //   net_f48: the bundle-sized network with the formula weights on the formula input
 //            (batch 2): logits at the 4096 stored positions, per-channel statistics, argmax.
 // fp32 must meet the golden rules (|a-g| <= 1e-4 + 1e-4|g|; argmax identical except
@@ -24,6 +26,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <zlib.h>
 
 #include "golden.hpp"
 #include "io/json.hpp"
@@ -186,6 +190,103 @@ bool check_f12(const Options& o, swu_precision precision, const std::string& nam
     else
         ok &= verdict("net_f12 argmax agreement >= 99 %", a.agreement() >= r.min_argmax_agreement);
     return ok;
+}
+
+// A NIfTI-1 .nii.gz as the golden data stores it (sform affine, no scaling), read without
+// ITK (the CUDA builds have none): the voxels (i fastest) and, for an image, the volume
+// over them. Returns false when the file is not such a NIfTI.
+struct Nifti {
+    std::vector<uint8_t> bytes;  // header + voxels
+    int64_t size[3] = {0, 0, 0};
+    int16_t datatype = 0;
+    const uint8_t* voxels = nullptr;
+};
+
+bool read_nifti_gz(const std::string& path, Nifti& n) {
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f) return false;
+    uint8_t chunk[1 << 16];
+    int got;
+    while ((got = gzread(f, chunk, sizeof chunk)) > 0) n.bytes.insert(n.bytes.end(), chunk, chunk + got);
+    gzclose(f);
+    auto at = [&](size_t offset, auto value) {
+        std::memcpy(&value, n.bytes.data() + offset, sizeof value);
+        return value;
+    };
+    if (n.bytes.size() < 352 || at(0, int32_t{}) != 348) return false;
+    const float slope = at(112, float{}), inter = at(116, float{});
+    if ((slope != 0.0f && slope != 1.0f) || inter != 0.0f || at(254, int16_t{}) <= 0) return false;
+    for (int a = 0; a < 3; ++a) n.size[a] = at(42 + 2 * a, int16_t{});
+    n.datatype = at(70, int16_t{});
+    const size_t offset = static_cast<size_t>(at(108, float{}));
+    const size_t bytes_per = n.datatype == 2 ? 1 : n.datatype == 4 ? 2 : 0;  // uint8, int16
+    if (!bytes_per || n.bytes.size() < offset + bytes_per * n.size[0] * n.size[1] * n.size[2]) return false;
+    n.voxels = n.bytes.data() + offset;
+    return true;
+}
+
+// The volume over an int16 NIfTI's voxels (RAS sform -> LPS geometry).
+swu_volume* wrap_nifti(const Nifti& n) {
+    auto row = [&](int r, int c) {
+        float v;
+        std::memcpy(&v, n.bytes.data() + 280 + 16 * r + 4 * c, sizeof v);
+        return r < 2 ? -static_cast<double>(v) : static_cast<double>(v);
+    };
+    swu_volume_desc d;
+    swu_volume_desc_init(&d);
+    d.type = SWU_VOXEL_INT16;
+    d.data = n.voxels;
+    for (int c = 0; c < 3; ++c) {
+        d.size[c] = n.size[c];
+        d.spacing[c] = std::sqrt(row(0, c) * row(0, c) + row(1, c) * row(1, c) + row(2, c) * row(2, c));
+        for (int r = 0; r < 3; ++r) d.direction[r * 3 + c] = row(r, c) / d.spacing[c];
+        d.origin[c] = row(c, 3);
+    }
+    swu_volume* v = nullptr;
+    const swu_status st = swu_volume_wrap(&d, &v);
+    if (st != SWU_OK) die("wrapping the golden pipeline image", st);
+    return v;
+}
+
+// The golden pipeline case through swu_infer (defaults: roi 96, overlap 0.5, sw_batch 4,
+// constant blend). fp32: at most 0.01 % of the labels differ from MONAI's; AMP: >= 99 %.
+bool check_pipeline(const Options& o, swu_precision precision, const std::string& name) {
+    swinunetr::ModelPtr m = make_model(o, precision);
+    if (!m) return verdict("pipeline model", false);
+    swu_status st = swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str());
+    if (st != SWU_OK) die("loading net_f12/model.pt", st);
+    Nifti ni, nl;
+    if (!read_nifti_gz(golden_path("pipeline/image.nii.gz"), ni) || ni.datatype != 4 ||
+        !read_nifti_gz(golden_path("pipeline/labels.nii.gz"), nl) || nl.datatype != 2)
+        return verdict("pipeline: golden image.nii.gz (int16) and labels.nii.gz (uint8) readable", false);
+    swu_volume* image = wrap_nifti(ni);
+    swu_volume* labels = nullptr;
+    swu_infer_params p;
+    swu_infer_params_init(&p);
+    const auto t0 = std::chrono::steady_clock::now();
+    if ((st = swu_infer(m.get(), image, &p, &labels)) != SWU_OK) die("swu_infer", st);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    swu_volume_info a{};
+    a.struct_size = sizeof a;
+    if ((st = swu_volume_get_info(labels, &a)) != SWU_OK) die("volume info", st);
+    const bool same_grid = a.type == SWU_VOXEL_UINT8 && a.size[0] == nl.size[0] && a.size[1] == nl.size[1] &&
+                           a.size[2] == nl.size[2];
+    int64_t differ = 0;
+    const int64_t voxels = a.size[0] * a.size[1] * a.size[2];
+    const auto* la = static_cast<const uint8_t*>(a.data);
+    for (int64_t k = 0; same_grid && k < a.size[2]; ++k)
+        for (int64_t j = 0; j < a.size[1]; ++j)
+            for (int64_t i = 0; i < a.size[0]; ++i)
+                differ += la[i * a.strides[0] + j * a.strides[1] + k * a.strides[2]] !=
+                          nl.voxels[(k * nl.size[1] + j) * nl.size[0] + i];
+    swu_volume_free(labels);
+    swu_volume_free(image);
+    if (!same_grid) return verdict("pipeline labels: uint8 on the golden grid", false);
+    const double agreement = 1.0 - static_cast<double>(differ) / static_cast<double>(voxels);
+    std::printf("pipeline net_f12 %s on %s: swu_infer %.2f s; labels: %lld of %lld voxels differ from MONAI's\n",
+                name.c_str(), o.device.c_str(), seconds, static_cast<long long>(differ), static_cast<long long>(voxels));
+    if (precision == SWU_PRECISION_FP32) return verdict("pipeline labels (<= 0.01 % differ)", differ <= voxels / 10000);
+    return verdict("pipeline labels agreement >= 99 %", agreement >= rules_for(precision).min_argmax_agreement);
 }
 
 struct F48 {
@@ -374,6 +475,7 @@ int main(int argc, char** argv) {
     for (const std::string& name : o.precisions) {
         const swu_precision precision = parse_precision(name);
         if (!check_f12(o, precision, name)) ++failed;
+        if (!check_pipeline(o, precision, name)) ++failed;
         std::fflush(stdout);
         if (!o.f48 && !o.bench) continue;
         swinunetr::ModelPtr m = make_f48(o, precision, f);
