@@ -219,15 +219,30 @@ class Volume(_Handle):
         """Row-major 3x3; column c is the unit vector of voxel axis c."""
         return tuple(self._info().direction)
 
+    def _channels(self):
+        n, stride = ctypes.c_int64(), ctypes.c_int64()
+        _check(_lib.swu_volume_get_channels(self.handle, ctypes.byref(n), ctypes.byref(stride)))
+        return n.value, stride.value
+
+    @property
+    def channels(self):
+        """1 for images and label maps; 14 for the probabilities of Model.segment."""
+        return self._channels()[0]
+
     @property
     def array(self):
-        """A read-only numpy view [i, j, k] of the voxels (no copy); it keeps the volume alive."""
+        """A read-only numpy view [i, j, k] of the voxels (no copy), [class, i, j, k] for a
+        volume of several channels; it keeps the volume alive."""
         info = self._info()
+        channels, channel_stride = self._channels()
         dtype = np.dtype(_NUMPY_OF[VoxelType(info.type)])
-        extent = 1 + sum((n - 1) * s for n, s in zip(info.size, info.strides))
+        shape, strides = tuple(info.size), tuple(info.strides)
+        if channels > 1:
+            shape, strides = (channels,) + shape, (channel_stride,) + strides
+        extent = 1 + sum((n - 1) * s for n, s in zip(shape, strides))
         buffer = (ctypes.c_byte * (extent * dtype.itemsize)).from_address(info.data)
-        view = np.lib.stride_tricks.as_strided(np.frombuffer(buffer, dtype=dtype), shape=tuple(info.size),
-                                               strides=tuple(s * dtype.itemsize for s in info.strides))
+        view = np.lib.stride_tricks.as_strided(np.frombuffer(buffer, dtype=dtype), shape=shape,
+                                               strides=tuple(s * dtype.itemsize for s in strides))
         view.flags.writeable = False
         return _VolumeView(view, self)
 
@@ -297,11 +312,14 @@ class Model(_Handle):
         _check(_lib.swu_model_forward(self.handle, x.ctypes.data, dims, out.ctypes.data, out.size))
         return out
 
-    def segment(self, image, progress=None, roi=None, overlap=None, sw_batch=None, blend=None, label_type=None):
+    def segment(self, image, progress=None, roi=None, overlap=None, sw_batch=None, blend=None, label_type=None,
+                probabilities=False):
         """The bundle's whole inference on a CT Volume; returns the label Volume (uint8
-        classes 0..13 in the image's geometry). progress(stage, done, total) is called
-        along the way; returning True (or raising) stops the run: Cancelled is raised, or
-        the callback's own exception."""
+        classes 0..13 in the image's geometry), or with probabilities=True the pair
+        (labels, probabilities): float32, 14 channels in the image's geometry (.array is
+        [class, i, j, k]; 56 bytes per voxel), the labels being their argmax.
+        progress(stage, done, total) is called along the way; returning True (or raising)
+        stops the run: Cancelled is raised, or the callback's own exception."""
         params = _native.swu_infer_params()
         _check(_lib.swu_infer_params_init(ctypes.byref(params)))
         for name, value in (("roi", roi), ("overlap", overlap), ("sw_batch", sw_batch), ("blend", blend),
@@ -317,9 +335,10 @@ class Model(_Handle):
                     raised.append(e)
                     return 1
             params.progress = _native.PROGRESS_FN(trampoline)  # alive until this call returns
-        out = ctypes.c_void_p()
-        status = _lib.swu_infer(self.handle, image.handle, ctypes.byref(params), ctypes.byref(out))
+        out, prob = ctypes.c_void_p(), ctypes.c_void_p()
+        status = _lib.swu_infer_with_probabilities(self.handle, image.handle, ctypes.byref(params), ctypes.byref(out),
+                                                   ctypes.byref(prob) if probabilities else None)
         if raised:
             raise raised[0]
         _check(status)
-        return Volume(out.value)
+        return (Volume(out.value), Volume(prob.value)) if probabilities else Volume(out.value)

@@ -128,6 +128,8 @@ FUNCTIONS = {
     "swu_volume_free": (None, [c_void_p]),
     "swu_infer_params_init": (c_enum, [P(swu_infer_params)]),
     "swu_infer": (c_enum, [c_void_p, c_void_p, P(swu_infer_params), P(c_void_p)]),
+    "swu_infer_with_probabilities": (c_enum, [c_void_p, c_void_p, P(swu_infer_params), P(c_void_p), P(c_void_p)]),
+    "swu_volume_get_channels": (c_enum, [c_void_p, P(c_int64), P(c_int64)]),
 }
 
 

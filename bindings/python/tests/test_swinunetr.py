@@ -56,6 +56,14 @@ def test_segment_matches_c():
                 got = counts(labels)
                 labels.write(os.path.join(WORK, "labels_python.nii.gz"))
             assert stages == {swinunetr.Stage.PREPROCESS, swinunetr.Stage.NETWORK, swinunetr.Stage.POSTPROCESS}
+            labels, prob = model.segment(wrapped, probabilities=True)
+            with labels, prob:
+                assert prob.channels == 14 and labels.channels == 1
+                p = prob.array
+                assert p.shape == (14,) + ct.shape and p.dtype == np.float32
+                assert np.allclose(p.sum(axis=0), 1.0, atol=1e-5)
+                assert np.array_equal(np.argmax(p, axis=0), labels.array), "labels are the probabilities' argmax"
+                assert counts(labels) == got
     print("label counts", got)
     assert got == expected, "Python %s != C %s" % (got, expected)
     assert sum(1 for c in got if c) > 1, "a single label cannot tell a right segmentation from a wrong one"
