@@ -2,8 +2,6 @@
 // (no exception, no abort, no hang), and `swinunetr train --nproc 2` trains as two Gloo
 // ranks on 127.0.0.1. The numerical checks (weights identical on both ranks and equal to
 // one process with micro-batches) are tests/dist/dist_worker.cpp.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +13,7 @@
 
 #include "api_helpers.hpp"
 #include "cli_run.hpp"
+#include "free_port.hpp"
 
 using namespace swu_test;
 
@@ -44,20 +43,6 @@ public:
 private:
     std::map<std::string, std::string> saved_;
 };
-
-int unused_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0) close(fd);
-    return port;
-}
 
 swu_optimizer_params distributed_params(double timeout = 60) {
     swu_optimizer_params p;
@@ -109,7 +94,7 @@ TEST_CASE("dist: bad launch environments give a clear status and leave the model
     {
         // Nobody serves the rendezvous: rank 1 gives up after the timeout with SWU_ERR_IO.
         Environment env({{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"MASTER_ADDR", "127.0.0.1"},
-                         {"MASTER_PORT", std::to_string(unused_port())}});
+                         {"MASTER_PORT", std::to_string(swu_test::free_port())}});
         const swu_optimizer_params quick = distributed_params(2.0);
         const auto t0 = std::chrono::steady_clock::now();
         REQUIRE_STATUS(swu_model_train_configure(m.get(), &quick), SWU_ERR_IO, "cannot reach the rendezvous at 127.0.0.1:");
@@ -118,7 +103,7 @@ TEST_CASE("dist: bad launch environments give a clear status and leave the model
     {
         // Rank 0 waits for a rank 1 that never comes.
         Environment env({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "127.0.0.1"},
-                         {"MASTER_PORT", std::to_string(unused_port())}});
+                         {"MASTER_PORT", std::to_string(swu_test::free_port())}});
         const swu_optimizer_params quick = distributed_params(2.0);
         const swu_status st = swu_model_train_configure(m.get(), &quick);
         INFO(swu_last_error());

@@ -12,8 +12,6 @@
 // accumulation over micro-batches of the same items, which the torch backend offers
 // (swu_optimizer_params.micro_batches). Both add the same per-item gradients and halve
 // the sum, so the weights are expected to agree bit for bit.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "free_port.hpp"
 #include "swinunetr/swinunetr.hpp"
 
 namespace {
@@ -174,24 +173,9 @@ double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
     return m;
 }
 
-// A port free right now on 127.0.0.1 (as `swinunetr train --nproc` picks one).
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0) close(fd);
-    return port;
-}
-
 int compare(const std::string& dir) {
     const auto t0 = std::chrono::steady_clock::now();
-    const int port = free_port();
+    const int port = swu_test::free_port();
     const std::vector<int> ranks = wait_all({start("ddp", dir + "/rank0.bin", 0, 2, port),
                                              start("ddp", dir + "/rank1.bin", 1, 2, port)});
     const double t_ddp = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -219,7 +203,7 @@ int compare(const std::string& dir) {
 
 int peer_dies(const std::string& dir) {
     const auto t0 = std::chrono::steady_clock::now();
-    const int port = free_port();
+    const int port = swu_test::free_port();
     const std::vector<int> codes = wait_all({start("ddp", dir + "/survivor.bin", 0, 2, port),
                                              start("die", dir + "/dead.bin", 1, 2, port)});
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
