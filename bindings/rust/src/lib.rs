@@ -390,7 +390,15 @@ impl Model {
 
     /// The bundle's whole inference on a CT: the label map in the image's geometry.
     pub fn segment(&self, image: &Volume, params: &InferParams) -> Result<Volume<'static>> {
-        self.run_infer(image, params, None)
+        Ok(self.run_infer(image, params, None, false)?.0)
+    }
+
+    /// [`Model::segment`] that also returns the per-class probabilities the labels are
+    /// the argmax of: f32, `out_channels` channels in the image's geometry (see
+    /// [`Volume::channels`]); 14 x 4 bytes per voxel.
+    pub fn segment_with_probabilities(&self, image: &Volume, params: &InferParams) -> Result<(Volume<'static>, Volume<'static>)> {
+        let (labels, probabilities) = self.run_infer(image, params, None, true)?;
+        Ok((labels, probabilities.expect("probabilities were asked for")))
     }
 
     /// Like [`Model::segment`], calling `progress(stage, done, total)` on this thread;
@@ -401,14 +409,20 @@ impl Model {
         F: FnMut(Stage, i64, i64) -> ControlFlow<()>,
     {
         let mut state = ProgressState { callback: &mut progress, panic: None };
-        let result = self.run_infer(image, params, Some(&mut state));
+        let result = self.run_infer(image, params, Some(&mut state), false).map(|(labels, _)| labels);
         if let Some(payload) = state.panic.take() {
             panic::resume_unwind(payload);
         }
         result
     }
 
-    fn run_infer(&self, image: &Volume, params: &InferParams, progress: Option<&mut ProgressState>) -> Result<Volume<'static>> {
+    fn run_infer(
+        &self,
+        image: &Volume,
+        params: &InferParams,
+        progress: Option<&mut ProgressState>,
+        with_probabilities: bool,
+    ) -> Result<(Volume<'static>, Option<Volume<'static>>)> {
         // SAFETY: all-zero is valid for the init function to fill.
         let mut p: sys::swu_infer_params = unsafe { std::mem::zeroed() };
         // SAFETY: valid struct.
@@ -422,10 +436,15 @@ impl Model {
             p.progress = Some(progress_trampoline);
             p.progress_user_data = state as *mut ProgressState as *mut c_void;
         }
-        let mut labels = ptr::null_mut();
-        // SAFETY: live handles; the progress state outlives the call.
-        check(unsafe { sys::swu_infer(self.raw.as_ptr(), image.raw.as_ptr(), &p, &mut labels) })?;
-        Volume::from_raw(labels)
+        let (mut labels, mut probabilities) = (ptr::null_mut(), ptr::null_mut());
+        let probabilities_out: *mut *mut sys::swu_volume = if with_probabilities { &mut probabilities } else { ptr::null_mut() };
+        // SAFETY: live handles; the progress state outlives the call; outputs are valid or null.
+        check(unsafe {
+            sys::swu_infer_with_probabilities(self.raw.as_ptr(), image.raw.as_ptr(), &p, &mut labels, probabilities_out)
+        })?;
+        let labels = Volume::from_raw(labels)?;
+        let probabilities = if with_probabilities { Some(Volume::from_raw(probabilities)?) } else { None };
+        Ok((labels, probabilities))
     }
 }
 
@@ -558,6 +577,15 @@ impl<'a> Volume<'a> {
         }
     }
 
+    /// 1 for images and label maps; `out_channels` for probabilities.
+    pub fn channels(&self) -> i64 {
+        let mut n = 0i64;
+        // SAFETY: live handle; the stride output may be null.
+        let st = unsafe { sys::swu_volume_get_channels(self.raw.as_ptr(), &mut n, ptr::null_mut()) };
+        assert_eq!(st, sys::SWU_OK, "swu_volume_get_channels failed on a live volume");
+        n
+    }
+
     /// Voxels along i, j, k.
     pub fn size(&self) -> [i64; 3] {
         self.raw_info().size
@@ -570,7 +598,7 @@ impl<'a> Volume<'a> {
 
     /// The voxels as a slice, i fastest, borrowed from the volume: `T` must be the
     /// volume's voxel type and the voxels dense (true for read, segmented and densely
-    /// wrapped volumes).
+    /// wrapped volumes). A volume of several channels gives them one after another.
     pub fn voxels<T: Voxel>(&self) -> Result<&[T]> {
         let i = self.raw_info();
         if i.type_ != T::TYPE as sys::swu_voxel_type {
@@ -579,8 +607,8 @@ impl<'a> Volume<'a> {
         if i.strides != [1, i.size[0], i.size[0] * i.size[1]] {
             return Err(error(Status::Unsupported, format!("strided voxels ({:?}) cannot be one slice", i.strides)));
         }
-        let n = (i.size[0] * i.size[1] * i.size[2]) as usize;
-        // SAFETY: dense voxels of type T, alive as long as the volume (and its borrow).
+        let n = (i.size[0] * i.size[1] * i.size[2] * self.channels()) as usize;
+        // SAFETY: dense voxels of type T (channels back to back), alive as long as the volume (and its borrow).
         Ok(unsafe { std::slice::from_raw_parts(i.data as *const T, n) })
     }
 

@@ -243,6 +243,7 @@ extern "C" {
     pub fn swu_volume_get_info(volume: *const swu_volume, info: *mut swu_volume_info) -> swu_status;
     pub fn swu_volume_write(volume: *const swu_volume, path: *const c_char) -> swu_status;
     pub fn swu_volume_free(volume: *mut swu_volume);
+    pub fn swu_volume_get_channels(volume: *const swu_volume, channels: *mut i64, channel_stride: *mut i64) -> swu_status;
 
     pub fn swu_infer_params_init(params: *mut swu_infer_params) -> swu_status;
     pub fn swu_infer(
@@ -250,6 +251,13 @@ extern "C" {
         image: *const swu_volume,
         params: *const swu_infer_params,
         labels: *mut *mut swu_volume,
+    ) -> swu_status;
+    pub fn swu_infer_with_probabilities(
+        model: *mut swu_model,
+        image: *const swu_volume,
+        params: *const swu_infer_params,
+        labels: *mut *mut swu_volume,
+        probabilities: *mut *mut swu_volume,
     ) -> swu_status;
 
     pub fn swu_abi_layout(entries: *mut *const swu_abi_entry, count: *mut usize) -> swu_status;

@@ -33,7 +33,7 @@ fn segmentation_matches_the_c_example() {
     swinunetr::load_backends(None).unwrap();
     let names: Vec<String> = swinunetr::backends().unwrap().into_iter().filter(|b| b.loaded).map(|b| b.name).collect();
     println!("swinunetr {}, backends {names:?}", swinunetr::version());
-    // Label maps read back from a file are float32.
+    // A uint8 label file reads back as uint8.
     let expected = counts(Volume::read(env("SWU_TEST_LABELS")).unwrap().voxels::<u8>().unwrap().iter().map(|&l| l as usize));
 
     let model = model();
@@ -56,6 +56,25 @@ fn segmentation_matches_the_c_example() {
     println!("label counts {got:?}");
     assert_eq!(got, expected, "Rust counts differ from the C example's");
     assert!(got.iter().filter(|&&c| c > 0).count() > 1);
+
+    let (labels2, probabilities) = model.segment_with_probabilities(&wrapped, &InferParams::default()).unwrap();
+    assert_eq!(probabilities.channels(), 14);
+    assert_eq!(labels2.channels(), 1);
+    let p = probabilities.voxels::<f32>().unwrap();
+    let l = labels2.voxels::<u8>().unwrap();
+    let n = l.len();
+    assert_eq!(p.len(), 14 * n);
+    for v in 0..n {
+        let (mut best, mut sum) = (0usize, 0f64);
+        for c in 0..14 {
+            sum += p[c * n + v] as f64;
+            if p[c * n + v] > p[best * n + v] {
+                best = c;
+            }
+        }
+        assert!((sum - 1.0).abs() < 1e-5, "probabilities at voxel {v} sum to {sum}");
+        assert_eq!(best, l[v] as usize, "the label at voxel {v} is not the argmax");
+    }
 }
 
 #[test]
