@@ -117,6 +117,23 @@ namespace Swinunetr
         /// InnerException is the SwinunetrException (Status.Cancelled).</summary>
         public Volume Segment(Volume image, SegmentOptions options = null, CancellationToken cancellation = default(CancellationToken))
         {
+            Volume probabilities;
+            return Run(image, options, cancellation, false, out probabilities);
+        }
+
+        /// <summary>Segment that also returns the per-class probabilities the labels are the
+        /// argmax of: float32, 14 channels in the image's geometry (Volume.Channels;
+        /// ToFloatArray gives them one after another), 56 bytes per voxel.</summary>
+        public Volume Segment(Volume image, out Volume probabilities, SegmentOptions options = null,
+                              CancellationToken cancellation = default(CancellationToken))
+        {
+            return Run(image, options, cancellation, true, out probabilities);
+        }
+
+        Volume Run(Volume image, SegmentOptions options, CancellationToken cancellation, bool withProbabilities,
+                   out Volume probabilitiesOut)
+        {
+            probabilitiesOut = null;
             if (image == null) throw new ArgumentNullException("image");
             options = options ?? new SegmentOptions();
             var p = new swu_infer_params();
@@ -145,14 +162,17 @@ namespace Swinunetr
                 }
             };
             p.progress = Marshal.GetFunctionPointerForDelegate(callback);
-            VolumeHandle labels;
-            Status status = Native.swu_infer(handle, image.Handle, ref p, out labels);
+            VolumeHandle labels, probabilities = null;
+            Status status = withProbabilities
+                ? Native.swu_infer_with_probabilities(handle, image.Handle, ref p, out labels, out probabilities)
+                : Native.swu_infer(handle, image.Handle, ref p, out labels);
             GC.KeepAlive(callback);
             if (raised != null) raised.Throw();
             if (status == Status.Cancelled)
                 throw new OperationCanceledException("segmentation cancelled",
                     new SwinunetrException(status, Text.FromUtf8(Native.swu_last_error())), cancellation);
             SwinunetrException.Check(status);
+            if (withProbabilities) probabilitiesOut = new Volume(probabilities);
             return new Volume(labels);
         }
 

@@ -153,5 +153,10 @@ namespace Swinunetr.Interop
         [DllImport(Lib, CallingConvention = C)] public static extern Status swu_infer_params_init(ref swu_infer_params p);
         [DllImport(Lib, CallingConvention = C)]
         public static extern Status swu_infer(ModelHandle model, VolumeHandle image, ref swu_infer_params p, out VolumeHandle labels);
+        [DllImport(Lib, CallingConvention = C)]
+        public static extern Status swu_infer_with_probabilities(ModelHandle model, VolumeHandle image, ref swu_infer_params p,
+                                                                 out VolumeHandle labels, out VolumeHandle probabilities);
+        [DllImport(Lib, CallingConvention = C)]
+        public static extern Status swu_volume_get_channels(VolumeHandle volume, out long channels, out long channelStride);
     }
 }

@@ -93,6 +93,16 @@ namespace Swinunetr
         public VoxelType Type { get { return Info().type; } }
         /// <summary>Voxels along i, j, k.</summary>
         public long[] Size { get { return Info().size; } }
+        /// <summary>1 for images and label maps; 14 for the probabilities of Model.Segment.</summary>
+        public long Channels
+        {
+            get
+            {
+                long channels, stride;
+                SwinunetrException.Check(Native.swu_volume_get_channels(Handle, out channels, out stride));
+                return channels;
+            }
+        }
         public Geometry Geometry
         {
             get
@@ -119,7 +129,7 @@ namespace Swinunetr
         {
             swu_volume_info i = Info();
             if (i.type != expected) throw new InvalidOperationException("the volume holds " + i.type + ", not " + expected);
-            long n = i.size[0] * i.size[1] * i.size[2];
+            long n = i.size[0] * i.size[1] * i.size[2] * Channels;  // several channels: one after another (dense)
             Array out_ = Array.CreateInstance(kind.GetType().GetElementType(), n);
             int item = Marshal.SizeOf(kind.GetType().GetElementType());
             bool dense = i.strides[0] == 1 && i.strides[1] == i.size[0] && i.strides[2] == i.size[0] * i.size[1];

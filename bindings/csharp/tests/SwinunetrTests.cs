@@ -63,6 +63,28 @@ static class SwinunetrTests
                     Check(got.Count(c => c > 0) > 1, "more than one label present");
                 }
                 Check(stages.Count == 3, "progress reported every stage");
+                Volume prob;
+                using (Volume labels = model.Segment(wrapped, out prob))
+                using (prob)
+                {
+                    Check(prob.Channels == 14 && labels.Channels == 1, "14 probability channels, 1 label channel");
+                    float[] p = prob.ToFloatArray();
+                    byte[] l = labels.ToByteArray();
+                    Check(p.Length == 14 * l.Length, "probabilities hold 14 channels");
+                    int n = l.Length, wrong = 0;
+                    for (int v = 0; v < n; ++v)
+                    {
+                        int best = 0;
+                        double sum = 0;
+                        for (int c = 0; c < 14; ++c)
+                        {
+                            sum += p[c * n + v];
+                            if (p[c * n + v] > p[best * n + v]) best = c;
+                        }
+                        if (best != l[v] || Math.Abs(sum - 1.0) > 1e-5) ++wrong;
+                    }
+                    Check(wrong == 0, wrong + " voxels whose label is not the probabilities' argmax (or whose sum is not 1)");
+                }
             }
         }
     }
