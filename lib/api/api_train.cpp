@@ -239,14 +239,22 @@ SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, s
                 return params->callback(&c, params->callback_user_data) == 0;
             };
         }
-        const swu::TrainSummary s = swu::train(model->impl, o, callback);
-        if (result) {
+        swu::TrainSummary s;
+        auto report = [&] {
+            if (!result) return;
             result->epochs = s.epochs;
             result->iterations = s.iterations;
             result->last_loss = s.last_loss;
             result->best_mean_dice = s.best_mean_dice;
             result->best_epoch = s.best_epoch;
+        };
+        try {
+            swu::train(model->impl, o, callback, s);
+        } catch (...) {
+            report();  // the run so far, cancelled or failed
+            throw;
         }
+        report();
     });
 }
 

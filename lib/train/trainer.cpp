@@ -245,7 +245,7 @@ std::vector<uint8_t> predict_case(Model& model, const Case& c, int roi, double o
     return labels;
 }
 
-TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& callback) {
+void train(Model& model, const TrainOptions& o, const TrainCallback& callback, TrainSummary& summary) {
     check_options(o);
     if (!model.can_train())
         fail(SWU_ERR_UNSUPPORTED, "backend '" + model.backend().name + "' cannot train (it computes the forward pass only); " +
@@ -339,11 +339,28 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
     const std::string best_path = o.output_dir + "/model.pt";
     const bool has_validation = !o.validation.empty();
 
-    TrainSummary summary;
+    summary = TrainSummary{};
     summary.best_mean_dice = state.best;
     summary.best_epoch = state.best_epoch;
     summary.iterations = state.iteration;
     summary.epochs = state.epoch;
+
+    // model.pt: written first, announced by a Checkpoint event after (a cancel from the
+    // callback between the two keeps the file).
+    auto write_best = [&] {
+        if (writer) write_state_dict_file(best_path, model.export_tensors(SWU_BACKEND_TENSORS_WEIGHTS));
+    };
+    auto announce_best = [&](int64_t epoch) {
+        if (!writer) return;
+        TrainEvent e;
+        e.kind = TrainEventKind::Checkpoint;
+        e.epoch = epoch;
+        e.iteration = summary.iterations;
+        e.path = best_path;
+        e.best_mean_dice = summary.best_mean_dice;
+        e.best_epoch = summary.best_epoch;
+        emit(e);
+    };
 
     // Every rank scores its validation cases; the sums behind the means are added up
     // over the ranks, so all of them see the same Dice and agree on the best epoch.
@@ -370,6 +387,7 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
         }
         e.best_mean_dice = summary.best_mean_dice;
         e.best_epoch = summary.best_epoch;
+        if (better) write_best();  // on disk before the callback can cancel
         if (writer) {
             append_line(metrics, "{\"epoch\": " + std::to_string(epoch) + ", \"iteration\": " + std::to_string(e.iteration) +
                                      ", \"val_mean_dice\": " + number(e.mean_dice) + ", \"val_organ_dice\": " +
@@ -377,20 +395,9 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
             log_info("epoch " + std::to_string(epoch) + ": validation mean Dice " + number(e.mean_dice));
         }
         emit(e);
+        if (better) announce_best(epoch);
         agree_on_cancel();
         return better;
-    };
-    auto save_best = [&](int64_t epoch) {
-        if (!writer) return;
-        write_state_dict_file(best_path, model.export_tensors(SWU_BACKEND_TENSORS_WEIGHTS));
-        TrainEvent e;
-        e.kind = TrainEventKind::Checkpoint;
-        e.epoch = epoch;
-        e.iteration = summary.iterations;
-        e.path = best_path;
-        e.best_mean_dice = summary.best_mean_dice;
-        e.best_epoch = summary.best_epoch;
-        emit(e);
     };
 
     int64_t last_validated = 0;
@@ -410,7 +417,7 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
                 state.iteration = summary.iterations;
                 if (o.val_interval > 0 && has_validation && b.epoch % o.val_interval == 0) {
                     last_validated = b.epoch;
-                    if (validate(b.epoch)) save_best(b.epoch);
+                    validate(b.epoch);
                 }
                 state.best = summary.best_mean_dice;
                 state.best_epoch = summary.best_epoch;
@@ -452,11 +459,14 @@ TrainSummary train(Model& model, const TrainOptions& o, const TrainCallback& cal
     }
     if (has_validation) {
         if (last_validated != summary.epochs || stopped_early)
-            if (validate(summary.epochs) || (writer && !std::filesystem::exists(best_path))) save_best(summary.epochs);
+            if (!validate(summary.epochs) && writer && !std::filesystem::exists(best_path)) {
+                write_best();
+                announce_best(summary.epochs);
+            }
     } else {
-        save_best(summary.epochs);
+        write_best();
+        announce_best(summary.epochs);
     }
-    return summary;
 }
 
 }  // namespace swu

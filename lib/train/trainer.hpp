@@ -64,9 +64,10 @@ struct TrainSummary {
     int64_t best_epoch = 0;
 };
 
-// The caller holds the model (Model::acquire). Throws swu::Error; SWU_ERR_CANCELLED when
-// the callback cancels (files already written stay intact).
-TrainSummary train(Model& model, const TrainOptions& options, const TrainCallback& callback);
+// The caller holds the model (Model::acquire). `summary` is kept current as the run goes,
+// so it holds the run so far when this throws swu::Error: SWU_ERR_CANCELLED when the
+// callback cancels (files already written stay intact, a new best model.pt included).
+void train(Model& model, const TrainOptions& options, const TrainCallback& callback, TrainSummary& summary);
 
 // Argmax labels of the sliding-window logits of a preprocessed case.
 std::vector<uint8_t> predict_case(Model& model, const Case& c, int roi, double overlap, int sw_batch);

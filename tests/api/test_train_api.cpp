@@ -38,6 +38,7 @@ int record(const swu_train_event* e, void* user) {
 }
 
 int cancel_at_first_step(const swu_train_event* e, void*) { return e->kind == SWU_TRAIN_EVENT_ITERATION ? 1 : 0; }
+int cancel_at_validation(const swu_train_event* e, void*) { return e->kind == SWU_TRAIN_EVENT_VALIDATION ? 1 : 0; }
 
 }  // namespace
 
@@ -188,7 +189,19 @@ TEST_CASE("train api: swu_train on wrapped volumes is reproducible, cancellable 
     if (resume) std::fclose(resume);
 
     Losses c;
-    CHECK(run("swu_train_api_c", c, cancel_at_first_step).first == SWU_ERR_CANCELLED);
+    const auto rc = run("swu_train_api_c", c, cancel_at_first_step);
+    CHECK(rc.first == SWU_ERR_CANCELLED);
+    CHECK(rc.second.iterations == 1);  // the result holds the run up to the cancel
+
+    // Cancelled from the validation event: that validation's new best is already on disk.
+    Losses d;
+    std::remove("swu_train_api_d/model.pt");
+    const auto rd = run("swu_train_api_d", d, cancel_at_validation);
+    CHECK(rd.first == SWU_ERR_CANCELLED);
+    CHECK(rd.second.iterations == 2);
+    CHECK(rd.second.best_mean_dice >= 0);
+    ModelPtr best = create_model();
+    CHECK(swu_model_load_weights(best.get(), "swu_train_api_d/model.pt") == SWU_OK);
     swu_volume_free(image);
     swu_volume_free(label);
 }
