@@ -48,7 +48,7 @@ grep -q 'capabilities infer,train,fp32,bf16,fp16' "$build/info.log" || {
 
 golden=${SWU_GOLDEN_DIR:-$(pwd)/../shared/golden}
 if [ -f "$golden/net_f12/model.pt" ]; then
-    SWU_GOLDEN_DIR="$golden" "$build/bin/swu_torch_gpu_check" --device cpu --precisions fp32 --no-f48 --no-bench
+    SWU_GOLDEN_DIR="$golden" "$build/bin/swu_torch_gpu_check" --device cpu --precisions fp32 --no-f48 --no-bench --no-train
 else
     echo "build-cuda-plugin: no golden data at $golden; parity skipped"
 fi

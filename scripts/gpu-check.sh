@@ -8,7 +8,10 @@
 #   3. runs swu_torch_gpu_check: golden parity of net_f12 (MONAI's model.pt) and net_f48
 #      (the bundle-sized network with the formula weights, batch 2) in fp32 (golden
 #      tolerance) and in AMP fp16 / bf16 (looser tolerance, argmax agreement >= 99 %),
-#      and the per-window forward times at batch 1 and 4 (median of 7 after 2 warm-ups).
+#      and the per-window forward times at batch 1 and 4 (median of 7 after 2 warm-ups);
+#      then training: golden train_step parity in fp32 (losses, step-1 gradients) and AMP,
+#      a one-rank NCCL group through the torchrun variables, and the time of a training
+#      step of the bundle's network (f48, 96^3, batch 4) in fp32 and AMP.
 # Exit status 0 when everything built and passed. Took 75-82 s on an H200 (16 cores).
 #
 #   scripts/gpu-check.sh [BUILD_DIR]
@@ -99,4 +102,8 @@ exit "$status"
 #   cp ../shared/golden/net_f12/{model.pt,input.npy,logits.npy} build-gpucarry/golden/net_f12/
 #   cp ../shared/golden/net_f48/{keys.txt,positions.npy,logits_at_positions.npy,logits_stats.json,argmax.npy} \
 #      build-gpucarry/golden/net_f48/
+#   mkdir -p build-gpucarry/golden/train_step build-gpucarry/golden/pipeline
+#   cp ../shared/golden/train_step/{input.npy,labels.npy,losses.json,grad_checksums_step1.json} \
+#      build-gpucarry/golden/train_step/
+#   cp ../shared/golden/pipeline/{image,labels}.nii.gz build-gpucarry/golden/pipeline/
 # (build-*/ is ignored by git.)

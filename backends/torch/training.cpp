@@ -125,12 +125,14 @@ Trainer::Result Trainer::step(Params& params, const swu_backend_network& net, co
     if (amp_) {
         // GradScaler: unscale; skip the step and halve the scale on inf/NaN; double it
         // after 2000 clean steps.
-        bool finite = true;
+        // One device synchronisation for all tensors, not one per tensor.
+        std::vector<at::Tensor> finite_parts;
         for (auto& [name, t] : params) {
             if (!trainable(t) || !t.grad().defined()) continue;
             t.mutable_grad().div_(scale_);
-            if (finite && !at::isfinite(t.grad()).all().item<bool>()) finite = false;
+            finite_parts.push_back(at::isfinite(t.grad()).all());
         }
+        const bool finite = finite_parts.empty() || at::stack(finite_parts).all().item<bool>();
         if (!finite) {
             scale_ *= 0.5;
             growth_tracker_ = 0;

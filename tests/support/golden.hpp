@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,5 +54,19 @@ struct NamedTensorViews {
     std::vector<swu_named_tensor> views;
 };
 NamedTensorViews as_c_tensors(const std::vector<swu::NamedTensor>& weights);
+
+// Every float32 tensor of a set (swu_model_export_tensors), by key.
+using TensorMap = std::map<std::string, std::vector<float>>;
+swu_status export_float_tensors(swu_model* model, swu_tensor_set set, TensorMap& out);
+
+// Step-1 gradients against golden train_step/grad_checksums_step1.json: the relative
+// error of every parameter's L2 norm (q / k / v parts, which have no "l2", are skipped).
+struct GradientNorms {
+    size_t compared = 0, within = 0, missing = 0;  // missing: golden keys without a gradient
+    double worst = 0;
+    std::string worst_key;
+    bool ok(size_t expected) const { return missing == 0 && compared == expected && within == compared; }
+};
+GradientNorms compare_gradient_norms(const TensorMap& gradients, double rtol);
 
 }  // namespace swu_test

@@ -3,7 +3,7 @@
 //
 //   swu_torch_gpu_check [--device cuda:0] [--backend torch] [--backend-dir DIR]
 //                       [--precisions fp32,fp16,bf16] [--batches 1,4] [--reps 7] [--warmup 2]
-//                       [--no-f48] [--no-bench]
+//                       [--no-f48] [--no-bench] [--no-train]
 //
 // Parity (golden/README sections 4 and 6):
 //   net_f12: MONAI's model.pt on its input, all logits.
@@ -14,6 +14,14 @@
 // fp32 must meet the golden rules (|a-g| <= 1e-4 + 1e-4|g|; argmax identical except
 // where the top-2 margin < 2e-3, at most 0.01 % of voxels). AMP (fp16 / bf16 autocast)
 // is held to the looser rules of kAmpRules below and to >= 99 % argmax agreement.
+// Training (golden train_step/, once, not per precision): three DiceCE + Adam steps of
+// net_f12 on the golden batch through swu_model_train_step —
+//   fp32: losses within 1e-5 relative of MONAI's, step-1 gradient L2 norms within 1e-2;
+//   AMP (fp16 autocast, gradient scaling): see kAmpTrainRtol; updates not all skipped;
+//   distributed (SWU_DISTRIBUTED_ENV, a one-rank group: NCCL on CUDA, Gloo on the CPU):
+//   the same losses as the fp32 run within 1e-5 relative;
+// then the time of one training step of the bundle's network (f48, 96^3, batch 4 = the
+// bundle's 2 volumes x 2 crops, activation checkpointing) in fp32 and AMP.
 // Timing: formula-weight net_f48, input {B, 1, 96, 96, 96}, median of --reps calls to
 // swu_model_forward after --warmup calls (cuDNN autotuning happens in the warm-up).
 // Exit status 0 when every parity check passed.
@@ -24,11 +32,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include <zlib.h>
 
+#include "free_port.hpp"
 #include "golden.hpp"
 #include "io/json.hpp"
 #include "swinunetr/swinunetr.hpp"
@@ -42,7 +52,7 @@ struct Options {
     std::vector<std::string> precisions = {"fp32", "fp16", "bf16"};
     std::vector<int> batches = {1, 4};
     int reps = 7, warmup = 2;
-    bool f48 = true, bench = true;
+    bool f48 = true, bench = true, train = true;
 };
 
 // Tolerances per precision. fp32: golden/README section 6. AMP: autocast runs the
@@ -427,6 +437,189 @@ void bench_segmentation(const Options& o, const std::string& name, swu_model* m)
     std::fflush(stdout);
 }
 
+// ---- training ----------------------------------------------------------------------
+
+// AMP training: the forward runs in fp16 (logits off by up to ~4e-3, see kFp16Rules), so
+// the DiceCE loss (~3.6, a mean over 2 x 64^3 voxels) moves by far less than 1e-3
+// relative; later steps also inherit the fp16 gradients' rounding through Adam, whose
+// first updates are lr x sign(gradient). 1e-3 relative is ~40x the loss change of one
+// Adam step here (3.586 -> 3.571), so a wrong update direction still fails.
+constexpr double kAmpTrainRtol = 1e-3;
+
+struct TrainRun {
+    swu_status configure = SWU_OK;
+    std::vector<swu_train_step_result> steps;
+    double seconds = 0;
+    swinunetr::ModelPtr model;
+};
+
+// Three steps of net_f12 on the golden batch; null model when something failed (printed).
+TrainRun train_golden(const Options& o, int amp, swu_distributed distributed) {
+    TrainRun run;
+    run.model = make_model(o, SWU_PRECISION_FP32);
+    if (!run.model) return run;
+    swu_status st = swu_model_load_weights(run.model.get(), golden_path("net_f12/model.pt").c_str());
+    if (st != SWU_OK) die("loading net_f12/model.pt", st);
+    swu_optimizer_params p;
+    swu_optimizer_params_init(&p);
+    p.amp = amp;
+    p.distributed = distributed;
+    p.distributed_timeout = 120;
+    if ((st = run.configure = swu_model_train_configure(run.model.get(), &p)) != SWU_OK) {
+        std::printf("cannot configure training (amp %d, distributed %d) on %s (%s): %s\n", amp,
+                    static_cast<int>(distributed), o.device.c_str(), swu_status_string(st), swu_last_error());
+        run.model.reset();
+        return run;
+    }
+    const swu::Tensor x = load_golden("train_step/input.npy");
+    const swu::Tensor y = load_golden("train_step/labels.npy");
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int step = 0; step < 3; ++step) {
+        swu_train_step_result r{};
+        r.struct_size = sizeof r;
+        if ((st = swu_model_train_step(run.model.get(), x.as<float>(), x.shape.data(), y.as<uint8_t>(), &r)) != SWU_OK)
+            die("swu_model_train_step", st);
+        run.steps.push_back(r);
+        if (step == 0 && amp == 0 && distributed == SWU_DISTRIBUTED_OFF) {
+            TensorMap grad;
+            if ((st = export_float_tensors(run.model.get(), SWU_TENSORS_GRADIENTS, grad)) != SWU_OK)
+                die("exporting gradients", st);
+            const GradientNorms g = compare_gradient_norms(grad, 1e-2);
+            std::printf("train fp32 on %s: step-1 gradients: %zu tensors, %zu within 1e-2 relative L2, worst %.2e (%s)\n",
+                        o.device.c_str(), g.compared, g.within, g.worst, g.worst_key.c_str());
+            if (!verdict("train fp32 step-1 gradient norms", g.ok(grad.size()))) {
+                run.model.reset();
+                return run;
+            }
+        }
+    }
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return run;
+}
+
+double max_weight_difference(swu_model* a, swu_model* b) {
+    TensorMap wa, wb;
+    if (export_float_tensors(a, SWU_TENSORS_WEIGHTS, wa) != SWU_OK || export_float_tensors(b, SWU_TENSORS_WEIGHTS, wb) != SWU_OK)
+        return INFINITY;
+    double worst = 0;
+    for (const auto& [key, va] : wa) {
+        const auto it = wb.find(key);
+        if (it == wb.end() || it->second.size() != va.size()) return INFINITY;
+        for (size_t i = 0; i < va.size(); ++i) worst = std::max(worst, static_cast<double>(std::fabs(va[i] - it->second[i])));
+    }
+    return worst;
+}
+
+// Losses of a run against MONAI's (or another run's) within rtol; prints them.
+bool losses_match(const char* label, const TrainRun& run, const std::vector<double>& want, double rtol) {
+    bool ok = run.steps.size() == want.size();
+    double worst = 0;
+    for (size_t i = 0; ok && i < want.size(); ++i) {
+        const double rel = std::fabs(run.steps[i].loss - want[i]) / want[i];
+        worst = std::max(worst, rel);
+        std::printf("  step %zu: loss %.9f (reference %.9f, rel %.2e)%s\n", i + 1, run.steps[i].loss, want[i], rel,
+                    run.steps[i].skipped ? " [update skipped: non-finite fp16 gradients]" : "");
+    }
+    char text[96];
+    std::snprintf(text, sizeof text, "%s (rel <= %g; worst %.2e)", label, rtol, worst);
+    return verdict(text, ok && worst <= rtol);
+}
+
+// One training step of the bundle's network, median of reps after warm-ups.
+void bench_training(const Options& o, const F48& f, int amp) {
+    swinunetr::ModelPtr m = make_model(o, SWU_PRECISION_FP32);
+    if (!m) return;
+    swu_status st = swu_model_set_weights(m.get(), f.views.views.data(), f.views.views.size());
+    if (st != SWU_OK) die("setting the net_f48 formula weights", st);
+    swu_optimizer_params p;
+    swu_optimizer_params_init(&p);
+    p.amp = amp;
+    p.checkpointing = 1;
+    if ((st = swu_model_train_configure(m.get(), &p)) != SWU_OK) {
+        std::printf("bench train: cannot configure (%s): %s\n", swu_status_string(st), swu_last_error());
+        return;
+    }
+    const int B = 4, S = 96;
+    const int64_t V = int64_t{S} * S * S, shape[5] = {B, 1, S, S, S};
+    const std::vector<float> x = formula_input(B, 0);
+    std::vector<uint8_t> labels(static_cast<size_t>(B * V));
+    for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>((i / 4096 + i % 97) % 14);
+    std::vector<double> ms;
+    int skipped = 0;
+    for (int i = 0; i < o.warmup + o.reps; ++i) {
+        swu_train_step_result r{};
+        r.struct_size = sizeof r;
+        const auto t0 = std::chrono::steady_clock::now();
+        if ((st = swu_model_train_step(m.get(), x.data(), shape, labels.data(), &r)) != SWU_OK) die("train step", st);
+        if (i >= o.warmup) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        skipped += r.skipped;
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("bench train net_f48 %s on %s: batch %d, 96^3, checkpointing: median %.1f ms per step, min %.1f, max %.1f "
+                "over %d steps after %d warm-up (%d updates skipped)\n",
+                amp ? "AMP fp16" : "fp32", o.device.c_str(), B, ms[ms.size() / 2], ms.front(), ms.back(), o.reps,
+                o.warmup, skipped);
+    std::fflush(stdout);
+}
+
+bool check_training(const Options& o, const F48& f) {
+    const swu::json::Value golden = swu::json::parse_file(golden_path("train_step/losses.json"));
+    std::vector<double> monai;
+    for (const swu::json::Value& s : golden.at("steps").as_array()) monai.push_back(s.at("loss").as_number());
+    const bool cuda = o.device.rfind("cuda", 0) == 0;
+    bool ok = true;
+
+    std::printf("train fp32 on %s: 3 Adam steps of net_f12 on train_step/ (batch 2, 64^3)\n", o.device.c_str());
+    const TrainRun fp32 = train_golden(o, 0, SWU_DISTRIBUTED_OFF);
+    if (!fp32.model) return verdict("train fp32", false);
+    ok &= losses_match("train fp32 losses vs MONAI", fp32, monai, 1e-5);
+    std::printf("  3 steps in %.2f s\n", fp32.seconds);
+
+    if (cuda) {  // AMP is CUDA-only
+        std::printf("train AMP fp16 on %s\n", o.device.c_str());
+        const TrainRun amp = train_golden(o, 1, SWU_DISTRIBUTED_OFF);
+        if (!amp.model) {
+            ok &= verdict("train AMP", false);
+        } else {
+            ok &= losses_match("train AMP losses vs MONAI", amp, monai, kAmpTrainRtol);
+            int skipped = 0;
+            for (const swu_train_step_result& r : amp.steps) skipped += r.skipped;
+            ok &= verdict("train AMP: at least one update applied", skipped < 3);
+            std::printf("  3 steps in %.2f s; max |weight AMP - weight fp32| after 3 steps: %.3g\n", amp.seconds,
+                        max_weight_difference(amp.model.get(), fp32.model.get()));
+        }
+    }
+
+    // A one-process group through the torchrun variables: the collectives run (NCCL on
+    // CUDA, Gloo on the CPU) and must not change anything.
+    const std::string port = std::to_string(free_port());
+    setenv("RANK", "0", 1);
+    setenv("WORLD_SIZE", "1", 1);
+    setenv("LOCAL_RANK", "0", 1);
+    setenv("MASTER_ADDR", "127.0.0.1", 1);
+    setenv("MASTER_PORT", port.c_str(), 1);
+    std::printf("train distributed on %s: one rank, rendezvous at 127.0.0.1:%s\n", o.device.c_str(), port.c_str());
+    const TrainRun dist = train_golden(o, 0, SWU_DISTRIBUTED_ENV);
+    if (!dist.model && !cuda && dist.configure == SWU_ERR_UNSUPPORTED) {
+        std::printf("  skipped: this build has no CPU process group (pip's CUDA torch ships no Gloo)\n");
+    } else if (!dist.model) {
+        ok &= verdict("train distributed (one rank)", false);
+    } else {
+        std::vector<double> plain;
+        for (const swu_train_step_result& r : fp32.steps) plain.push_back(r.loss);
+        ok &= losses_match("train distributed losses vs one process", dist, plain, 1e-5);
+        std::printf("  max |weight distributed - weight one process| after 3 steps: %.3g\n",
+                    max_weight_difference(dist.model.get(), fp32.model.get()));
+    }
+    std::fflush(stdout);
+
+    if (o.bench && !f.weights.empty()) {
+        bench_training(o, f, 0);
+        if (cuda) bench_training(o, f, 1);
+    }
+    return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -451,6 +644,7 @@ int main(int argc, char** argv) {
         else if (a == "--warmup") o.warmup = std::max(0, std::atoi(value().c_str()));
         else if (a == "--no-f48") o.f48 = false;
         else if (a == "--no-bench") o.bench = false;
+        else if (a == "--no-train") o.train = false;
         else {
             std::fprintf(stderr, "usage: see the comment at the top of backends/torch/tools/gpu_check.cpp\n");
             return 2;
@@ -466,7 +660,7 @@ int main(int argc, char** argv) {
     }
 
     F48 f;
-    if (o.f48 || o.bench) {
+    if (o.f48 || o.bench) {  // also for the training benchmark
         f.weights = formula_weights(read_keys(golden_path("net_f48/keys.txt")), 0);
         f.views = as_c_tensors(f.weights);
         f.input = formula_input(2, 0);
@@ -485,6 +679,7 @@ int main(int argc, char** argv) {
         if (o.bench) bench(o, name, m.get());
         if (o.bench) bench_segmentation(o, name, m.get());
     }
-    std::printf("%s: %d precision(s) with failed parity checks\n", failed ? "FAILED" : "ALL PASSED", failed);
+    if (o.train && !check_training(o, f)) ++failed;
+    std::printf("%s: %d check group(s) failed\n", failed ? "FAILED" : "ALL PASSED", failed);
     return failed ? 1 : 0;
 }
