@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -240,44 +239,9 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
     });
 }
 
-// The core's importance map (lib/pipeline/sliding_window.cpp), bit for bit: float32
-// Gaussian per axis, product over the axes, floored at max(minimum, 1e-3).
-std::vector<float> importance_map(int64_t r, bool gaussian, double sigma_scale) {
-    std::vector<float> map(static_cast<size_t>(r * r * r), 1.0f);
-    if (!gaussian) return map;
-    std::vector<float> g(static_cast<size_t>(r));
-    const float sigma = static_cast<float>(r * sigma_scale);
-    for (int64_t i = 0; i < r; ++i) {
-        const float x = -static_cast<float>(r - 1) / 2.0f + static_cast<float>(i);
-        g[static_cast<size_t>(i)] = std::exp(x * x / (-2.0f * sigma * sigma));
-    }
-    float lowest = INFINITY;
-    for (int64_t i = 0; i < r; ++i)
-        for (int64_t j = 0; j < r; ++j)
-            for (int64_t k = 0; k < r; ++k) {
-                float& v = map[static_cast<size_t>((i * r + j) * r + k)];
-                v = g[static_cast<size_t>(i)] * g[static_cast<size_t>(j)] * g[static_cast<size_t>(k)];
-                lowest = std::min(lowest, v);
-            }
-    const float floor_value = std::max(lowest, 1e-3f);
-    for (float& v : map) v = std::max(v, floor_value);
-    return map;
-}
-
-// MONAI's dense_patch_slices along one axis, as the core's window_starts.
-std::vector<int64_t> window_starts(int64_t length, int64_t roi, double overlap) {
-    const int64_t interval = length == roi ? roi : std::max<int64_t>(1, static_cast<int64_t>(roi * (1.0 - overlap)));
-    std::vector<int64_t> starts;
-    for (int64_t d = 0;; ++d) {
-        const int64_t start = d * interval;
-        starts.push_back(start - std::max<int64_t>(start + roi - length, 0));
-        if (start + roi >= length) break;
-    }
-    return starts;
-}
-
-// The core's sliding window with everything on the instance's device: padded image,
-// windows, weighted sum and count map; only the softmaxed probabilities come back.
+// The core's window layout (backend.h, swu_backend_window_params) run with everything on
+// the instance's device: padded image, windows, weighted sum and count map; only the
+// softmaxed probabilities come back.
 swu_status sliding_window(void* instance, const float* image, const int64_t size[3],
                           const swu_backend_window_params* params, float* probabilities, size_t capacity,
                           swu_backend_progress_fn progress, void* progress_user_data, char* err, size_t err_size) {
@@ -286,12 +250,20 @@ swu_status sliding_window(void* instance, const float* image, const int64_t size
         if (!params || params->struct_size < sizeof(swu_backend_window_params))
             throw Failure(SWU_ERR_INVALID_ARGUMENT, "window parameters missing or from an unknown layout");
         const swu_backend_window_params& o = *params;
-        if (o.roi < 32 || o.roi % 32 || o.roi > 512 || !(o.overlap >= 0.0 && o.overlap < 1.0) || o.sw_batch < 1 ||
-            o.sw_batch > 64 || (o.blend != SWU_BACKEND_BLEND_CONSTANT && o.blend != SWU_BACKEND_BLEND_GAUSSIAN) ||
-            !(o.sigma_scale > 0.0))
-            throw Failure(SWU_ERR_INVALID_ARGUMENT, "invalid sliding-window parameters");
         if (inst.net.in_channels != 1) throw Failure(SWU_ERR_UNSUPPORTED, "sliding_window needs a single-channel network");
         if (size[0] < 1 || size[1] < 1 || size[2] < 1) throw Failure(SWU_ERR_INVALID_ARGUMENT, "empty image");
+        // The core checked the layout; only what would make this code misbehave is refused here.
+        bool sane = o.roi >= 1 && o.sw_batch >= 1 && o.importance_map;
+        int64_t total = 1;
+        for (int a = 0; a < 3 && sane; ++a) {
+            sane = o.starts[a] && o.start_count[a] >= 1 && o.start_count[a] <= static_cast<size_t>(o.padded[a]) &&
+                   o.padded[a] >= std::max<int64_t>(size[a], o.roi) && o.pad_before[a] >= 0 &&
+                   o.pad_before[a] <= o.padded[a] - size[a] &&
+                   std::all_of(o.starts[a], o.starts[a] + o.start_count[a],
+                               [&](int64_t s) { return s >= 0 && s <= o.padded[a] - o.roi; });
+            total *= sane ? static_cast<int64_t>(o.start_count[a]) : 0;
+        }
+        if (!sane) throw Failure(SWU_ERR_INVALID_ARGUMENT, "invalid sliding-window layout");
         const int64_t C = inst.net.out_channels, roi = o.roi;
         if (capacity / static_cast<size_t>(C) / static_cast<size_t>(size[0]) / static_cast<size_t>(size[1]) <
             static_cast<size_t>(size[2]))
@@ -300,26 +272,20 @@ swu_status sliding_window(void* instance, const float* image, const int64_t size
         c10::InferenceMode inference;
         const auto on_device = at::TensorOptions().dtype(at::kFloat).device(inst.device);
 
-        // Axes shorter than the roi padded with 0: floor(diff / 2) before, the rest after.
-        int64_t padded[3], before[3];
-        std::vector<int64_t> starts[3];
-        for (int a = 0; a < 3; ++a) {
-            padded[a] = std::max<int64_t>(size[a], roi);
-            before[a] = (padded[a] - size[a]) / 2;
-            starts[a] = window_starts(padded[a], roi, o.overlap);
-        }
+        const int64_t* padded = o.padded;
+        const int64_t* before = o.pad_before;
         at::Tensor img = at::from_blob(const_cast<float*>(image), at::IntArrayRef(size, 3), at::kFloat).to(inst.device);
         if (padded[0] != size[0] || padded[1] != size[1] || padded[2] != size[2])
             img = at::constant_pad_nd(img, {before[2], padded[2] - size[2] - before[2], before[1],
                                             padded[1] - size[1] - before[1], before[0], padded[0] - size[0] - before[0]},
                                       0.0);
-        std::vector<std::array<int64_t, 3>> windows;  // last axis fastest, as MONAI
-        for (int64_t a : starts[0])
-            for (int64_t b : starts[1])
-                for (int64_t c : starts[2]) windows.push_back({a, b, c});
-
-        const std::vector<float> map = importance_map(roi, o.blend == SWU_BACKEND_BLEND_GAUSSIAN, o.sigma_scale);
-        const at::Tensor weight = at::from_blob(const_cast<float*>(map.data()), {roi, roi, roi}, at::kFloat).to(inst.device);
+        // Window w in C order of the starts (last axis fastest).
+        auto window_start = [&](int64_t w) {
+            const int64_t n1 = static_cast<int64_t>(o.start_count[1]), n2 = static_cast<int64_t>(o.start_count[2]);
+            return std::array<int64_t, 3>{o.starts[0][w / (n1 * n2)], o.starts[1][w / n2 % n1], o.starts[2][w % n2]};
+        };
+        const at::Tensor weight =
+            at::from_blob(const_cast<float*>(o.importance_map), {roi, roi, roi}, at::kFloat).to(inst.device);
         // Over the padded grid; the padding's voxels are cut away at the end (the core never
         // accumulates them, so the voxels kept see the same sums in the same order).
         at::Tensor sum = at::zeros({C, padded[0], padded[1], padded[2]}, on_device);
@@ -328,7 +294,6 @@ swu_status sliding_window(void* instance, const float* image, const int64_t size
             return t.narrow(first_axis, s[0], r).narrow(first_axis + 1, s[1], r).narrow(first_axis + 2, s[2], r);
         };
 
-        const int64_t total = static_cast<int64_t>(windows.size());
         auto report = [&](int64_t done) {
             if (progress && !progress(done, total, progress_user_data))
                 throw Failure(SWU_ERR_CANCELLED, "cancelled by the progress callback");
@@ -337,13 +302,12 @@ swu_status sliding_window(void* instance, const float* image, const int64_t size
         for (int64_t first = 0; first < total; first += o.sw_batch) {
             const int64_t n = std::min<int64_t>(o.sw_batch, total - first);
             std::vector<at::Tensor> parts;
-            for (int64_t w = 0; w < n; ++w)
-                parts.push_back(window_of(img, 0, windows[static_cast<size_t>(first + w)], roi).unsqueeze(0));
+            for (int64_t w = 0; w < n; ++w) parts.push_back(window_of(img, 0, window_start(first + w), roi).unsqueeze(0));
             const at::Tensor x = at::stack(parts).contiguous();  // {n, 1, roi, roi, roi}
             run_network(inst, x, [](int64_t) { return NoTaps(); }, [&](int64_t at_item, const at::Tensor& logits) {
                 const at::Tensor l = logits.to(at::kFloat);
                 for (int64_t w = 0; w < l.size(0); ++w) {
-                    const auto& s = windows[static_cast<size_t>(first + at_item + w)];
+                    const std::array<int64_t, 3> s = window_start(first + at_item + w);
                     window_of(sum, 1, s, roi).add_(l[w] * weight);
                     window_of(count, 0, s, roi).add_(weight);
                 }

@@ -108,19 +108,25 @@ typedef struct swu_backend_loss {
 #define SWU_BACKEND_TENSORS_OPTIMIZER 2
 typedef void (*swu_backend_tensor_sink)(const swu_backend_tensor* tensor, void* user_data);
 
-/** Window blending for sliding_window. */
-#define SWU_BACKEND_BLEND_CONSTANT 0
-#define SWU_BACKEND_BLEND_GAUSSIAN 1
-
-/** Sliding-window options, checked by the core (roi a multiple of 32 in 32..512,
- *  0 <= overlap < 1, sw_batch 1..64, blend one of SWU_BACKEND_BLEND_*). */
+/**
+ * The window layout for sliding_window, computed and checked by the core (MONAI's
+ * SlidingWindowInferer: lib/pipeline/sliding_window.cpp is its one definition). The
+ * image is padded with 0 to `padded`, `pad_before` voxels before it on each axis; a
+ * window is roi^3 voxels of the padded image starting at (starts[0][i], starts[1][j],
+ * starts[2][k]), for every i, j, k. Guarantees: roi >= 1, sw_batch >= 1, padded[a] >=
+ * max(size[a], roi), 0 <= pad_before[a] <= padded[a] - size[a], start_count[a] >= 1,
+ * starts[a] ascending within [0, padded[a] - roi] and covering the padded axis, and
+ * every value of importance_map > 0. All pointers are valid only during the call.
+ */
 typedef struct swu_backend_window_params {
     uint32_t struct_size;
-    int32_t roi;                /* window edge in voxels (96) */
-    double overlap;             /* 0.5 */
-    int32_t sw_batch;           /* windows per network pass (4) */
-    int32_t blend;              /* SWU_BACKEND_BLEND_* */
-    double sigma_scale;         /* Gaussian sigma as a fraction of roi (0.125) */
+    int32_t roi;                  /* window edge in voxels (96) */
+    int32_t sw_batch;             /* windows per network pass (4) */
+    int64_t padded[3];            /* extent of the padded image, voxels per axis */
+    int64_t pad_before[3];        /* zeros before the image on each axis */
+    const int64_t* starts[3];     /* window start positions per axis, padded coordinates */
+    size_t start_count[3];        /* entries of starts[a] */
+    const float* importance_map;  /* roi^3 float32 C order: the weight of each window voxel */
 } swu_backend_window_params;
 
 /** Progress of sliding_window: `done` of `total` windows computed. Returns 0 to cancel. */
@@ -190,19 +196,17 @@ typedef struct swu_backend_vtable {
     /* ---- Sliding-window stitching on the backend's device (optional; NULL or a table
      *      that ends above: the core stitches on the host, window by window). ---- */
 
-    /** MONAI's SlidingWindowInferer over a whole network-grid image, with the windows, the
-     *  weighted sum and the count map on the instance's device; only the result crosses
-     *  to the host. image {X, Y, Z} float32 C order (in_channels 1, finite values), size
-     *  its extent. Exactly the core's rule: axes shorter than roi padded with 0,
-     *  floor(diff/2) before; window starts per axis as MONAI's dense_patch_slices; windows
-     *  in C order of their starts (last axis fastest), sw_batch at a time; importance map
-     *  1 (constant) or the float32 Gaussian exp(-x^2 / (2 sigma^2)), sigma = roi *
-     *  sigma_scale, per axis with x = i - (roi-1)/2, multiplied over the axes and floored
-     *  at max(its minimum, 1e-3); sum += logits * map, count += map, then sum / count and
-     *  a softmax over the channels. Writes the probabilities {out_channels, X, Y, Z}
-     *  float32 C order into `probabilities` (capacity in floats, checked by the core).
-     *  Calls `progress` (when not NULL) with (0, total) before the first window and after
-     *  every batch; a 0 from it stops the call with SWU_ERR_CANCELLED and nothing written. */
+    /** Stitches the windows of `params` over a whole network-grid image with the padded
+     *  image, the windows, the weighted sum and the count map on the instance's device;
+     *  only the result crosses to the host. image {X, Y, Z} float32 C order (in_channels
+     *  1, finite values), size its extent. The plugin pads the image as `params` says,
+     *  runs the windows sw_batch at a time in C order of their starts (last axis
+     *  fastest), adds sum += logits * importance_map and count += importance_map over
+     *  each window, then writes softmax over the channels of sum / count, cut back to
+     *  size, as {out_channels, X, Y, Z} float32 C order into `probabilities` (capacity in
+     *  floats, checked by the core). Calls `progress` (when not NULL) with (0, total
+     *  windows) before the first window and after every batch; a 0 from it stops the call
+     *  with SWU_ERR_CANCELLED and nothing written. */
     swu_status (*sliding_window)(void* instance, const float* image, const int64_t size[3],
                                  const swu_backend_window_params* params, float* probabilities, size_t capacity,
                                  swu_backend_progress_fn progress, void* progress_user_data, char* err,

@@ -63,7 +63,8 @@ public:
     // {X, Y, Z} float32 (a single-channel network); fills `probabilities` ({out_channels,
     // X, Y, Z}, softmaxed) with the stitched result. `progress` (done, total windows)
     // returns false to cancel (SWU_ERR_CANCELLED); an exception it throws is rethrown.
-    // The caller has checked `params` (pipeline/sliding_window.cpp).
+    // `params` comes from pipeline/sliding_window.cpp; its layout is checked against
+    // backend.h's guarantees here.
     bool can_stitch() const { return backend_->can_stitch(); }
     void stitch(const float* image, const int64_t size[3], const swu_backend_window_params& params, float* probabilities,
                 size_t capacity, const std::function<bool(int64_t, int64_t)>& progress);

@@ -8,7 +8,37 @@
 namespace swu {
 namespace {
 
-// compute_importance_map in float32; never 0 (MONAI clamps to at least 1e-3 of... the min).
+void check_window_options(const SlidingWindowOptions& o) {
+    if (o.roi < 32 || o.roi % 32 || o.roi > 512) fail(SWU_ERR_INVALID_ARGUMENT, "roi must be a multiple of 32 in 32..512");
+    if (!(o.overlap >= 0.0 && o.overlap < 1.0)) fail(SWU_ERR_INVALID_ARGUMENT, "overlap must be in [0, 1)");
+    if (o.sw_batch < 1 || o.sw_batch > 64) fail(SWU_ERR_INVALID_ARGUMENT, "sw_batch must be 1..64");
+    if (o.blend != Blend::Constant && o.blend != Blend::Gaussian) fail(SWU_ERR_INVALID_ARGUMENT, "unknown blend mode");
+    if (!(o.sigma_scale > 0.0 && o.sigma_scale <= 10.0)) fail(SWU_ERR_INVALID_ARGUMENT, "sigma_scale must be in (0, 10]");
+}
+
+}  // namespace
+
+std::vector<int64_t> window_starts(int64_t length, int roi, double overlap) {
+    const int64_t interval = length == roi ? roi : std::max<int64_t>(1, static_cast<int64_t>(roi * (1.0 - overlap)));
+    std::vector<int64_t> starts;
+    for (int64_t d = 0;; ++d) {
+        const int64_t start = d * interval;
+        starts.push_back(start - std::max<int64_t>(start + roi - length, 0));
+        if (start + roi >= length) break;
+    }
+    return starts;
+}
+
+WindowGrid window_grid(const std::array<int64_t, 3>& size, const SlidingWindowOptions& o) {
+    WindowGrid g;
+    for (int a = 0; a < 3; ++a) {
+        g.padded[a] = std::max<int64_t>(size[a], o.roi);
+        g.before[a] = (g.padded[a] - size[a]) / 2;
+        g.starts[a] = window_starts(g.padded[a], o.roi, o.overlap);
+    }
+    return g;
+}
+
 std::vector<float> importance_map(const SlidingWindowOptions& o) {
     const int64_t r = o.roi;
     std::vector<float> map(static_cast<size_t>(r * r * r), 1.0f);
@@ -32,25 +62,20 @@ std::vector<float> importance_map(const SlidingWindowOptions& o) {
     return map;
 }
 
-void check_window_options(const SlidingWindowOptions& o) {
-    if (o.roi < 32 || o.roi % 32 || o.roi > 512) fail(SWU_ERR_INVALID_ARGUMENT, "roi must be a multiple of 32 in 32..512");
-    if (!(o.overlap >= 0.0 && o.overlap < 1.0)) fail(SWU_ERR_INVALID_ARGUMENT, "overlap must be in [0, 1)");
-    if (o.sw_batch < 1 || o.sw_batch > 64) fail(SWU_ERR_INVALID_ARGUMENT, "sw_batch must be 1..64");
-    if (o.blend != Blend::Constant && o.blend != Blend::Gaussian) fail(SWU_ERR_INVALID_ARGUMENT, "unknown blend mode");
-    if (!(o.sigma_scale > 0.0 && o.sigma_scale <= 10.0)) fail(SWU_ERR_INVALID_ARGUMENT, "sigma_scale must be in (0, 10]");
-}
-
-}  // namespace
-
-std::vector<int64_t> window_starts(int64_t length, int roi, double overlap) {
-    const int64_t interval = length == roi ? roi : std::max<int64_t>(1, static_cast<int64_t>(roi * (1.0 - overlap)));
-    std::vector<int64_t> starts;
-    for (int64_t d = 0;; ++d) {
-        const int64_t start = d * interval;
-        starts.push_back(start - std::max<int64_t>(start + roi - length, 0));
-        if (start + roi >= length) break;
+swu_backend_window_params backend_window_params(const WindowGrid& grid, const std::vector<float>& map,
+                                                const SlidingWindowOptions& o) {
+    swu_backend_window_params p{};
+    p.struct_size = sizeof p;
+    p.roi = o.roi;
+    p.sw_batch = o.sw_batch;
+    for (int a = 0; a < 3; ++a) {
+        p.padded[a] = grid.padded[a];
+        p.pad_before[a] = grid.before[a];
+        p.starts[a] = grid.starts[a].data();
+        p.start_count[a] = grid.starts[a].size();
     }
-    return starts;
+    p.importance_map = map.data();
+    return p;
 }
 
 std::vector<float> sliding_window(Model& model, const std::vector<float>& image, const std::array<int64_t, 3>& size,
@@ -59,18 +84,12 @@ std::vector<float> sliding_window(Model& model, const std::vector<float>& image,
     const int64_t roi = o.roi, window_voxels = roi * roi * roi;
     const int64_t channels = model.config().out_channels;
 
-    // Pad axes shorter than the roi: floor(diff / 2) before, the rest after (value 0).
-    std::array<int64_t, 3> padded{}, before{};
-    std::array<std::vector<int64_t>, 3> starts;
-    for (int a = 0; a < 3; ++a) {
-        padded[a] = std::max<int64_t>(size[a], roi);
-        before[a] = (padded[a] - size[a]) / 2;
-        starts[a] = window_starts(padded[a], o.roi, o.overlap);
-    }
+    const WindowGrid grid = window_grid(size, o);
+    const std::array<int64_t, 3>& before = grid.before;
     std::vector<std::array<int64_t, 3>> windows;  // last axis fastest, as MONAI
-    for (int64_t a : starts[0])
-        for (int64_t b : starts[1])
-            for (int64_t c : starts[2]) windows.push_back({a, b, c});
+    for (int64_t a : grid.starts[0])
+        for (int64_t b : grid.starts[1])
+            for (int64_t c : grid.starts[2]) windows.push_back({a, b, c});
 
     const std::vector<float> weight = importance_map(o);
     const int64_t X = size[0], Y = size[1], Z = size[2], V = X * Y * Z;
@@ -149,13 +168,10 @@ std::vector<float> window_probabilities(Model& model, const std::vector<float>& 
     check_window_options(o);
     const int64_t V = size[0] * size[1] * size[2];
     if (static_cast<int64_t>(image.size()) != V) fail(SWU_ERR_INTERNAL, "image and size disagree");
-    swu_backend_window_params params{};
-    params.struct_size = sizeof params;
-    params.roi = o.roi;
-    params.overlap = o.overlap;
-    params.sw_batch = o.sw_batch;
-    params.blend = o.blend == Blend::Gaussian ? SWU_BACKEND_BLEND_GAUSSIAN : SWU_BACKEND_BLEND_CONSTANT;
-    params.sigma_scale = o.sigma_scale;
+    // The backend computes no layout of its own: it gets the host loop's grid and weights.
+    const WindowGrid grid = window_grid(size, o);
+    const std::vector<float> weight = importance_map(o);
+    const swu_backend_window_params params = backend_window_params(grid, weight, o);
     std::vector<float> p(static_cast<size_t>(channels * V));
     // The progress the host loop gives: (0, total) first, then after every batch.
     std::function<bool(int64_t, int64_t)> fn;

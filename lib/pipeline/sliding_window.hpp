@@ -27,8 +27,28 @@ struct SlidingWindowOptions {
     OnBackend on_backend = OnBackend::Auto;  // internal: not in the C API
 };
 
-// Window start positions along one axis of length `length` (already padded to >= roi).
+// Window start positions along one axis of length `length` (already padded to >= roi):
+// MONAI's dense_patch_slices, ascending, the last at length - roi.
 std::vector<int64_t> window_starts(int64_t length, int roi, double overlap);
+
+// The windows over an image of `size`: axes shorter than the roi padded with 0,
+// floor(diff / 2) before and the rest after; window starts per axis in padded
+// coordinates. The host loop and the backend's sliding_window entry both use it.
+struct WindowGrid {
+    std::array<int64_t, 3> padded{}, before{};
+    std::array<std::vector<int64_t>, 3> starts;
+};
+WindowGrid window_grid(const std::array<int64_t, 3>& size, const SlidingWindowOptions& options);
+
+// MONAI's compute_importance_map in float32, roi^3 C order: 1 (constant), or the Gaussian
+// exp(-x^2 / (2 sigma^2)) per axis (x = i - (roi-1)/2, sigma = roi * sigma_scale)
+// multiplied over the axes and floored at max(its minimum, 1e-3), so never 0.
+std::vector<float> importance_map(const SlidingWindowOptions& options);
+
+// The backend's view of a grid and a map (backend.h): it points into both, so they must
+// outlive its use.
+swu_backend_window_params backend_window_params(const WindowGrid& grid, const std::vector<float>& map,
+                                                const SlidingWindowOptions& options);
 
 // image: C order [x][y][z] of `size`; returns the blended logits {C, X, Y, Z} (C order).
 std::vector<float> sliding_window(Model& model, const std::vector<float>& image, const std::array<int64_t, 3>& size,

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 
 #include "checkpoint/checkpoint.hpp"
 #include "golden.hpp"
@@ -138,6 +139,43 @@ TEST_CASE("stitch: cancelling from the progress callback stops the backend's sli
     // The instance still works afterwards.
     o.on_backend = swu::OnBackend::Always;
     CHECK(swu::window_probabilities(*model, g.image, g.size, o, 2, nullptr).size() == 14u * 40 * 40 * 40);
+}
+
+TEST_CASE("stitch: the core refuses a window layout that breaks backend.h's guarantees", "[golden]") {
+    auto model = f12_model("torch");
+    const Grid g = golden_grid({40, 40, 40});
+    swu::SlidingWindowOptions o;
+    o.roi = 32;
+    const swu::WindowGrid grid = swu::window_grid(g.size, o);  // starts {0, 8} per axis
+    const std::vector<float> map = swu::importance_map(o);
+    const swu_backend_window_params good = swu::backend_window_params(grid, map, o);
+    std::vector<float> p(14u * 40 * 40 * 40);
+    model->stitch(g.image.data(), g.size.data(), good, p.data(), p.size(), nullptr);
+
+    const int64_t outside[2] = {0, 9}, short_of_end[2] = {0, 4}, descending[2] = {8, 0};
+    std::vector<float> zero_map(map);
+    zero_map[5] = 0.0f;
+    const std::vector<std::pair<const char*, std::function<void(swu_backend_window_params&)>>> bad = {
+        {"struct_size", [](swu_backend_window_params& q) { q.struct_size -= 8; }},
+        {"sw_batch 0", [](swu_backend_window_params& q) { q.sw_batch = 0; }},
+        {"no starts", [](swu_backend_window_params& q) { q.start_count[1] = 0; }},
+        {"end uncovered", [&](swu_backend_window_params& q) { q.starts[2] = short_of_end; }},
+        {"outside", [&](swu_backend_window_params& q) { q.starts[0] = outside; }},
+        {"descending", [&](swu_backend_window_params& q) { q.starts[0] = descending; }},
+        {"padding", [](swu_backend_window_params& q) { q.pad_before[1] = 1; }},
+        {"zero weight", [&](swu_backend_window_params& q) { q.importance_map = zero_map.data(); }},
+    };
+    for (const auto& b : bad) {
+        swu_backend_window_params q = good;
+        b.second(q);
+        INFO(b.first);
+        try {
+            model->stitch(g.image.data(), g.size.data(), q, p.data(), p.size(), nullptr);
+            FAIL("accepted");
+        } catch (const swu::Error& e) {
+            CHECK(e.status() == SWU_ERR_INVALID_ARGUMENT);
+        }
+    }
 }
 
 TEST_CASE("stitch: a plugin without sliding_window (onednn) falls back to the core's loop", "[golden]") {
