@@ -10,8 +10,8 @@
 #      tolerance) and in AMP fp16 / bf16 (looser tolerance, argmax agreement >= 99 %),
 #      and the per-window forward times at batch 1 and 4 (median of 7 after 2 warm-ups);
 #      then training: golden train_step parity in fp32 (losses, step-1 gradients) and AMP,
-#      a one-rank NCCL group through the torchrun variables, and the time of a training
-#      step of the bundle's network (f48, 96^3, batch 4) in fp32 and AMP.
+#      and the time of a training step of the bundle's network (f48, 96^3, batch 4) in
+#      fp32 and AMP. (NCCL needs two GPUs; a one-GPU machine cannot check it.)
 # Exit status 0 when everything built and passed. Took 75-82 s on an H200 (16 cores).
 #
 #   scripts/gpu-check.sh [BUILD_DIR]

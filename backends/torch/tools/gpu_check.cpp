@@ -18,8 +18,7 @@
 // net_f12 on the golden batch through swu_model_train_step —
 //   fp32: losses within 1e-5 relative of MONAI's, step-1 gradient L2 norms within 1e-2;
 //   AMP (fp16 autocast, gradient scaling): see kAmpTrainRtol; updates not all skipped;
-//   distributed (SWU_DISTRIBUTED_ENV, a one-rank group: NCCL on CUDA, Gloo on the CPU):
-//   the same losses as the fp32 run within 1e-5 relative;
+// (NCCL needs two GPUs: a one-process run makes no process group; see tests/dist/.)
 // then the time of one training step of the bundle's network (f48, 96^3, batch 4 = the
 // bundle's 2 volumes x 2 crops, activation checkpointing) in fp32 and AMP.
 // Timing: formula-weight net_f48, input {B, 1, 96, 96, 96}, median of --reps calls to
@@ -32,13 +31,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
-#include <thread>
 #include <string>
 #include <vector>
 
 #include <zlib.h>
 
-#include "free_port.hpp"
 #include "golden.hpp"
 #include "io/json.hpp"
 #include "swinunetr/swinunetr.hpp"
@@ -447,14 +444,13 @@ void bench_segmentation(const Options& o, const std::string& name, swu_model* m)
 constexpr double kAmpTrainRtol = 1e-3;
 
 struct TrainRun {
-    swu_status configure = SWU_OK;
     std::vector<swu_train_step_result> steps;
     double seconds = 0;
     swinunetr::ModelPtr model;
 };
 
 // Three steps of net_f12 on the golden batch; null model when something failed (printed).
-TrainRun train_golden(const Options& o, int amp, swu_distributed distributed) {
+TrainRun train_golden(const Options& o, int amp) {
     TrainRun run;
     run.model = make_model(o, SWU_PRECISION_FP32);
     if (!run.model) return run;
@@ -463,11 +459,9 @@ TrainRun train_golden(const Options& o, int amp, swu_distributed distributed) {
     swu_optimizer_params p;
     swu_optimizer_params_init(&p);
     p.amp = amp;
-    p.distributed = distributed;
-    p.distributed_timeout = 120;
-    if ((st = run.configure = swu_model_train_configure(run.model.get(), &p)) != SWU_OK) {
-        std::printf("cannot configure training (amp %d, distributed %d) on %s (%s): %s\n", amp,
-                    static_cast<int>(distributed), o.device.c_str(), swu_status_string(st), swu_last_error());
+    if ((st = swu_model_train_configure(run.model.get(), &p)) != SWU_OK) {
+        std::printf("cannot configure training (amp %d) on %s (%s): %s\n", amp, o.device.c_str(), swu_status_string(st),
+                    swu_last_error());
         run.model.reset();
         return run;
     }
@@ -480,7 +474,7 @@ TrainRun train_golden(const Options& o, int amp, swu_distributed distributed) {
         if ((st = swu_model_train_step(run.model.get(), x.as<float>(), x.shape.data(), y.as<uint8_t>(), &r)) != SWU_OK)
             die("swu_model_train_step", st);
         run.steps.push_back(r);
-        if (step == 0 && amp == 0 && distributed == SWU_DISTRIBUTED_OFF) {
+        if (step == 0 && amp == 0) {
             TensorMap grad;
             if ((st = export_float_tensors(run.model.get(), SWU_TENSORS_GRADIENTS, grad)) != SWU_OK)
                 die("exporting gradients", st);
@@ -570,14 +564,14 @@ bool check_training(const Options& o, const F48& f) {
     bool ok = true;
 
     std::printf("train fp32 on %s: 3 Adam steps of net_f12 on train_step/ (batch 2, 64^3)\n", o.device.c_str());
-    const TrainRun fp32 = train_golden(o, 0, SWU_DISTRIBUTED_OFF);
+    const TrainRun fp32 = train_golden(o, 0);
     if (!fp32.model) return verdict("train fp32", false);
     ok &= losses_match("train fp32 losses vs MONAI", fp32, monai, 1e-5);
     std::printf("  3 steps in %.2f s\n", fp32.seconds);
 
     if (cuda) {  // AMP is CUDA-only
         std::printf("train AMP fp16 on %s\n", o.device.c_str());
-        const TrainRun amp = train_golden(o, 1, SWU_DISTRIBUTED_OFF);
+        const TrainRun amp = train_golden(o, 1);
         if (!amp.model) {
             ok &= verdict("train AMP", false);
         } else {
@@ -590,27 +584,6 @@ bool check_training(const Options& o, const F48& f) {
         }
     }
 
-    // A one-process group through the torchrun variables: the collectives run (NCCL on
-    // CUDA, Gloo on the CPU) and must not change anything.
-    const std::string port = std::to_string(free_port());
-    setenv("RANK", "0", 1);
-    setenv("WORLD_SIZE", "1", 1);
-    setenv("LOCAL_RANK", "0", 1);
-    setenv("MASTER_ADDR", "127.0.0.1", 1);
-    setenv("MASTER_PORT", port.c_str(), 1);
-    std::printf("train distributed on %s: one rank, rendezvous at 127.0.0.1:%s\n", o.device.c_str(), port.c_str());
-    const TrainRun dist = train_golden(o, 0, SWU_DISTRIBUTED_ENV);
-    if (!dist.model && !cuda && dist.configure == SWU_ERR_UNSUPPORTED) {
-        std::printf("  skipped: this build has no CPU process group (pip's CUDA torch ships no Gloo)\n");
-    } else if (!dist.model) {
-        ok &= verdict("train distributed (one rank)", false);
-    } else {
-        std::vector<double> plain;
-        for (const swu_train_step_result& r : fp32.steps) plain.push_back(r.loss);
-        ok &= losses_match("train distributed losses vs one process", dist, plain, 1e-5);
-        std::printf("  max |weight distributed - weight one process| after 3 steps: %.3g\n",
-                    max_weight_difference(dist.model.get(), fp32.model.get()));
-    }
     std::fflush(stdout);
 
     if (o.bench && !f.weights.empty()) {
