@@ -25,12 +25,13 @@ const char* kTrainUsage =
     "usage: swinunetr train --datalist D.json --output-dir DIR [--weights INIT.pt] [--resume]\n"
     "         [--epochs N | --max-iterations N] [--val-interval N] [--batch-size N] [--num-samples N]\n"
     "         [--roi N] [--lr F] [--seed N] [--threads N] [--device cpu|cuda:N] [--feature-size N]\n"
-    "         [--amp on|off] [--checkpointing on|off] [--cache-mb N] [--nproc N] [--dist-timeout S]\n"
+    "         [--num-heads A,B,C,D] [--amp on|off] [--checkpointing on|off] [--cache-mb N] [--nproc N] [--dist-timeout S]\n"
     "  D.json: MONAI datalist {\"training\": [{\"image\": .., \"label\": ..}], \"validation\": [..]}\n"
     "  DIR:    gets model.pt (best validation Dice, MONAI format), resume.pt/.json, metrics.jsonl\n"
     "  Defaults are the bundle's train.json: 500 epochs, batch 2 x 2 crops of 96^3, Adam 2e-4,\n"
     "  validation every 5 epochs, seed 123. Without --weights or --resume the network starts\n"
-    "  from fresh weights (feature size 48 unless --feature-size).\n"
+    "  from fresh weights (feature size 48 unless --feature-size; attention heads per stage\n"
+    "  3,6,12,24 unless --num-heads, MONAI's num_heads).\n"
     "  Distributed (data parallel, torch backend): with WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT\n"
     "  in the environment (torchrun's variables) this process is one rank; --nproc N starts N local\n"
     "  ranks itself. --batch-size is per rank; --device cuda means cuda:LOCAL_RANK; rank 0 prints\n"
@@ -158,6 +159,17 @@ int model_for(const Options& o, const char* command, swinunetr::ModelPtr& out, b
     mp.backend = backend.c_str();
     mp.device = device.c_str();
     if (!o.number("--threads", mp.threads, command) || !o.number("--feature-size", mp.feature_size, command)) return 2;
+    if (o.has("--num-heads")) {
+        const std::string v = o.text("--num-heads");
+        int h[4] = {0, 0, 0, 0};
+        char end = 0;
+        if (std::sscanf(v.c_str(), "%d,%d,%d,%d%c", &h[0], &h[1], &h[2], &h[3], &end) != 4) {
+            std::fprintf(stderr, "swinunetr %s: --num-heads needs four numbers such as 3,6,12,24, got '%s'\n", command,
+                         v.c_str());
+            return 2;
+        }
+        for (int i = 0; i < 4; ++i) mp.num_heads[i] = h[i];  // checked by swu_model_create
+    }
     swu_model* m = nullptr;
     const swu_status st = swu_model_create(&mp, &m);
     if (st != SWU_OK) return report_failure("creating the model", st);
@@ -172,7 +184,7 @@ int cmd_train(const Args& args) {
     if (!o.parse(args, "train", kTrainUsage,
                  {"--datalist", "--output-dir", "--weights", "--epochs", "--max-iterations", "--val-interval",
                   "--batch-size", "--num-samples", "--roi", "--lr", "--seed", "--threads", "--device", "--backend",
-                  "--feature-size", "--amp", "--checkpointing", "--cache-mb", "--nproc", "--dist-timeout"},
+                  "--feature-size", "--num-heads", "--amp", "--checkpointing", "--cache-mb", "--nproc", "--dist-timeout"},
                  {"--resume"}))
         return 2;
     if (o.has("--nproc")) {

@@ -23,9 +23,14 @@ TEST_CASE("cli train: phantoms in, a model.pt that torch.load, segment and evalu
     CHECK(usage.exit_code == 2);
     CHECK(contains(usage.output, "--output-dir"));
 
+    const CliRun heads = run_command(cli + " train --datalist " + dir + "/datalist.json --output-dir " + dir +
+                                     "/out --num-heads 1,2,4");
+    CHECK(heads.exit_code == 2);
+    CHECK(contains(heads.output, "--num-heads needs four numbers"));
+
     const CliRun train = run_command(cli + " train --datalist " + dir + "/datalist.json --output-dir " + dir +
-                                     "/out --feature-size 12 --roi 64 --batch-size 1 --num-samples 1 --max-iterations 2 --threads 2 "
-                                     "--backend torch");
+                                     "/out --feature-size 12 --num-heads 1,2,4,8 --roi 64 --batch-size 1 --num-samples 1 "
+                                     "--max-iterations 2 --threads 2 --backend torch");
     INFO(train.output);
     REQUIRE(train.exit_code == 0);
     CHECK(contains(train.output, "iteration 2/2"));
@@ -40,6 +45,8 @@ TEST_CASE("cli train: phantoms in, a model.pt that torch.load, segment and evalu
         "assert len(sd) == 159, len(sd); "
         "assert tuple(sd['swinViT.patch_embed.proj.weight'].shape) == (12, 1, 2, 2, 2); "
         "assert tuple(sd['out.conv.conv.weight'].shape) == (14, 12, 1, 1, 1); "
+        "assert tuple(sd['swinViT.layers1.0.blocks.0.attn.relative_position_bias_table'].shape) == (2197, 1); "
+        "assert tuple(sd['swinViT.layers4.0.blocks.1.attn.relative_position_bias_table'].shape) == (2197, 8); "
         "assert sd['swinViT.layers1.0.blocks.0.attn.relative_position_index'].dtype == torch.int64; "
         "assert sd['encoder1.layer.conv1.conv.weight'].dtype == torch.float32; "
         "print('torch.load ok', len(sd))\"");
