@@ -32,21 +32,23 @@ static double noise(uint64_t* state) {
 static double jitter(uint64_t* state) { return (double)(lcg(state) >> 11) / 4503599627370496.0 - 1.0; }
 
 void swu_phantom_generate(uint64_t seed, int16_t* ct, uint8_t* labels) {
-    /* Later entries overwrite earlier ones. Image left (low i) = patient right in LPS. */
+    /* Later entries overwrite earlier ones. Image left (low i) = patient right in LPS.
+     * HU as in a portal-venous-phase contrast CT (BTCV's): enhanced liver, spleen, kidneys
+     * and vessels, water-filled stomach and bile against unenhanced soft tissue (40). */
     ellipsoid organs[] = {
-        {70, 70, 38, 42, 34, 22, 60, 6},     /* liver */
-        {140, 85, 40, 16, 14, 12, 50, 1},    /* spleen */
-        {125, 60, 35, 26, 14, 10, 30, 7},    /* stomach */
-        {72, 100, 30, 11, 9, 12, 150, 2},    /* right kidney */
-        {128, 100, 30, 11, 9, 12, 160, 3},   /* left kidney */
+        {70, 70, 38, 42, 34, 22, 110, 6},    /* liver */
+        {140, 85, 40, 16, 14, 12, 125, 1},   /* spleen */
+        {125, 60, 35, 26, 14, 10, 15, 7},    /* stomach (water-filled) */
+        {72, 100, 30, 11, 9, 12, 170, 2},    /* right kidney */
+        {128, 100, 30, 11, 9, 12, 180, 3},   /* left kidney */
         {105, 80, 28, 22, 6, 5, 90, 11},     /* pancreas */
-        {82, 62, 28, 7, 6, 6, 35, 4},        /* gallbladder */
-        {108, 95, 35, 6, 6, 40, 200, 8},     /* aorta */
-        {88, 95, 35, 7, 6, 40, 120, 9},      /* inferior vena cava */
-        {104, 102, 60, 4, 4, 12, 45, 5},     /* esophagus (upper slices, behind the stomach) */
-        {110, 74, 33, 16, 3, 3, 175, 10},    /* portal / splenic vein */
-        {80, 96, 44, 5, 3, 4, 70, 12},       /* right adrenal gland (above the kidney) */
-        {120, 96, 44, 5, 3, 4, 75, 13},      /* left adrenal gland */
+        {82, 62, 28, 7, 6, 6, 5, 4},         /* gallbladder (bile) */
+        {108, 95, 35, 6, 6, 40, 160, 8},     /* aorta */
+        {88, 95, 35, 7, 6, 40, 130, 9},      /* inferior vena cava */
+        {104, 102, 60, 4, 4, 12, 55, 5},     /* esophagus (upper slices, behind the stomach) */
+        {110, 74, 33, 16, 3, 3, 185, 10},    /* portal / splenic vein */
+        {80, 96, 44, 5, 3, 4, 65, 12},       /* right adrenal gland (above the kidney) */
+        {120, 96, 44, 5, 3, 4, 70, 13},      /* left adrenal gland */
         {100, 118, 35, 10, 10, 40, 700, 0},  /* spine */
         {100, 118, 35, 3, 3, 40, 20, 0},     /* spinal canal */
     };

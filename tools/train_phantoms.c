@@ -7,7 +7,7 @@
  *
  * Options (defaults in brackets):
  *   --device D [cpu]  --threads N [0: all cores]  --backend B [auto]
- *   --feature-size F [12]  --roi R [96]  --batch-size B [2]  --num-samples S [2]
+ *   --feature-size F [12]  --heads H [3: 3,6,12,24 per stage; H doubles per stage]  --roi R [96]  --batch-size B [2]  --num-samples S [2]
  *   --lr F [1e-3]  --val-interval N [20]  --epochs N [100000]  --seconds S [600]
  *   --seed N [1]  --train A-B [1-12]  --val A-B [13-14]  --heldout A-B [15-20]
  * Phantom seeds are given as ranges. Training stops after --epochs or after --seconds
@@ -130,7 +130,7 @@ static int score(swu_model* model, const phantom* cases, int n, int roi, double*
 
 int main(int argc, char** argv) {
     const char *device = "cpu", *backend = "auto", *output_dir = NULL;
-    int threads = 0, feature_size = 12, a;
+    int threads = 0, feature_size = 12, heads = 3, a;
     range train = {1, 12}, val = {13, 14}, heldout = {15, 20};
     swu_model_params mp;
     swu_train_params tp;
@@ -162,6 +162,7 @@ int main(int argc, char** argv) {
         else if (!strcmp(k, "--backend")) backend = v;
         else if (!strcmp(k, "--threads")) threads = atoi(v);
         else if (!strcmp(k, "--feature-size")) feature_size = atoi(v);
+        else if (!strcmp(k, "--heads")) heads = atoi(v);
         else if (!strcmp(k, "--roi")) tp.roi = atoi(v);
         else if (!strcmp(k, "--batch-size")) tp.batch_size = atoi(v);
         else if (!strcmp(k, "--num-samples")) tp.num_samples = atoi(v);
@@ -185,6 +186,7 @@ int main(int argc, char** argv) {
     mp.backend = backend;
     mp.threads = threads;
     mp.feature_size = feature_size;
+    for (i = 0; i < 4; ++i) mp.num_heads[i] = heads << i;
     if ((st = swu_model_create(&mp, &model)) != SWU_OK) goto done;
     if (!make_phantoms(train, &train_cases) || !make_phantoms(val, &val_cases) || !make_phantoms(heldout, &heldout_cases)) {
         fprintf(stderr, "swu_train_phantoms: making phantoms failed: %s\n", swu_last_error());
