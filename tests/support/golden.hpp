@@ -55,6 +55,7 @@ struct NamedTensorViews {
 };
 NamedTensorViews as_c_tensors(const std::vector<swu::NamedTensor>& weights);
 
+// golden_training.cpp (calls the C API):
 // Every float32 tensor of a set (swu_model_export_tensors), by key.
 using TensorMap = std::map<std::string, std::vector<float>>;
 swu_status export_float_tensors(swu_model* model, swu_tensor_set set, TensorMap& out);
