@@ -197,13 +197,6 @@ swu_status load_weights(void* instance, const swu_backend_tensor* tensors, size_
     });
 }
 
-// Asks for no intermediate result (the network's return value is the logits).
-class NoTaps : public TapSink {
-public:
-    bool wants(const std::string&) const override { return false; }
-    void put(const std::string&, const at::Tensor&) override {}
-};
-
 // The network over a batch x {N, C, D, H, W} on the instance's device, as forward and
 // sliding_window both run it: use(first, logits) gets the logits of items [first, first +
 // logits.size(0)), in the network's dtype; sink_for(first) makes the tap sink of that part.

@@ -22,6 +22,13 @@ public:
     virtual void put(const std::string& name, const at::Tensor& value) = 0;
 };
 
+// Asks for no intermediate output (training, stitching: only the logits are used).
+class NoTaps : public TapSink {
+public:
+    bool wants(const std::string&) const override { return false; }
+    void put(const std::string&, const at::Tensor&) override {}
+};
+
 // While in scope on this thread, forward passes with gradients checkpoint every Swin
 // block (recomputed in backward; MONAI's use_checkpoint).
 class CheckpointBlocks {

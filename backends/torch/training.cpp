@@ -11,13 +11,6 @@
 namespace swu_torch {
 namespace {
 
-// The tap sink of a training forward pass: no intermediate outputs.
-class NoTaps : public TapSink {
-public:
-    bool wants(const std::string&) const override { return false; }
-    void put(const std::string&, const at::Tensor&) override {}
-};
-
 bool trainable(const at::Tensor& t) { return t.is_floating_point(); }
 
 }  // namespace
