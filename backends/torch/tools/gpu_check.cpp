@@ -112,6 +112,15 @@ swinunetr::ModelPtr make_model(const Options& o, swu_precision precision) {
     return swinunetr::ModelPtr(raw);
 }
 
+// MONAI's net_f12 model.pt on a new model; null as make_model.
+swinunetr::ModelPtr make_f12(const Options& o, swu_precision precision) {
+    swinunetr::ModelPtr m = make_model(o, precision);
+    if (!m) return m;
+    const swu_status st = swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str());
+    if (st != SWU_OK) die("loading net_f12/model.pt", st);
+    return m;
+}
+
 void forward(swu_model* m, const float* x, const int64_t shape[5], std::vector<float>& y) {
     const swu_status st = swu_model_forward(m, x, shape, y.data(), y.size());
     if (st != SWU_OK) die("forward", st);
@@ -176,10 +185,8 @@ std::string describe(const Comparison& c) {
 
 bool check_f12(const Options& o, swu_precision precision, const std::string& name) {
     const Rules& r = rules_for(precision);
-    swinunetr::ModelPtr m = make_model(o, precision);
+    swinunetr::ModelPtr m = make_f12(o, precision);
     if (!m) return verdict("net_f12 model", false);
-    swu_status st = swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str());
-    if (st != SWU_OK) die("loading net_f12/model.pt", st);
     const swu::Tensor x = load_golden("net_f12/input.npy");
     const swu::Tensor g = load_golden("net_f12/logits.npy");
     std::vector<float> y(static_cast<size_t>(g.numel()));
@@ -258,10 +265,9 @@ swu_volume* wrap_nifti(const Nifti& n) {
 // The golden pipeline case through swu_infer (defaults: roi 96, overlap 0.5, sw_batch 4,
 // constant blend). fp32: at most 0.01 % of the labels differ from MONAI's; AMP: >= 99 %.
 bool check_pipeline(const Options& o, swu_precision precision, const std::string& name) {
-    swinunetr::ModelPtr m = make_model(o, precision);
+    swinunetr::ModelPtr m = make_f12(o, precision);
     if (!m) return verdict("pipeline model", false);
-    swu_status st = swu_model_load_weights(m.get(), golden_path("net_f12/model.pt").c_str());
-    if (st != SWU_OK) die("loading net_f12/model.pt", st);
+    swu_status st = SWU_OK;
     Nifti ni, nl;
     if (!read_nifti_gz(golden_path("pipeline/image.nii.gz"), ni) || ni.datatype != 4 ||
         !read_nifti_gz(golden_path("pipeline/labels.nii.gz"), nl) || nl.datatype != 2)
@@ -452,10 +458,9 @@ struct TrainRun {
 // Three steps of net_f12 on the golden batch; null model when something failed (printed).
 TrainRun train_golden(const Options& o, int amp) {
     TrainRun run;
-    run.model = make_model(o, SWU_PRECISION_FP32);
+    run.model = make_f12(o, SWU_PRECISION_FP32);
     if (!run.model) return run;
-    swu_status st = swu_model_load_weights(run.model.get(), golden_path("net_f12/model.pt").c_str());
-    if (st != SWU_OK) die("loading net_f12/model.pt", st);
+    swu_status st = SWU_OK;
     swu_optimizer_params p;
     swu_optimizer_params_init(&p);
     p.amp = amp;
@@ -521,10 +526,9 @@ bool losses_match(const char* label, const TrainRun& run, const std::vector<doub
 
 // One training step of the bundle's network, median of reps after warm-ups.
 void bench_training(const Options& o, const F48& f, int amp) {
-    swinunetr::ModelPtr m = make_model(o, SWU_PRECISION_FP32);
+    swinunetr::ModelPtr m = make_f48(o, SWU_PRECISION_FP32, f);
     if (!m) return;
-    swu_status st = swu_model_set_weights(m.get(), f.views.views.data(), f.views.views.size());
-    if (st != SWU_OK) die("setting the net_f48 formula weights", st);
+    swu_status st = SWU_OK;
     swu_optimizer_params p;
     swu_optimizer_params_init(&p);
     p.amp = amp;
