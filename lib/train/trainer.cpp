@@ -361,6 +361,10 @@ void train(Model& model, const TrainOptions& o, const TrainCallback& callback, T
         e.best_epoch = summary.best_epoch;
         emit(e);
     };
+    auto save_best = [&](int64_t epoch) {
+        write_best();
+        announce_best(epoch);
+    };
 
     // Every rank scores its validation cases; the sums behind the means are added up
     // over the ranks, so all of them see the same Dice and agree on the best epoch.
@@ -459,13 +463,9 @@ void train(Model& model, const TrainOptions& o, const TrainCallback& callback, T
     }
     if (has_validation) {
         if (last_validated != summary.epochs || stopped_early)
-            if (!validate(summary.epochs) && writer && !std::filesystem::exists(best_path)) {
-                write_best();
-                announce_best(summary.epochs);
-            }
+            if (!validate(summary.epochs) && writer && !std::filesystem::exists(best_path)) save_best(summary.epochs);
     } else {
-        write_best();
-        announce_best(summary.epochs);
+        save_best(summary.epochs);
     }
 }
 
