@@ -1,4 +1,5 @@
 // swinunetr — the reference command-line tool over the C API.
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,18 +50,31 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-#if defined(__GLIBC__)
-    // A fixed mmap threshold: blocks of 4 MB and more (activations, window buffers) go
-    // back to the system when freed. glibc otherwise raises the threshold after each
-    // large free and keeps later ones in its heap, which adds several hundred MB to the
-    // peak of a whole-volume segmentation (README, "Memory").
-    if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 4 << 20);  // unless the user chose
-#endif
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
     const std::string command = argv[1];
+#if defined(__GLIBC__)
+    // glibc's heap policy, unless the user chose one (MALLOC_*_ variables).
+    if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) {
+        if (command == "train") {
+            // Training repeats the same allocations every step: keep freed memory in the
+            // heap (blocks up to glibc's 32 MB ceiling, no trimming) instead of mapping,
+            // faulting in and zeroing fresh pages each time. A step of the f12 network on
+            // 64^3 crops took 6.5 s on 2 cores with the 4 MB threshold below and 3.5 s so.
+            mallopt(M_MMAP_THRESHOLD, 32 << 20);
+            mallopt(M_TRIM_THRESHOLD, INT_MAX);
+            mallopt(M_TOP_PAD, 1 << 30);
+        } else {
+            // A fixed mmap threshold: blocks of 4 MB and more (activations, window buffers)
+            // go back to the system when freed. glibc otherwise raises the threshold after
+            // each large free and keeps later ones in its heap, which adds several hundred
+            // MB to the peak of a whole-volume segmentation (README, "Memory").
+            mallopt(M_MMAP_THRESHOLD, 4 << 20);
+        }
+    }
+#endif
     const swu_cli::Args args(argv + 2, argv + argc);
     if (command == "-h" || command == "--help" || command == "help") {
         usage(stdout);
