@@ -1,9 +1,12 @@
 /* Synthetic abdomen-like CT phantoms with label maps, through the public C API only
  * (swu_make_phantom writes one; swu_train_phantoms trains on them in memory).
- * Body with a fat rim, the bundle's 13 organs (liver, spleen, kidneys, stomach, pancreas,
- * gallbladder, aorta, IVC, esophagus, portal/splenic vein, adrenal glands), spine, lung
- * bases and noise, shaded as a portal-venous-phase contrast CT; int16 HU and a uint8 label map (the bundle's classes) on a grid of
- * 200 x 150 x 70 voxels of 0.78 x 0.78 x 2.5 mm. A demo and training input, not anatomy.
+ * Body with a fat rim, the bundle's 13 organs as ellipsoids (liver, spleen, kidneys,
+ * stomach with an enhancing wall and a gas cap, pancreas, gallbladder, aorta, IVC,
+ * esophagus with air in its lumen, portal/splenic vein, adrenal glands), spine, lung bases
+ * and noise, shaded as a portal-venous-phase contrast CT; int16 HU and a uint8 label map
+ * (the bundle's classes) on a grid of 200 x 150 x 70 voxels of 0.78 x 0.78 x 2.5 mm: an
+ * abdomen at about half an adult's width, the small organs drawn to its scale. A demo and
+ * training input, not anatomy.
  * Seed 0 is the fixed reference layout; other seeds move, resize and re-shade every organ
  * a little (a different "patient"), deterministically. */
 #ifndef SWU_TOOLS_PHANTOM_H
