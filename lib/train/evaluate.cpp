@@ -63,6 +63,9 @@ std::vector<uint8_t> label_values(const Volume& v) {
 
 std::string EvaluationReport::to_json() const {
     std::string s = "{\n  \"metric\": \"Dice per organ in the image's geometry; null = organ absent from the ground truth\",\n";
+    s += "  \"sliding_window\": {\"roi\": " + std::to_string(window.roi) + ", \"overlap\": " + number(window.overlap) +
+         ", \"sw_batch\": " + std::to_string(window.sw_batch) + ", \"blend\": " +
+         quoted(window.blend == Blend::Gaussian ? "gaussian" : "constant") + "},\n";
     s += "  \"mean_dice\": " + number(mean) + ",\n";
     s += "  \"organ_mean_dice\": " + organ_object(organ_mean, "  ") + ",\n";
     s += "  \"cases\": [";
@@ -78,6 +81,7 @@ EvaluationReport evaluate(Model& model, const std::vector<CasePaths>& cases, con
                           const ProgressFn& progress) {
     if (cases.empty()) fail(SWU_ERR_INVALID_ARGUMENT, "the datalist has no cases to evaluate");
     EvaluationReport report;
+    report.window = options.window;
     std::vector<std::vector<double>> raw;
     const int classes = model.config().out_channels;
     for (const CasePaths& paths : cases) {

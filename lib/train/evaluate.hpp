@@ -20,6 +20,7 @@ struct EvaluationReport {
     std::vector<CaseScore> cases;
     std::vector<double> organ_mean;  // per organ over cases (NaN when absent everywhere)
     double mean = 0;                 // MeanDice: mean over cases of their means
+    SlidingWindowOptions window;     // how the cases were segmented (written to the report)
     std::string to_json() const;
 };
 

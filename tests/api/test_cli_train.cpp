@@ -68,5 +68,6 @@ TEST_CASE("cli train: phantoms in, a model.pt that torch.load, segment and evalu
     std::ifstream report(dir + "/report.json");
     const std::string text((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
     CHECK(contains(text, "\"organ_mean_dice\""));
+    CHECK(contains(text, "\"sliding_window\": {\"roi\": 96, \"overlap\": "));
     CHECK(contains(text, "\"left adrenal gland\""));
 }
