@@ -4,6 +4,7 @@
 // plugin without the entry (oneDNN) must fall back to the core silently.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -210,17 +211,32 @@ TEST_CASE("stitch: segment() on the backend's path gives the core path's labels"
     so.labels.threads = 2;
     // Auto on the CPU keeps the core's loop.
     CHECK_FALSE(swu::stitch_on_backend(*model, so.window));
+    so.labels.probabilities = true;
     so.window.on_backend = swu::OnBackend::Never;
-    const swu::Volume core = swu::segment(*model, image, so, nullptr).labels;
+    const swu::Segmentation core = swu::segment(*model, image, so, nullptr);
     so.window.on_backend = swu::OnBackend::Always;
     const swu::Volume backend = swu::segment(*model, image, so, nullptr).labels;
     const auto& g = image.geometry();
+    // The two paths sum the same windows in another order (probabilities agree to ~2e-7,
+    // the test above), so a label may only differ where the core's two classes tie that
+    // closely: this random-weight network has near-ties, and two of 2.1 million voxels
+    // flipped once OpenBLAS ran single-threaded.
+    const float* p = static_cast<const float*>(core.probabilities.data());
+    const int64_t stride = core.probabilities.channel_stride();
     int64_t differ = 0;
+    double widest_gap = 0;
     for (int64_t k = 0; k < g.size[2]; ++k)
         for (int64_t j = 0; j < g.size[1]; ++j)
-            for (int64_t i = 0; i < g.size[0]; ++i)
-                differ += core.value(core.offset(i, j, k)) != backend.value(backend.offset(i, j, k));
-    std::printf("stitch %-44s %lld of %lld voxels differ\n", "segment() labels, backend vs core",
-                static_cast<long long>(differ), static_cast<long long>(g.voxels()));
-    CHECK(differ == 0);
+            for (int64_t i = 0; i < g.size[0]; ++i) {
+                const auto a = static_cast<int64_t>(core.labels.value(core.labels.offset(i, j, k)));
+                const auto b = static_cast<int64_t>(backend.value(backend.offset(i, j, k)));
+                if (a == b) continue;
+                const int64_t at = (k * g.size[1] + j) * g.size[0] + i;
+                widest_gap = std::max(widest_gap, static_cast<double>(p[a * stride + at]) - p[b * stride + at]);
+                ++differ;
+            }
+    std::printf("stitch %-44s %lld of %lld voxels differ, at probability gaps <= %.2g\n", "segment() labels, backend vs core",
+                static_cast<long long>(differ), static_cast<long long>(g.voxels()), widest_gap);
+    CHECK(differ <= 10);
+    CHECK(widest_gap <= 1e-5);
 }
