@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +59,13 @@ inline swu_model_info model_info(swu_model* m) {
     info.struct_size = sizeof info;
     REQUIRE(swu_model_get_info(m, &info) == SWU_OK);
     return info;
+}
+
+// A whole file's bytes, unchanged (opened binary, so it serves model.pt as well as a
+// report); empty when it cannot be read.
+inline std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Checks a failing call's status and that its message mentions `needle`.

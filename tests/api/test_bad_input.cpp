@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 #include "api_helpers.hpp"
 #include "golden.hpp"
@@ -63,11 +62,6 @@ std::string write_file(const std::string& name, const std::string& bytes) {
     const std::string path = temp_path(name);
     std::ofstream(path, std::ios::binary) << bytes;
     return path;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // A small CT-like volume (int16 HU) wrapped without a copy.
@@ -411,7 +405,7 @@ TEST_CASE("bad input: 2D, 4D, vector and truncated volume files", "[unit][bad_in
     for (const char* ext : {".nii", ".nii.gz", ".nrrd", ".mha"}) {
         const std::string path = temp_path(std::string("whole") + ext);
         REQUIRE(swu_volume_write(ct.volume.get(), path.c_str()) == SWU_OK);
-        const std::string bytes = read_file(path);
+        const std::string bytes = read_text(path);
         for (const size_t keep : {size_t(0), size_t(10), bytes.size() / 2, bytes.size() - 1}) {
             // ITK's NRRD reader ignores the gzip trailer (CRC and length) after complete data.
             if (std::string(ext) == ".nrrd" && keep == bytes.size() - 1) continue;
@@ -428,7 +422,7 @@ TEST_CASE("bad input: 2D, 4D, vector and truncated volume files", "[unit][bad_in
 TEST_CASE("bad input: truncated and mangled checkpoints through the C API", "[unit][bad_input]") {
     ModelPtr model = f12_model();
     const std::vector<float> before = forward_small(model.get());
-    const std::string bytes = read_file(golden_path("net_f12/model.pt"));
+    const std::string bytes = read_text(golden_path("net_f12/model.pt"));
     REQUIRE(bytes.size() > 1000);
     for (const size_t keep : {size_t(1), size_t(100), bytes.size() / 3, bytes.size() - 22, bytes.size() - 1}) {
         INFO("cut to " << keep);

@@ -65,8 +65,7 @@ TEST_CASE("cli train: phantoms in, a model.pt that torch.load, segment and evalu
     CHECK(eval.exit_code == 0);
     CHECK(contains(eval.output, "liver"));
     CHECK(contains(eval.output, "mean Dice"));
-    std::ifstream report(dir + "/report.json");
-    const std::string text((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
+    const std::string text = read_text(dir + "/report.json");
     CHECK(contains(text, "\"organ_mean_dice\""));
     CHECK(contains(text, "\"sliding_window\": {\"roi\": 96, \"overlap\": "));
     CHECK(contains(text, "\"left adrenal gland\""));

@@ -4,7 +4,6 @@
 // the README's figure cannot drift from the weights it describes.
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 
 #include "api_helpers.hpp"
 #include "cli_run.hpp"
@@ -12,11 +11,6 @@
 using namespace swu_test;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // The first value of `key` in an evaluate report: "mean_dice" is the mean over every case
 // and organ, "roi" the sliding window's.
