@@ -800,8 +800,10 @@ SWU_API const char* swu_label_name(int32_t label);
  * segmentation with swu_infer (params may be NULL for defaults), Dice per organ per case
  * against the label file in the image's own geometry (an organ absent from the ground
  * truth is null and left out of means), and the mean. Writes a JSON report to
- * `report_path` (may be NULL) naming organs (spleen, right kidney, ...); *mean_dice
- * (may be NULL) receives the mean over cases and organs.
+ * `report_path` (may be NULL) naming organs (spleen, right kidney, ...) and recording
+ * the sliding window the cases were segmented with, from params: "sliding_window":
+ * {"roi": int, "overlap": number, "sw_batch": int, "blend": "gaussian" or "constant"};
+ * *mean_dice (may be NULL) receives the mean over cases and organs.
  * Errors: as swu_infer, plus SWU_ERR_IO / SWU_ERR_FORMAT for the datalist.
  */
 SWU_API swu_status swu_evaluate(swu_model* model, const char* datalist, const char* section,
