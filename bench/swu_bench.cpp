@@ -6,7 +6,9 @@
 // Each configuration runs in its own child process (so peak RSS is its own): weights of
 // the bundle's layout from a fixed RNG (plus MONAI's relative_position_index), one
 // warm-up forward, then `repeats` timed forwards; prints the median, the time per
-// 96^3 window, GFLOP/s (2 x MACs counted from the shapes) and the child's peak RSS.
+// 96^3 window, GFLOP/s (2 x MACs counted from the shapes) against the machine's fp32 peak
+// measured with an FMA loop on the same thread count (fp32_peak.hpp), and the child's
+// peak RSS. Where the time goes inside oneDNN: bench/onednn-profile.sh.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "fp32_peak.hpp"
 #include "network_shapes.hpp"
 #include "swinunetr/swinunetr.h"
 
@@ -112,7 +115,8 @@ struct Options {
 };
 
 // Runs one configuration in this (child) process; writes one result line to `out`.
-int run_config(const Options& o, const std::string& backend, const std::string& precision, int batch, FILE* out) {
+int run_config(const Options& o, const std::string& backend, const std::string& precision, int batch, double peak,
+               FILE* out) {
     Net net;
     net.feature = o.feature;
     swu_model_params p;
@@ -152,8 +156,9 @@ int run_config(const Options& o, const std::string& backend, const std::string& 
     std::sort(ms.begin(), ms.end());
     const double median = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
     const double macs = swu_bench::forward_macs(net, S, S, S) * batch;
-    std::fprintf(out, "median %9.1f ms (min %9.1f, max %9.1f)  per window %8.1f ms  %6.1f GFLOP/s", median, ms.front(),
-                 ms.back(), median / batch, 2.0 * macs / (median * 1e6));
+    const double gflops = 2.0 * macs / (median * 1e6);
+    std::fprintf(out, "median %9.1f ms (min %9.1f, max %9.1f)  per window %8.1f ms  %6.1f GFLOP/s (%2.0f %% of peak)", median,
+                 ms.front(), ms.back(), median / batch, gflops, 100.0 * gflops / peak);
     return 0;
 }
 
@@ -189,6 +194,8 @@ int main(int argc, char** argv) {
     const double gmac = swu_bench::forward_macs(net, o.size, o.size, o.size) / 1e9;
     std::printf("SwinUNETR feature %d on %d^3 windows: %.1f GMAC per window; %d threads; median of %d after 1 warm-up\n",
                 o.feature, o.size, gmac, o.threads, o.repeats);
+    const double peak = swu_bench::measured_fp32_peak(o.threads);
+    std::printf("fp32 peak of this machine on %d threads (FMA loop): %.1f GFLOP/s\n", o.threads, peak);
     for (const std::string& backend : o.backends)
         for (const std::string& precision : o.precisions)
             for (int batch : o.batches) {
@@ -199,7 +206,7 @@ int main(int argc, char** argv) {
                 if (pid == 0) {
                     close(fds[0]);
                     FILE* out = fdopen(fds[1], "w");
-                    const int rc = run_config(o, backend, precision, batch, out);
+                    const int rc = run_config(o, backend, precision, batch, peak, out);
                     std::fclose(out);
                     _exit(rc);
                 }

@@ -1,26 +1,83 @@
-// The convolutional U-Net around the Swin encoder (MONAI UnetResBlock, UnetrUpBlock).
+// The convolutional U-Net around the Swin encoder (MONAI UnetResBlock, UnetrUpBlock), on
+// channel-blocked activations (tensor.hpp): channels-last inputs are reordered once here.
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "dnnl_ops.hpp"
 #include "network.hpp"
 
 namespace swu_onednn {
 
+namespace {
+
+void parallel_copy(float* dst, const float* src, size_t n) {
+    constexpr size_t kChunk = size_t{1} << 18;
+    const int64_t chunks = static_cast<int64_t>((n + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < chunks; ++i) {
+        const size_t first = static_cast<size_t>(i) * kChunk;
+        std::memcpy(dst + first, src + first, sizeof(float) * std::min(kChunk, n - first));
+    }
+}
+
+// Channel index of (item i, channel c, voxel v) in a blocked activation.
+int64_t blocked_index(const Act& a, int64_t i, int64_t c, int64_t v) {
+    return ((i * (a.padded_c() / a.block) + c / a.block) * a.spatial() + v) * a.block + c % a.block;
+}
+
+// torch.cat((a, b), dim=1) of two activations blocked alike.
+Act concat_channels(const Act& a, const Act& b) {
+    Act cat(a.n, a.d, a.h, a.w, a.c + b.c, a.block);
+    const int64_t B = a.block, S = a.spatial();
+    if (a.c % B == 0) {  // whole blocks (feature sizes that are multiples of 8 or 16): per item, b's follow a's
+        const size_t na = static_cast<size_t>(S * a.padded_c()), nb = static_cast<size_t>(S * b.padded_c());
+        for (int64_t i = 0; i < a.n; ++i) {
+            parallel_copy(cat.ptr() + static_cast<size_t>(i) * (na + nb), a.ptr() + static_cast<size_t>(i) * na, na);
+            parallel_copy(cat.ptr() + static_cast<size_t>(i) * (na + nb) + na, b.ptr() + static_cast<size_t>(i) * nb, nb);
+        }
+        return cat;
+    }
+    const int64_t groups = a.n * cat.padded_c() / B;
+    float* out = cat.ptr();
+#pragma omp parallel for schedule(static)
+    for (int64_t g = 0; g < groups; ++g) {
+        const int64_t i = g / (cat.padded_c() / B), c0 = (g % (cat.padded_c() / B)) * B;
+        for (int64_t v = 0; v < S; ++v)
+            for (int64_t j = 0; j < B; ++j) {
+                const int64_t c = c0 + j;
+                out[(g * S + v) * B + j] = c < a.c            ? a.ptr()[blocked_index(a, i, c, v)]
+                                           : c < a.c + b.c ? b.ptr()[blocked_index(b, i, c - a.c, v)]
+                                                           : 0.f;
+            }
+    }
+    return cat;
+}
+
+}  // namespace
+
 // conv-IN-LReLU-conv-IN + (1x1x1 conv-IN shortcut when channels change), LReLU.
-Act res_block(Network& m, const std::string& name, const Act& x) {
+Act res_block(Network& m, const std::string& name, const Act& input) {
     const std::string w1 = name + "conv1.conv.weight", w2 = name + "conv2.conv.weight", w3 = name + "conv3.conv.weight";
     const int64_t cout = m.param(w1).shape[0];
-    Act a = conv3d(m.ctx, w1, m.at(w1), nullptr, x, cout, 3, 1, 1);
+    const int block = m.ctx.block;
+    // The image (C = 1) enters the convolution as it is; Swin tokens are reordered.
+    Act reordered;
+    if (input.block != block && input.c > 1) reordered = relayout(m.ctx, input, block);
+    const Act& x = reordered.numel() ? reordered : input;
+    Act a = conv3d(m.ctx, w1, m.at(w1), nullptr, x, cout, 3, 1, 1, block);
     instance_norm(m.ctx, a);
-    leaky_relu(m.ctx, a.ptr(), a.numel());
-    Act out = conv3d(m.ctx, w2, m.at(w2), nullptr, a, cout, 3, 1, 1);
+    leaky_relu(m.ctx, a.ptr(), a.size());
+    Act out = conv3d(m.ctx, w2, m.at(w2), nullptr, a, cout, 3, 1, 1, block);
     instance_norm(m.ctx, out);
     if (m.has(w3)) {
-        Act r = conv3d(m.ctx, w3, m.at(w3), nullptr, x, cout, 1, 1, 0);
+        Act r = conv3d(m.ctx, w3, m.at(w3), nullptr, x, cout, 1, 1, 0, block);
         instance_norm(m.ctx, r);
-        add_leaky_relu(m.ctx, out.ptr(), r.ptr(), out.numel());
+        add_leaky_relu(m.ctx, out.ptr(), r.ptr(), out.size());
     } else {
-        add_leaky_relu(m.ctx, out.ptr(), x.ptr(), out.numel());
+        if (x.block != out.block || x.c != out.c)
+            throw std::runtime_error("res block '" + name + "' has an identity shortcut across a change of shape");
+        add_leaky_relu(m.ctx, out.ptr(), x.ptr(), out.size());
     }
     return out;
 }
@@ -30,17 +87,11 @@ Act up_block(Network& m, const std::string& name, const Act& x, const Act& skip)
     const std::string wt = name + ".transp_conv.conv.weight";
     const int64_t cout = m.param(wt).shape[1];
     const Act up = deconv3d_k2s2(m.ctx, wt, m.at(wt), x, cout);
-    Act cat(up.n, up.d, up.h, up.w, up.c + skip.c);
-    const int64_t T = up.tokens(), cu = up.c, cs = skip.c;
-    const float* pu = up.ptr();
-    const float* ps = skip.ptr();
-    float* pc = cat.ptr();
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < T; ++t) {
-        std::memcpy(pc + t * (cu + cs), pu + t * cu, sizeof(float) * static_cast<size_t>(cu));
-        std::memcpy(pc + t * (cu + cs) + cu, ps + t * cs, sizeof(float) * static_cast<size_t>(cs));
-    }
-    return res_block(m, name + ".conv_block.", cat);
+    Act reordered;
+    if (skip.block != up.block) reordered = relayout(m.ctx, skip, up.block);
+    const Act& s = reordered.numel() ? reordered : skip;
+    if (up.block == 0) throw std::runtime_error("up block '" + name + "' expects channel-blocked activations");
+    return res_block(m, name + ".conv_block.", concat_channels(up, s));
 }
 
 }  // namespace swu_onednn

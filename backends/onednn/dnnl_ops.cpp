@@ -1,6 +1,7 @@
 #include "dnnl_ops.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -47,45 +48,78 @@ template <class Prim, class PD> Cached finish(Context& ctx, const PD& pd, const 
 
 }  // namespace
 
+tag layout_tag(const Act& x) {
+    if (x.block == 0) return tag::ndhwc;
+    if (x.block == 8) return tag::nCdhw8c;
+    if (x.block == 16) return tag::nCdhw16c;
+    throw std::runtime_error("the onednn backend has no layout with channel block " + std::to_string(x.block));
+}
+
+memory::desc layout_md(const Act& x) { return md({x.n, x.c, x.d, x.h, x.w}, layout_tag(x)); }
+
+void reorder(Context& ctx, const Act& x, tag to, float* dst) {
+    const memory::desc from = layout_md(x), to_md = md({x.n, x.c, x.d, x.h, x.w}, to);
+    const std::string key = "reorder:" + shape_key({x.n, x.c, x.d, x.h, x.w, static_cast<int64_t>(layout_tag(x)),
+                                                    static_cast<int64_t>(to)});
+    Cached& c = ctx.get(key, [&] {
+        return finish<dnnl::reorder>(ctx, dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to_md, ctx.attr()),
+                                     memory::desc(), nullptr);
+    });
+    run(ctx, c, {{DNNL_ARG_FROM, ctx.wrap(from, x.ptr())}, {DNNL_ARG_TO, ctx.wrap(to_md, dst)}});
+}
+
+Act relayout(Context& ctx, const Act& x, int block) {
+    Act y(x.n, x.d, x.h, x.w, x.c, block);
+    reorder(ctx, x, layout_tag(y), y.ptr());
+    return y;
+}
+
 Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
-           int k, int stride, int pad) {
+           int k, int stride, int pad, int out_block) {
     const int64_t od = (x.d + 2 * pad - k) / stride + 1, oh = (x.h + 2 * pad - k) / stride + 1,
                   ow = (x.w + 2 * pad - k) / stride + 1;
-    Act y(x.n, od, oh, ow, oc);
-    const dims src_d = {x.n, x.c, x.d, x.h, x.w}, dst_d = {x.n, oc, od, oh, ow}, w_d = {oc, x.c, k, k, k};
-    const std::string key = "conv:" + name + ":" + shape_key({x.n, x.c, x.d, x.h, x.w, oc, k, stride, pad});
+    Act y(x.n, od, oh, ow, oc, out_block);
+    // One channel into blocked: oneDNN's jit kernel wants the (byte-identical) ncdhw.
+    const memory::desc src = x.c == 1 && x.block == 0 && out_block != 0 ? md({x.n, 1, x.d, x.h, x.w}, tag::ncdhw)
+                                                                       : layout_md(x),
+                       dst = layout_md(y);
+    const dims w_d = {oc, x.c, k, k, k};
+    const std::string key =
+        "conv:" + name + ":" + shape_key({x.n, x.c, x.d, x.h, x.w, x.block, oc, k, stride, pad, out_block});
     Cached& c = ctx.get(key, [&] {
         const memory::desc bias_md = bias ? md({oc}, tag::x) : memory::desc();
         dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                             md(src_d, tag::ndhwc), md(w_d, tag::any), bias_md, md(dst_d, tag::ndhwc),
-                                             {stride, stride, stride}, {pad, pad, pad}, {pad, pad, pad});
+                                             src, md(w_d, tag::any), bias_md, dst, {stride, stride, stride},
+                                             {pad, pad, pad}, {pad, pad, pad});
         dnnl::convolution_forward::primitive_desc pd(desc, ctx.attr(), ctx.engine);
         return finish<dnnl::convolution_forward>(ctx, pd, md(w_d, tag::oidhw), weights);
     });
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, ctx.wrap(md(src_d, tag::ndhwc), x.ptr())},
-                                            {DNNL_ARG_WEIGHTS, c.weights_mem},
-                                            {DNNL_ARG_DST, ctx.wrap(md(dst_d, tag::ndhwc), y.ptr())}};
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, ctx.wrap(src, x.ptr())}, {DNNL_ARG_WEIGHTS, c.weights_mem}, {DNNL_ARG_DST, ctx.wrap(dst, y.ptr())}};
     if (bias) args[DNNL_ARG_BIAS] = ctx.wrap(md({oc}, tag::x), bias);
     run(ctx, c, std::move(args));
     return y;
 }
 
 Act deconv3d_k2s2(Context& ctx, const std::string& name, const float* weights, const Act& x, int64_t oc) {
+    // oneDNN 2.6 has no jit deconvolution on blocked layouts (it falls to ref:any, ~100x
+    // slower): channels-last in and out, the blocked caller's layout restored around it.
+    if (x.block != 0) return relayout(ctx, deconv3d_k2s2(ctx, name, weights, relayout(ctx, x, 0), oc), x.block);
     Act y(x.n, 2 * x.d, 2 * x.h, 2 * x.w, oc);
-    const dims src_d = {x.n, x.c, x.d, x.h, x.w}, dst_d = {y.n, oc, y.d, y.h, y.w}, w_d = {oc, x.c, 2, 2, 2};
+    const memory::desc src = layout_md(x), dst = layout_md(y);
+    const dims w_d = {oc, x.c, 2, 2, 2};
     const std::string key = "deconv:" + name + ":" + shape_key({x.n, x.c, x.d, x.h, x.w, oc});
     Cached& c = ctx.get(key, [&] {
         dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
-                                               md(src_d, tag::ndhwc), md(w_d, tag::any), md(dst_d, tag::ndhwc), {2, 2, 2},
-                                               {0, 0, 0}, {0, 0, 0});
+                                               src, md(w_d, tag::any), dst, {2, 2, 2}, {0, 0, 0}, {0, 0, 0});
         dnnl::deconvolution_forward::primitive_desc pd(desc, ctx.attr(), ctx.engine);
         // PyTorch stores {in, out, k, k, k}: oneDNN's {OC, IC, ...} with IC outermost.
         return finish<dnnl::deconvolution_forward>(ctx, pd, md(w_d, tag::iodhw), weights);
     });
     run(ctx, c,
-        {{DNNL_ARG_SRC, ctx.wrap(md(src_d, tag::ndhwc), x.ptr())},
+        {{DNNL_ARG_SRC, ctx.wrap(src, x.ptr())},
          {DNNL_ARG_WEIGHTS, c.weights_mem},
-         {DNNL_ARG_DST, ctx.wrap(md(dst_d, tag::ndhwc), y.ptr())}});
+         {DNNL_ARG_DST, ctx.wrap(dst, y.ptr())}});
     return y;
 }
 
@@ -176,21 +210,25 @@ void channel_stats(const float* x, int64_t S, int64_t C, float* mean, float* var
 }  // namespace
 
 void instance_norm(Context& ctx, Act& x) {
-    const int64_t S = x.spatial(), C = x.c;
-    // 5D ndhwc: the layout oneDNN's jit batch norm takes (3D nwc falls to the reference).
-    const memory::desc data = md({1, C, x.d, x.h, x.w}, tag::ndhwc);
+    const int64_t S = x.spatial(), C = x.c, Cp = x.padded_c();
+    // One item {1, C, D, H, W} in the activation's own layout: 5D ndhwc or nCdhw8c/16c, the
+    // layouts oneDNN's jit batch norm takes (3D nwc falls to the reference).
+    const memory::desc data = md({1, C, x.d, x.h, x.w}, layout_tag(x));
     const memory::desc stats = md({C}, tag::x);
-    const std::string key = "in:" + shape_key({C, x.d, x.h, x.w});
+    const std::string key = "in:" + shape_key({C, x.d, x.h, x.w, x.block});
     Cached& c = ctx.get(key, [&] {
         dnnl::batch_normalization_forward::desc desc(dnnl::prop_kind::forward_inference, data, kEps,
                                                      dnnl::normalization_flags::use_global_stats);
         dnnl::batch_normalization_forward::primitive_desc pd(desc, ctx.attr(), ctx.engine);
         return finish<dnnl::batch_normalization_forward>(ctx, pd, memory::desc(), nullptr);
     });
-    std::vector<float> mean(static_cast<size_t>(C)), var(static_cast<size_t>(C));
+    // An item is Cp / width groups of {S, width} (one group when channels-last).
+    const int64_t width = x.block ? x.block : C;
+    std::vector<float> mean(static_cast<size_t>(Cp)), var(static_cast<size_t>(Cp));
     for (int64_t i = 0; i < x.n; ++i) {
-        float* p = x.ptr() + i * S * C;
-        channel_stats(p, S, C, mean.data(), var.data());
+        float* p = x.ptr() + i * S * Cp;
+        for (int64_t g = 0; g < Cp / width; ++g)
+            channel_stats(p + g * S * width, S, width, mean.data() + g * width, var.data() + g * width);
         run(ctx, c,
             {{DNNL_ARG_SRC, ctx.wrap(data, p)},
              {DNNL_ARG_DST, ctx.wrap(data, p)},

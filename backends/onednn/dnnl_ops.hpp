@@ -9,12 +9,19 @@
 
 namespace swu_onednn {
 
-// Conv3d (cubic kernel k, stride, zero padding) on channels-last activations; weights in
-// PyTorch's {O, I, k, k, k}; bias may be null. `name` keys the cached primitive.
-Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
-           int k, int stride, int pad);
+// The oneDNN layout of an activation (tensor.hpp), and a copy of it into another layout.
+dnnl::memory::desc layout_md(const Act& x);
+void reorder(Context& ctx, const Act& x, dnnl::memory::format_tag to, float* dst);
+Act relayout(Context& ctx, const Act& x, int block);
 
-// ConvTranspose3d kernel 2 stride 2, no bias; weights in PyTorch's {I, O, 2, 2, 2}.
+// Conv3d (cubic kernel k, stride, zero padding) from x's layout into channel block
+// `out_block` (0: channels-last); weights in PyTorch's {O, I, k, k, k}; bias may be null.
+// oneDNN's jit kernels want both sides channels-last, or both blocked (C = 1 counts as
+// both). `name` keys the cached primitive.
+Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
+           int k, int stride, int pad, int out_block);
+
+// ConvTranspose3d kernel 2 stride 2, no bias, in x's layout; weights in PyTorch's {I, O, 2, 2, 2}.
 Act deconv3d_k2s2(Context& ctx, const std::string& name, const float* weights, const Act& x, int64_t oc);
 
 enum class Post { none, gelu, add };
@@ -26,12 +33,13 @@ void linear(Context& ctx, const std::string& name, const float* x, int64_t M, in
 // Layer norm over the last axis of {M, C}, eps 1e-5; scale/shift null = no affine.
 void layer_norm(Context& ctx, const float* x, float* y, int64_t M, int64_t C, const float* scale, const float* shift);
 
-// InstanceNorm3d(affine=False, eps 1e-5), in place: batch norm statistics per item.
+// InstanceNorm3d(affine=False, eps 1e-5), in place, in either layout: batch norm
+// statistics per item.
 void instance_norm(Context& ctx, Act& x);
 
-// x = LeakyReLU_0.01(x) in place.
+// x = LeakyReLU_0.01(x) in place (any layout: pass Act::size()).
 void leaky_relu(Context& ctx, float* x, int64_t n);
-// a = LeakyReLU_0.01(a + b) in place.
+// a = LeakyReLU_0.01(a + b) in place (a and b in the same layout).
 void add_leaky_relu(Context& ctx, float* a, const float* b, int64_t n);
 
 // Softmax over the last axis of {rows, n}, in place.

@@ -16,6 +16,7 @@ const Param& Network::param(const std::string& name) const {
 
 namespace {
 
+// Passes `value` on (in whatever layout: the sink reorders).
 Act tap(TapSink& taps, const std::string& name, Act value) {
     if (taps.wants(name)) taps.put(name, value);
     return value;
@@ -51,7 +52,8 @@ void forward(Network& m, const float* input, const int64_t shape[5], TapSink& ta
     // Stages are chained un-normalised; only the hidden states are normalised.
     const int P = m.net.patch_size;
     const std::string pe = "swinViT.patch_embed.proj.";
-    Act xs = conv3d(m.ctx, pe + "weight", m.at(pe + "weight"), m.at(pe + "bias"), x, m.net.feature_size, P, P, 0);
+    Act xs = conv3d(m.ctx, pe + "weight", m.at(pe + "weight"), m.at(pe + "bias"), x, m.net.feature_size, P, P, 0,
+                    0);
     Act hidden[5];
     hidden[0] = tap(taps, "hidden0", normalize_channels(m, xs));
     for (int s = 0; s < 4; ++s) {
@@ -72,7 +74,8 @@ void forward(Network& m, const float* input, const int64_t shape[5], TapSink& ta
     dec = tap(taps, "dec_out", up_block(m, "decoder1", dec, enc0));
     const std::string head = "out.conv.conv.";
     const int64_t out_c = m.param(head + "weight").shape[0];
-    tap(taps, "logits", conv3d(m.ctx, head + "weight", m.at(head + "weight"), m.at(head + "bias"), dec, out_c, 1, 1, 0));
+    tap(taps, "logits", conv3d(m.ctx, head + "weight", m.at(head + "weight"), m.at(head + "bias"), dec, out_c, 1, 1, 0,
+                               m.ctx.block));
 }
 
 }  // namespace swu_onednn

@@ -19,7 +19,7 @@ struct Param {
     std::vector<int64_t> indices;  // int64 entries (relative_position_index)
 };
 
-// Receives intermediate results by tap name (converted to channel-first by the sink).
+// Receives intermediate results by tap name, in either layout (the sink converts).
 class TapSink {
 public:
     virtual ~TapSink() = default;

@@ -12,6 +12,7 @@
 
 #include "../common/plugin_support.hpp"
 #include "buffer_pool.hpp"
+#include "dnnl_ops.hpp"
 #include "network.hpp"
 
 namespace swu_onednn {
@@ -36,10 +37,10 @@ template <class F> swu_status guarded(char* err, size_t err_size, F&& f) noexcep
 
 bool is_cpu(const char* device) { return device && std::strcmp(device, "cpu") == 0; }
 
-// Copies requested intermediate results, channels-last inside, channel-first out.
+// Copies requested intermediate results out, channel-first, from either layout inside.
 class BufferTaps : public TapSink {
 public:
-    BufferTaps(swu_backend_tap* taps, size_t count) : taps_(taps), count_(count) {}
+    BufferTaps(swu_onednn::Context& ctx, swu_backend_tap* taps, size_t count) : ctx_(ctx), taps_(taps), count_(count) {}
     bool wants(const std::string& name) const override {
         for (size_t i = 0; i < count_; ++i)
             if (name == taps_[i].name) return true;
@@ -51,20 +52,12 @@ public:
             const int64_t* s = taps_[i].shape;
             if (s[0] != v.n || s[1] != v.c || s[2] != v.d || s[3] != v.h || s[4] != v.w)
                 throw Failure(SWU_ERR_INTERNAL, "tap '" + name + "' has an unexpected shape");
-            const int64_t S = v.spatial(), C = v.c, N = v.n;
-            const float* src = v.ptr();
-            float* dst = taps_[i].data;
-#pragma omp parallel for schedule(static)
-            for (int64_t nc = 0; nc < N * C; ++nc) {
-                const int64_t b = nc / C, c = nc % C;
-                const float* in = src + b * S * C + c;
-                float* out = dst + nc * S;
-                for (int64_t t = 0; t < S; ++t) out[t] = in[t * C];
-            }
+            swu_onednn::reorder(ctx_, v, dnnl::memory::format_tag::ncdhw, taps_[i].data);
         }
     }
 
 private:
+    swu_onednn::Context& ctx_;
     swu_backend_tap* taps_;
     size_t count_;
 };
@@ -148,7 +141,7 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
         Network& m = *static_cast<Network*>(instance);
         // oneDNN's OpenMP runtime takes the calling thread's setting.
         omp_set_num_threads(m.threads);
-        BufferTaps sink(taps, tap_count);
+        BufferTaps sink(m.ctx, taps, tap_count);
         swu_onednn::forward(m, input, shape, sink);
     });
 }

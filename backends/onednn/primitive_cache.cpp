@@ -4,7 +4,17 @@
 
 namespace swu_onednn {
 
-Context::Context() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
+namespace {
+
+int channel_block() {
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+    return (isa & avx512) == avx512 ? 16 : 8;
+}
+
+}  // namespace
+
+Context::Context() : engine(dnnl::engine::kind::cpu, 0), stream(engine), block(channel_block()) {}
 
 Cached& Context::get(const std::string& key, const std::function<Cached()>& make) {
     auto it = cache_.find(key);

@@ -26,6 +26,9 @@ public:
     Context();
     dnnl::engine engine;
     dnnl::stream stream;
+    // Channel block of the convolutional U-Net's activations (tensor.hpp): 16 where oneDNN
+    // dispatches AVX-512, 8 below (the blocks its jit convolutions use there).
+    int block;
 
     // The primitive for `key`, built by make() on first use.
     Cached& get(const std::string& key, const std::function<Cached()>& make);
