@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "../common/plugin_support.hpp"
 #include "buffer_pool.hpp"
@@ -141,8 +142,24 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
         Network& m = *static_cast<Network*>(instance);
         // oneDNN's OpenMP runtime takes the calling thread's setting.
         omp_set_num_threads(m.threads);
-        BufferTaps sink(m.ctx, taps, tap_count);
-        swu_onednn::forward(m, input, shape, sink);
+        // One item at a time: faster per window than a batch and a quarter of a batch of 4's
+        // memory (f48, 96^3 windows, 2 threads: 6.7 s per window and 7.0 GB peak at batch
+        // 4, 5.9 s and 2.5 GB one by one). Each tap receives its item's slice.
+        const int64_t item_shape[5] = {1, shape[1], shape[2], shape[3], shape[4]};
+        const int64_t item_input = shape[1] * shape[2] * shape[3] * shape[4];
+        std::vector<swu_backend_tap> item_taps(taps, taps + tap_count);
+        for (size_t t = 0; t < tap_count; ++t)
+            if (taps[t].shape[0] != shape[0])
+                throw Failure(SWU_ERR_INTERNAL, std::string("tap '") + taps[t].name + "' has an unexpected batch size");
+        for (int64_t i = 0; i < shape[0]; ++i) {
+            for (size_t t = 0; t < tap_count; ++t) {
+                const int64_t* s = taps[t].shape;
+                item_taps[t].shape[0] = 1;
+                item_taps[t].data = taps[t].data + i * s[1] * s[2] * s[3] * s[4];
+            }
+            BufferTaps sink(m.ctx, item_taps.data(), tap_count);
+            swu_onednn::forward(m, input + i * item_input, item_shape, sink);
+        }
     });
 }
 
