@@ -1,5 +1,7 @@
 #include "primitive_cache.hpp"
 
+#include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace swu_onednn {
@@ -7,6 +9,12 @@ namespace swu_onednn {
 namespace {
 
 int channel_block() {
+    // SWU_ONEDNN_CHANNEL_BLOCK=8|16 overrides the choice (tests run the AVX-512 layout on
+    // any CPU with it; where no jit kernel has that layout oneDNN runs its reference code).
+    if (const char* forced = std::getenv("SWU_ONEDNN_CHANNEL_BLOCK")) {
+        if (std::strcmp(forced, "8") == 0) return 8;
+        if (std::strcmp(forced, "16") == 0) return 16;
+    }
     const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
     const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
     return (isa & avx512) == avx512 ? 16 : 8;
