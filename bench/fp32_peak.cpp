@@ -14,65 +14,68 @@ namespace {
 
 constexpr long kIterations = 200000000;  // x 10 chains x 2 pipes: ~0.3 s at 3.5 GHz
 
-// Ten independent accumulator chains hide the FMA latency (4-5 cycles, 2 pipes).
-#define SWU_CHAINS(OP) \
-    OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7) OP(8) OP(9)
-
-__attribute__((target("avx512f"))) double run_avx512() {
-    const __m512 m = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-#define DECL(i) __m512 a##i = _mm512_set1_ps(1.f + i);
-    SWU_CHAINS(DECL)
-#undef DECL
-    for (long k = 0; k < kIterations; ++k) {
-#define STEP(i) a##i = _mm512_fmadd_ps(a##i, m, b);
-        SWU_CHAINS(STEP)
-#undef STEP
+// Ten independent accumulator chains hide the FMA latency (4-5 cycles, 2 pipes). One body
+// for every vector width: V the register type, SET1 / MADD / ADD / STORE its operations.
+#define SWU_CHAINS(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7) OP(8) OP(9)
+#define SWU_DECL(i) V a##i = SET1(1.f + i);
+#define SWU_STEP(i) a##i = MADD(a##i, m, b);
+#define SWU_SUM(i) s = ADD(s, a##i);
+#define SWU_FMA_LOOP                                       \
+    {                                                      \
+        const V m = SET1(0.999999f), b = SET1(1e-7f);      \
+        SWU_CHAINS(SWU_DECL)                               \
+        for (long k = 0; k < kIterations; ++k) {           \
+            SWU_CHAINS(SWU_STEP)                           \
+        }                                                  \
+        V s = SET1(0.f);                                   \
+        SWU_CHAINS(SWU_SUM)                                \
+        float f[sizeof(V) / sizeof(float)];                \
+        STORE(f, s);                                       \
+        return static_cast<double>(f[0]);                  \
     }
-    __m512 s = _mm512_setzero_ps();
-#define SUM(i) s = _mm512_add_ps(s, a##i);
-    SWU_CHAINS(SUM)
-#undef SUM
-    float f[16];
-    _mm512_storeu_ps(f, s);
-    return static_cast<double>(f[0]);
-}
 
-__attribute__((target("avx2,fma"))) double run_avx2() {
-    const __m256 m = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-#define DECL(i) __m256 a##i = _mm256_set1_ps(1.f + i);
-    SWU_CHAINS(DECL)
-#undef DECL
-    for (long k = 0; k < kIterations; ++k) {
-#define STEP(i) a##i = _mm256_fmadd_ps(a##i, m, b);
-        SWU_CHAINS(STEP)
-#undef STEP
-    }
-    __m256 s = _mm256_setzero_ps();
-#define SUM(i) s = _mm256_add_ps(s, a##i);
-    SWU_CHAINS(SUM)
-#undef SUM
-    float f[8];
-    _mm256_storeu_ps(f, s);
-    return static_cast<double>(f[0]);
-}
+#define V __m512
+#define SET1 _mm512_set1_ps
+#define MADD _mm512_fmadd_ps
+#define ADD _mm512_add_ps
+#define STORE _mm512_storeu_ps
+__attribute__((target("avx512f"))) double run_avx512() SWU_FMA_LOOP
+#undef V
+#undef SET1
+#undef MADD
+#undef ADD
+#undef STORE
 
-double run_sse() {  // multiply then add: 2 flops per lane per pair, as an FMA would count
-    const __m128 m = _mm_set1_ps(0.999999f), b = _mm_set1_ps(1e-7f);
-#define DECL(i) __m128 a##i = _mm_set1_ps(1.f + i);
-    SWU_CHAINS(DECL)
-#undef DECL
-    for (long k = 0; k < kIterations; ++k) {
-#define STEP(i) a##i = _mm_add_ps(_mm_mul_ps(a##i, m), b);
-        SWU_CHAINS(STEP)
-#undef STEP
-    }
-    __m128 s = _mm_setzero_ps();
-#define SUM(i) s = _mm_add_ps(s, a##i);
-    SWU_CHAINS(SUM)
-#undef SUM
-    return static_cast<double>(_mm_cvtss_f32(s));
-}
+#define V __m256
+#define SET1 _mm256_set1_ps
+#define MADD _mm256_fmadd_ps
+#define ADD _mm256_add_ps
+#define STORE _mm256_storeu_ps
+__attribute__((target("avx2,fma"))) double run_avx2() SWU_FMA_LOOP
+#undef V
+#undef SET1
+#undef MADD
+#undef ADD
+#undef STORE
 
+// Multiply then add: 2 flops per lane, as an FMA counts.
+__m128 sse_madd(__m128 a, __m128 m, __m128 b) { return _mm_add_ps(_mm_mul_ps(a, m), b); }
+#define V __m128
+#define SET1 _mm_set1_ps
+#define MADD sse_madd
+#define ADD _mm_add_ps
+#define STORE _mm_storeu_ps
+double run_sse() SWU_FMA_LOOP
+#undef V
+#undef SET1
+#undef MADD
+#undef ADD
+#undef STORE
+
+#undef SWU_FMA_LOOP
+#undef SWU_SUM
+#undef SWU_STEP
+#undef SWU_DECL
 #undef SWU_CHAINS
 
 double measure_once(int threads) {
