@@ -7,9 +7,14 @@
 #include <torch/csrc/distributed/c10d/Work.hpp>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
+#include <mutex>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "../common/plugin_support.hpp"
@@ -158,11 +163,46 @@ DataParallel::DataParallel(int rank, int world_size, const std::string& master_a
     if (!group_->collectives) throw Failure(SWU_ERR_INTERNAL, "distributed: no process group was created");
 }
 
-DataParallel::~DataParallel() = default;
+// The state of one overlapped backward. Hooks stay registered on the parameters the plan
+// was made for; a new set of parameter tensors (new weights) gets a new plan.
+struct DataParallel::Overlap {
+    std::vector<at::Tensor> params;                // trainable, in the order backward reaches them
+    std::vector<unsigned> hooks;                   // per parameter
+    std::vector<size_t> bucket_of;                 // per parameter
+    std::vector<int64_t> offset;                   // per parameter, within its bucket
+    std::vector<std::vector<at::Tensor>> flats;    // per bucket: {flat buffer}
+    std::vector<size_t> missing;                   // per bucket: gradients not yet arrived
+    std::vector<char> arrived;                     // per parameter
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;  // per bucket, once sent
+    size_t sent = 0;                               // buckets 0..sent-1 are in flight
+    bool armed = false, repeated = false;
+    std::mutex mutex;
+
+    void remove_hooks() {
+        for (size_t i = 0; i < params.size(); ++i) params[i].remove_hook(hooks[i]);
+        hooks.clear();
+    }
+};
+
+DataParallel::~DataParallel() {
+    if (overlap_) overlap_->remove_hooks();
+}
 
 namespace {
 
 // Waits for a collective; a failure (a peer stopped, the timeout passed) as a Failure.
+// Where backward reaches a parameter: the network's last modules first (autograd runs the
+// nodes created last in the forward first), the Swin encoder last.
+int backward_order(const std::string& name) {
+    static const char* const kOrder[] = {"out.",      "decoder1.",         "decoder2.",         "decoder3.",
+                                         "decoder4.", "decoder5.",         "encoder10.",        "encoder4.",
+                                         "encoder3.", "encoder2.",         "encoder1.",         "swinViT.layers4.",
+                                         "swinViT.layers3.", "swinViT.layers2.", "swinViT.layers1.", "swinViT."};
+    for (int i = 0; i < static_cast<int>(std::size(kOrder)); ++i)
+        if (name.compare(0, std::char_traits<char>::length(kOrder[i]), kOrder[i]) == 0) return i;
+    return static_cast<int>(std::size(kOrder));
+}
+
 void finish(const c10::intrusive_ptr<c10d::Work>& work, const char* what, int rank, int world) {
     try {
         work->wait();
@@ -188,8 +228,99 @@ void DataParallel::broadcast(Params& params) {
     }
 }
 
+void DataParallel::overlap_next_backward(Params& params) {
+    std::vector<std::pair<std::string, at::Tensor>> trainable;
+    for (auto& [name, t] : params)
+        if (t.is_floating_point() && t.requires_grad()) trainable.emplace_back(name, t);
+    std::stable_sort(trainable.begin(), trainable.end(), [](const auto& a, const auto& b) {
+        return backward_order(a.first) < backward_order(b.first);
+    });
+    bool same = overlap_ && overlap_->params.size() == trainable.size();
+    for (size_t i = 0; same && i < trainable.size(); ++i) same = overlap_->params[i].is_same(trainable[i].second);
+    if (!same) {
+        if (overlap_) overlap_->remove_hooks();
+        overlap_ = std::make_unique<Overlap>();
+        Overlap& o = *overlap_;
+        std::vector<at::Tensor> tensors;
+        for (auto& [name, t] : trainable) tensors.push_back(t);
+        const std::vector<std::vector<at::Tensor>> plan = buckets(tensors);
+        for (size_t b = 0, i = 0; b < plan.size(); ++b) {
+            int64_t offset = 0;
+            for (const at::Tensor& t : plan[b]) {
+                o.params.push_back(t);
+                o.bucket_of.push_back(b);
+                o.offset.push_back(offset);
+                offset += t.numel();
+                ++i;
+            }
+            o.flats.push_back({at::empty({offset}, plan[b].front().options().requires_grad(false))});
+        }
+        for (size_t i = 0; i < o.params.size(); ++i)
+            o.hooks.push_back(o.params[i].register_hook([this, i](const at::Tensor& grad) {
+                Overlap& ov = *overlap_;
+                const std::lock_guard<std::mutex> lock(ov.mutex);
+                if (!ov.armed) return;
+                if (ov.arrived[i]) {  // a second gradient: this backward was not the step's only one
+                    ov.repeated = true;
+                    return;
+                }
+                ov.arrived[i] = 1;
+                const size_t b = ov.bucket_of[i];
+                const at::Tensor& p = ov.params[i];
+                ov.flats[b][0].narrow(0, ov.offset[i], p.numel()).copy_(grad.reshape({-1}));
+                --ov.missing[b];
+                // Send in bucket order only, so every rank issues the same sequence.
+                while (!ov.repeated && ov.sent < ov.flats.size() && ov.missing[ov.sent] == 0) {
+                    c10d::AllreduceOptions options;
+                    options.reduceOp = c10d::ReduceOp::SUM;
+                    ov.works[ov.sent] = group_->collectives->allreduce(ov.flats[ov.sent], options);
+                    ++ov.sent;
+                }
+            }));
+    }
+    Overlap& o = *overlap_;
+    const std::lock_guard<std::mutex> lock(o.mutex);
+    o.missing.assign(o.flats.size(), 0);
+    for (size_t b : o.bucket_of) ++o.missing[b];
+    o.arrived.assign(o.params.size(), 0);
+    o.works.assign(o.flats.size(), {});
+    o.sent = 0;
+    o.repeated = false;
+    o.armed = true;
+}
+
 void DataParallel::average_gradients(Params& params) {
     const at::NoGradGuard no_grad;
+    if (overlap_ && overlap_->armed) {
+        Overlap& o = *overlap_;
+        const std::lock_guard<std::mutex> lock(o.mutex);
+        o.armed = false;
+        // Whatever backward did not send: gradients that never came (unused parameters)
+        // count as zeros, exactly as the plain path below reduces them.
+        for (size_t i = 0; i < o.params.size(); ++i) {
+            at::Tensor& p = o.params[i];
+            if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
+            if (!o.arrived[i] && o.bucket_of[i] >= o.sent)
+                o.flats[o.bucket_of[i]][0].narrow(0, o.offset[i], p.numel()).copy_(p.grad().reshape({-1}));
+        }
+        for (size_t b = o.sent; b < o.flats.size(); ++b) {
+            c10d::AllreduceOptions options;
+            options.reduceOp = c10d::ReduceOp::SUM;
+            o.works[b] = group_->collectives->allreduce(o.flats[b], options);
+        }
+        o.sent = o.flats.size();
+        for (size_t b = 0; b < o.flats.size(); ++b) finish(o.works[b], "gradient all-reduce", rank_, world_size_);
+        if (!o.repeated) {
+            for (size_t i = 0; i < o.params.size(); ++i) {
+                at::Tensor& p = o.params[i];
+                p.mutable_grad().copy_(o.flats[o.bucket_of[i]][0].narrow(0, o.offset[i], p.numel()).view(p.sizes()));
+                p.mutable_grad().div_(static_cast<double>(world_size_));
+            }
+            return;
+        }
+        // A parameter had two gradients (the caller's promise was broken): the buckets sent
+        // early are stale, but every rank sent the same ones; reduce .grad afresh below.
+    }
     std::vector<at::Tensor> grads;
     for (auto& [name, t] : params) {
         if (!t.is_floating_point()) continue;

@@ -32,15 +32,24 @@ public:
     void broadcast(Params& params);
     // Every trainable parameter's gradient becomes the mean over the ranks: flattened
     // into buckets of at most ~25 MiB (DDP's bucket_cap_mb), all buckets all-reduced
-    // (summed) asynchronously, then divided by world_size.
+    // (summed) asynchronously, then divided by world_size. After overlap_next_backward,
+    // it finishes the buckets that backward already sent.
     void average_gradients(Params& params);
+    // Overlaps the next backward's all-reduce with the backward itself, as DDP does: a
+    // bucket (parameters in the order backward reaches them) is sent as soon as autograd
+    // has produced all its gradients, buckets in the same order on every rank. Only for a
+    // backward that alone makes the step's gradients (one micro-batch, no activation
+    // checkpointing: each parameter's hook then fires once, with its final gradient).
+    void overlap_next_backward(Params& params);
     // values[0..count) summed over the ranks.
     void all_reduce_sum(double* values, size_t count);
 
 private:
     struct Group;
+    struct Overlap;
     int rank_, world_size_;
     std::unique_ptr<Group> group_;
+    std::unique_ptr<Overlap> overlap_;
 };
 
 }  // namespace swu_torch

@@ -399,7 +399,8 @@ swu_status dist_init(void* instance, int32_t rank, int32_t world_size, const cha
                                                     timeout_seconds, inst.device);
         group->broadcast(inst.params);
         DataParallel* g = group.get();
-        inst.trainer.set_gradient_reducer([g](Params& p) { g->average_gradients(p); });
+        inst.trainer.set_gradient_reducer([g](Params& p) { g->average_gradients(p); },
+                                          [g](Params& p) { g->overlap_next_backward(p); });
         inst.group = std::move(group);
     });
 }

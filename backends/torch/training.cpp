@@ -96,6 +96,7 @@ Trainer::Result Trainer::step(Params& params, const swu_backend_network& net, co
         r.dice += loss.dice.item<double>();
         r.ce += loss.ce.item<double>();
         // Gradients of the micro-batches add up in .grad (autograd's accumulation).
+        if (k == 1 && !checkpointing_ && before_backward_) before_backward_(params);
         if (amp_) {
             (loss.total * scale_).backward();
         } else {

@@ -39,8 +39,13 @@ public:
     void configure(const AdamConfig& adam, bool amp, bool checkpointing, int micro_batches, bool reset, Params& params);
     bool configured() const { return configured_; }
     // Called between backward and the update with the summed-and-averaged gradients in
-    // place (data parallelism averages them over the ranks here).
-    void set_gradient_reducer(std::function<void(Params&)> reducer) { reduce_gradients_ = std::move(reducer); }
+    // place (data parallelism averages them over the ranks here). `before_backward`, if
+    // set, is called right before a backward that alone makes the step's gradients (one
+    // micro-batch, no checkpointing), so the reducer may start during that backward.
+    void set_gradient_reducer(std::function<void(Params&)> reducer, std::function<void(Params&)> before_backward = {}) {
+        reduce_gradients_ = std::move(reducer);
+        before_backward_ = std::move(before_backward);
+    }
 
     struct Result {
         double total = 0, dice = 0, ce = 0;
@@ -61,7 +66,7 @@ private:
     bool amp_ = false;
     bool checkpointing_ = false;
     int micro_batches_ = 1;
-    std::function<void(Params&)> reduce_gradients_;
+    std::function<void(Params&)> reduce_gradients_, before_backward_;
     int64_t step_ = 0;
     std::map<std::string, AdamMoments> moments_;
     // AMP gradient scaling as torch.cuda.amp.GradScaler's defaults.
