@@ -178,6 +178,9 @@ struct DataParallel::Overlap {
     bool armed = false, repeated = false;
     std::mutex mutex;
 
+    // Parameter i's place in its bucket's flat buffer.
+    at::Tensor slot(size_t i) { return flats[bucket_of[i]][0].narrow(0, offset[i], params[i].numel()); }
+
     void remove_hooks() {
         for (size_t i = 0; i < params.size(); ++i) params[i].remove_hook(hooks[i]);
         hooks.clear();
@@ -190,7 +193,6 @@ DataParallel::~DataParallel() {
 
 namespace {
 
-// Waits for a collective; a failure (a peer stopped, the timeout passed) as a Failure.
 // Where backward reaches a parameter: the network's last modules first (autograd runs the
 // nodes created last in the forward first), the Swin encoder last.
 int backward_order(const std::string& name) {
@@ -203,6 +205,14 @@ int backward_order(const std::string& name) {
     return static_cast<int>(std::size(kOrder));
 }
 
+// Starts summing `tensors` over the ranks (in place, asynchronously).
+c10::intrusive_ptr<c10d::Work> start_sum(Collectives& collectives, std::vector<at::Tensor>& tensors) {
+    c10d::AllreduceOptions options;
+    options.reduceOp = c10d::ReduceOp::SUM;
+    return collectives.allreduce(tensors, options);
+}
+
+// Waits for a collective; a failure (a peer stopped, the timeout passed) as a Failure.
 void finish(const c10::intrusive_ptr<c10d::Work>& work, const char* what, int rank, int world) {
     try {
         work->wait();
@@ -244,14 +254,13 @@ void DataParallel::overlap_next_backward(Params& params) {
         std::vector<at::Tensor> tensors;
         for (auto& [name, t] : trainable) tensors.push_back(t);
         const std::vector<std::vector<at::Tensor>> plan = buckets(tensors);
-        for (size_t b = 0, i = 0; b < plan.size(); ++b) {
+        for (size_t b = 0; b < plan.size(); ++b) {
             int64_t offset = 0;
             for (const at::Tensor& t : plan[b]) {
                 o.params.push_back(t);
                 o.bucket_of.push_back(b);
                 o.offset.push_back(offset);
                 offset += t.numel();
-                ++i;
             }
             o.flats.push_back({at::empty({offset}, plan[b].front().options().requires_grad(false))});
         }
@@ -265,15 +274,11 @@ void DataParallel::overlap_next_backward(Params& params) {
                     return;
                 }
                 ov.arrived[i] = 1;
-                const size_t b = ov.bucket_of[i];
-                const at::Tensor& p = ov.params[i];
-                ov.flats[b][0].narrow(0, ov.offset[i], p.numel()).copy_(grad.reshape({-1}));
-                --ov.missing[b];
+                ov.slot(i).copy_(grad.reshape({-1}));
+                --ov.missing[ov.bucket_of[i]];
                 // Send in bucket order only, so every rank issues the same sequence.
                 while (!ov.repeated && ov.sent < ov.flats.size() && ov.missing[ov.sent] == 0) {
-                    c10d::AllreduceOptions options;
-                    options.reduceOp = c10d::ReduceOp::SUM;
-                    ov.works[ov.sent] = group_->collectives->allreduce(ov.flats[ov.sent], options);
+                    ov.works[ov.sent] = start_sum(*group_->collectives, ov.flats[ov.sent]);
                     ++ov.sent;
                 }
             }));
@@ -300,20 +305,15 @@ void DataParallel::average_gradients(Params& params) {
         for (size_t i = 0; i < o.params.size(); ++i) {
             at::Tensor& p = o.params[i];
             if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
-            if (!o.arrived[i] && o.bucket_of[i] >= o.sent)
-                o.flats[o.bucket_of[i]][0].narrow(0, o.offset[i], p.numel()).copy_(p.grad().reshape({-1}));
+            if (!o.arrived[i] && o.bucket_of[i] >= o.sent) o.slot(i).copy_(p.grad().reshape({-1}));
         }
-        for (size_t b = o.sent; b < o.flats.size(); ++b) {
-            c10d::AllreduceOptions options;
-            options.reduceOp = c10d::ReduceOp::SUM;
-            o.works[b] = group_->collectives->allreduce(o.flats[b], options);
-        }
+        for (size_t b = o.sent; b < o.flats.size(); ++b) o.works[b] = start_sum(*group_->collectives, o.flats[b]);
         o.sent = o.flats.size();
         for (size_t b = 0; b < o.flats.size(); ++b) finish(o.works[b], "gradient all-reduce", rank_, world_size_);
         if (!o.repeated) {
             for (size_t i = 0; i < o.params.size(); ++i) {
                 at::Tensor& p = o.params[i];
-                p.mutable_grad().copy_(o.flats[o.bucket_of[i]][0].narrow(0, o.offset[i], p.numel()).view(p.sizes()));
+                p.mutable_grad().copy_(o.slot(i).view(p.sizes()));
                 p.mutable_grad().div_(static_cast<double>(world_size_));
             }
             return;
@@ -334,9 +334,7 @@ void DataParallel::average_gradients(Params& params) {
     flats.reserve(plan.size());
     for (const std::vector<at::Tensor>& bucket : plan) {
         flats.push_back({flatten(bucket)});
-        c10d::AllreduceOptions o;
-        o.reduceOp = c10d::ReduceOp::SUM;
-        works.push_back(group_->collectives->allreduce(flats.back(), o));
+        works.push_back(start_sum(*group_->collectives, flats.back()));
     }
     for (size_t i = 0; i < plan.size(); ++i) {
         finish(works[i], "gradient all-reduce", rank_, world_size_);
@@ -349,9 +347,7 @@ void DataParallel::all_reduce_sum(double* values, size_t count) {
     if (count == 0) return;
     const at::Tensor host = at::from_blob(values, {static_cast<int64_t>(count)}, at::kDouble);
     std::vector<at::Tensor> t = {host.to(group_->device, /*non_blocking=*/false, /*copy=*/true)};
-    c10d::AllreduceOptions o;
-    o.reduceOp = c10d::ReduceOp::SUM;
-    finish(group_->collectives->allreduce(t, o), "all-reduce", rank_, world_size_);
+    finish(start_sum(*group_->collectives, t), "all-reduce", rank_, world_size_);
     host.copy_(t[0].to(at::kCPU));
 }
 
