@@ -54,6 +54,13 @@ Act concat_channels(const Act& a, const Act& b) {
     return cat;
 }
 
+// x itself when it is in channel block `block`, else its copy in that block, kept in `copy`.
+const Act& in_block(Context& ctx, const Act& x, int block, Act& copy) {
+    if (x.block == block) return x;
+    copy = relayout(ctx, x, block);
+    return copy;
+}
+
 }  // namespace
 
 // conv-IN-LReLU-conv-IN + (1x1x1 conv-IN shortcut when channels change), LReLU.
@@ -62,9 +69,8 @@ Act res_block(Network& m, const std::string& name, const Act& input) {
     const int64_t cout = m.param(w1).shape[0];
     const int block = m.ctx.block;
     // The image (C = 1) enters the convolution as it is; Swin tokens are reordered.
-    Act reordered;
-    if (input.block != block && input.c > 1) reordered = relayout(m.ctx, input, block);
-    const Act& x = reordered.numel() ? reordered : input;
+    Act copy;
+    const Act& x = input.c == 1 ? input : in_block(m.ctx, input, block, copy);
     Act a = conv3d(m.ctx, w1, m.at(w1), nullptr, x, cout, 3, 1, 1, block);
     instance_norm(m.ctx, a);
     leaky_relu(m.ctx, a.ptr(), a.size());
@@ -87,11 +93,9 @@ Act up_block(Network& m, const std::string& name, const Act& x, const Act& skip)
     const std::string wt = name + ".transp_conv.conv.weight";
     const int64_t cout = m.param(wt).shape[1];
     const Act up = deconv3d_k2s2(m.ctx, wt, m.at(wt), x, cout);
-    Act reordered;
-    if (skip.block != up.block) reordered = relayout(m.ctx, skip, up.block);
-    const Act& s = reordered.numel() ? reordered : skip;
     if (up.block == 0) throw std::runtime_error("up block '" + name + "' expects channel-blocked activations");
-    return res_block(m, name + ".conv_block.", concat_channels(up, s));
+    Act copy;
+    return res_block(m, name + ".conv_block.", concat_channels(up, in_block(m.ctx, skip, up.block, copy)));
 }
 
 }  // namespace swu_onednn

@@ -142,9 +142,9 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
         Network& m = *static_cast<Network*>(instance);
         // oneDNN's OpenMP runtime takes the calling thread's setting.
         omp_set_num_threads(m.threads);
-        // One item at a time: faster per window than a batch and a quarter of a batch of 4's
-        // memory (f48, 96^3 windows, 2 threads: 6.7 s per window and 7.0 GB peak at batch
-        // 4, 5.9 s and 2.5 GB one by one). Each tap receives its item's slice.
+        // One item at a time: faster per window than a batch and far less memory (f48, 96^3
+        // windows, 2 threads, batch 4: 6.6 s per window and 7.0 GB peak as one batch, 6.1 s
+        // and 2.7 GB item by item). Each tap receives its item's slice.
         const int64_t item_shape[5] = {1, shape[1], shape[2], shape[3], shape[4]};
         const int64_t item_input = shape[1] * shape[2] * shape[3] * shape[4];
         std::vector<swu_backend_tap> item_taps(taps, taps + tap_count);
