@@ -1,5 +1,6 @@
 // The convolutional U-Net around the Swin encoder (MONAI UnetResBlock, UnetrUpBlock), on
-// channel-blocked activations (tensor.hpp): channels-last inputs are reordered once here.
+// activations in the layout Context::block names (tensor.hpp): Swin tokens are reordered
+// into it once here.
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -26,10 +27,19 @@ int64_t blocked_index(const Act& a, int64_t i, int64_t c, int64_t v) {
     return ((i * (a.padded_c() / a.block) + c / a.block) * a.spatial() + v) * a.block + c % a.block;
 }
 
-// torch.cat((a, b), dim=1) of two activations blocked alike.
+// torch.cat((a, b), dim=1) of two activations in the same layout.
 Act concat_channels(const Act& a, const Act& b) {
     Act cat(a.n, a.d, a.h, a.w, a.c + b.c, a.block);
     const int64_t B = a.block, S = a.spatial();
+    if (B == 0) {  // channels-last: per voxel, b's channels follow a's
+        float* out = cat.ptr();
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < a.tokens(); ++t) {
+            std::memcpy(out + t * cat.c, a.ptr() + t * a.c, sizeof(float) * static_cast<size_t>(a.c));
+            std::memcpy(out + t * cat.c + a.c, b.ptr() + t * b.c, sizeof(float) * static_cast<size_t>(b.c));
+        }
+        return cat;
+    }
     if (a.c % B == 0) {  // whole blocks (feature sizes that are multiples of 8 or 16): per item, b's follow a's
         const size_t na = static_cast<size_t>(S * a.padded_c()), nb = static_cast<size_t>(S * b.padded_c());
         for (int64_t i = 0; i < a.n; ++i) {
@@ -93,7 +103,6 @@ Act up_block(Network& m, const std::string& name, const Act& x, const Act& skip)
     const std::string wt = name + ".transp_conv.conv.weight";
     const int64_t cout = m.param(wt).shape[1];
     const Act up = deconv3d_k2s2(m.ctx, wt, m.at(wt), x, cout);
-    if (up.block == 0) throw std::runtime_error("up block '" + name + "' expects channel-blocked activations");
     Act copy;
     return res_block(m, name + ".conv_block.", concat_channels(up, in_block(m.ctx, skip, up.block, copy)));
 }

@@ -74,29 +74,53 @@ Act relayout(Context& ctx, const Act& x, int block) {
     return y;
 }
 
+namespace {
+
+// w {oc, ic, k^3} (and b {oc}) zero-padded to {ocp, icp, k^3} ({ocp}).
+std::vector<float> pad_weights(const float* w, int64_t oc, int64_t ic, int64_t ocp, int64_t icp, int64_t k3) {
+    std::vector<float> p(static_cast<size_t>(ocp * icp * k3), 0.f);
+    for (int64_t o = 0; o < oc; ++o)
+        for (int64_t i = 0; i < ic; ++i) std::copy_n(w + (o * ic + i) * k3, k3, p.begin() + (o * icp + i) * k3);
+    return p;
+}
+
+}  // namespace
+
 Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
            int k, int stride, int pad, int out_block) {
     const int64_t od = (x.d + 2 * pad - k) / stride + 1, oh = (x.h + 2 * pad - k) / stride + 1,
                   ow = (x.w + 2 * pad - k) / stride + 1;
     Act y(x.n, od, oh, ow, oc, out_block);
+    // Blocked on both sides: the convolution runs on the padded channel counts, with
+    // zero weights for the padding (the buffers already hold them: tensor.hpp). oneDNN's
+    // AVX-512 kernels have no jit path for partly filled 16-blocks (f12's 12 channels ran
+    // on ref:any, ~100x slower); whole blocks always have one.
+    const bool padded = x.block != 0 && out_block != 0 && (x.c != x.padded_c() || oc != y.padded_c());
+    const int64_t ic = padded ? x.padded_c() : x.c, ocp = padded ? y.padded_c() : oc;
     // One channel into blocked: oneDNN's jit kernel wants the (byte-identical) ncdhw.
     const memory::desc src = x.c == 1 && x.block == 0 && out_block != 0 ? md({x.n, 1, x.d, x.h, x.w}, tag::ncdhw)
-                                                                       : layout_md(x),
-                       dst = layout_md(y);
-    const dims w_d = {oc, x.c, k, k, k};
+                             : padded ? md({x.n, ic, x.d, x.h, x.w}, layout_tag(x))
+                                      : layout_md(x),
+                       dst = padded ? md({y.n, ocp, od, oh, ow}, layout_tag(y)) : layout_md(y);
+    const dims w_d = {ocp, ic, k, k, k};
     const std::string key =
         "conv:" + name + ":" + shape_key({x.n, x.c, x.d, x.h, x.w, x.block, oc, k, stride, pad, out_block});
     Cached& c = ctx.get(key, [&] {
-        const memory::desc bias_md = bias ? md({oc}, tag::x) : memory::desc();
+        const memory::desc bias_md = bias ? md({ocp}, tag::x) : memory::desc();
         dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                              src, md(w_d, tag::any), bias_md, dst, {stride, stride, stride},
                                              {pad, pad, pad}, {pad, pad, pad});
         dnnl::convolution_forward::primitive_desc pd(desc, ctx.attr(), ctx.engine);
-        return finish<dnnl::convolution_forward>(ctx, pd, md(w_d, tag::oidhw), weights);
+        if (!padded) return finish<dnnl::convolution_forward>(ctx, pd, md(w_d, tag::oidhw), weights);
+        const std::vector<float> w = pad_weights(weights, oc, x.c, ocp, ic, int64_t{k} * k * k);
+        Cached r = finish<dnnl::convolution_forward>(ctx, pd, md(w_d, tag::oidhw), w.data());
+        if (bias) r.bias = pad_weights(bias, oc, 1, ocp, 1, 1);
+        return r;
     });
+    const float* b = padded && bias ? c.bias.data() : bias;
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, ctx.wrap(src, x.ptr())}, {DNNL_ARG_WEIGHTS, c.weights_mem}, {DNNL_ARG_DST, ctx.wrap(dst, y.ptr())}};
-    if (bias) args[DNNL_ARG_BIAS] = ctx.wrap(md({oc}, tag::x), bias);
+    if (b) args[DNNL_ARG_BIAS] = ctx.wrap(md({ocp}, tag::x), b);
     run(ctx, c, std::move(args));
     return y;
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace swu_onednn {
 
@@ -19,6 +20,7 @@ struct Cached {
     dnnl::memory::desc weights, scratch;
     dnnl::memory::desc mean;   // layout of the statistics outputs, where the primitive wants them
     dnnl::memory weights_mem;  // conv/deconv weights reordered once into the primitive's layout
+    std::vector<float> bias;   // a bias zero-padded to whole channel blocks, where the primitive needs one
 };
 
 class Context {
@@ -26,8 +28,8 @@ public:
     Context();
     dnnl::engine engine;
     dnnl::stream stream;
-    // Channel block of the convolutional U-Net's activations (tensor.hpp): 16 where oneDNN
-    // dispatches AVX-512, 8 below (the blocks its jit convolutions use there).
+    // Layout of the convolutional U-Net's activations (tensor.hpp): channels-last (0) where
+    // oneDNN dispatches AVX-512, channel block 8 below (see channel_block()).
     int block;
 
     // The primitive for `key`, built by make() on first use.

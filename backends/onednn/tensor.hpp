@@ -1,9 +1,9 @@
 // Activations inside the backend, float32 in one of two layouts:
 // - channels-last {N, D, H, W, C} (block 0): the Swin blocks' tokens, oneDNN's ndhwc;
-// - channel-blocked {N, C/b, D, H, W, b} (block b = 8 on AVX2, 16 on AVX-512): oneDNN's
-//   nCdhw8c / nCdhw16c, the layout its jit convolutions run fastest on (measured on AVX2,
-//   48->48 channels at 96^3: ~75 GFLOP/s channels-last, ~120 blocked). The convolutional
-//   U-Net keeps its activations blocked; C is padded up to a multiple of b with zeros.
+// - channel-blocked {N, C/b, D, H, W, b} (block b = 8 or 16): oneDNN's nCdhw8c / nCdhw16c,
+//   C padded up to a multiple of b with zeros.
+// The convolutional U-Net runs in the layout its convolutions are fastest in on this CPU
+// (Context::block: channels-last on AVX-512, block 8 on AVX2; primitive_cache.cpp says why).
 #pragma once
 
 #include <cstdint>
