@@ -3,13 +3,13 @@
 # from ONEDNN_VERBOSE's execution times; convolutions also in GFLOP/s and as a share of
 # the machine's fp32 peak (swu_bench's FMA-loop measurement, same thread count).
 #
-#   bench/onednn-profile.sh [swu_bench options, e.g. --threads 2 --size 96 --batches 1]
+#   bench/onednn-profile.sh [swu_bench options, e.g. --threads 2 --size 96 --precisions bf16]
 #
 # swu_bench runs one warm-up forward and one timed forward; only the second is counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=${SWU_BENCH:-build/bin/swu_bench}
-log=$(ONEDNN_VERBOSE=1 "$bench" --backends onednn --precisions fp32 --batches 1 --repeats 1 "$@")
+log=$(ONEDNN_VERBOSE=1 "$bench" --backends onednn --batches 1 --repeats 1 "$@")
 grep -E '^(SwinUNETR|fp32 peak|onednn )' <<<"$log"
 peak=$(awk '/^fp32 peak/ { print $(NF - 1) }' <<<"$log")
 grep '^onednn_verbose,exec,' <<<"$log" | awk -F, -v peak="$peak" '

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "primitive_cache.hpp"
 #include "swinunetr/backend.h"
 #include "tensor.hpp"
+#include "worker.hpp"
 
 namespace swu_onednn {
 
@@ -30,6 +32,7 @@ public:
 struct Network {
     swu_backend_network net{};
     int threads = 1;
+    std::unique_ptr<Worker> worker;  // runs the forwards on `threads` OpenMP threads
     std::unordered_map<std::string, Param> params;
     Context ctx;
     // Relative position bias per attention block and window size, {heads, n, n}.

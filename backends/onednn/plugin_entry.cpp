@@ -1,10 +1,10 @@
 // libswinunetr_onednn.so: the backend table over the oneDNN implementation. Every entry
 // point catches everything; errors leave as a status plus a message.
 #include <dnnl.hpp>
-#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -76,16 +76,29 @@ swu_status device_info(int32_t index, swu_backend_device* out, char* err, size_t
     });
 }
 
+// bf16 needs oneDNN's avx512_core_bf16 kernels (AVX512-BF16) or AMX: oneDNN 2.6 creates no
+// bf16 convolution on CPUs without them. Empty when this CPU can, else why not.
+std::string bf16_refusal() {
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+    if ((isa & bf16) == bf16) return "";
+    return "bf16 on the onednn backend needs a CPU with AVX512-BF16 or AMX (oneDNN 2.6 has no bf16 kernels "
+           "without them); this CPU (" + cpu_model() + ") has neither" +
+           (std::getenv("ONEDNN_MAX_CPU_ISA") ? std::string(" at ONEDNN_MAX_CPU_ISA=") + std::getenv("ONEDNN_MAX_CPU_ISA")
+                                              : std::string());
+}
+
 // "auto" picks the highest score. This backend matches the golden data as closely as
 // the torch backend does (tests/api/test_golden_net_*), but it stays below torch's 10
 // until the tests that expect "auto" to choose torch are updated; then raise it to 20.
 // Where torch is not installed, "auto" already chooses this backend.
 constexpr int32_t kCpuFp32Score = 5;
 
-// fp32 on the CPU only: oneDNN 2.6 has no bf16 kernels below avx512_core (on an AVX2
-// CPU a bf16 primitive cannot even be created), so bf16 is not offered.
 int32_t score(const char* device, int32_t precision) {
-    return is_cpu(device) && precision == SWU_PRECISION_FP32 ? kCpuFp32Score : 0;
+    if (!is_cpu(device)) return 0;
+    if (precision == SWU_PRECISION_FP32) return kCpuFp32Score;
+    if (precision == SWU_PRECISION_BF16 && bf16_refusal().empty()) return kCpuFp32Score;
+    return 0;
 }
 
 // Models alive; the buffer pool is emptied when the last one is destroyed.
@@ -96,11 +109,17 @@ swu_status create(const swu_backend_create_params* params, void** instance, char
         if (!is_cpu(params->device))
             throw Failure(SWU_ERR_UNSUPPORTED, std::string("the onednn backend runs on the cpu only, not '") +
                                                    (params->device ? params->device : "") + "'");
-        if (params->precision != SWU_PRECISION_FP32)
-            throw Failure(SWU_ERR_UNSUPPORTED, "the onednn backend computes in fp32 only");
+        if (params->precision == SWU_PRECISION_BF16) {
+            const std::string why = bf16_refusal();
+            if (!why.empty()) throw Failure(SWU_ERR_UNSUPPORTED, why);
+        } else if (params->precision != SWU_PRECISION_FP32) {
+            throw Failure(SWU_ERR_UNSUPPORTED, "the onednn backend computes in fp32 or bf16, not fp16");
+        }
         auto inst = std::make_unique<Network>();
+        inst->ctx.bf16 = params->precision == SWU_PRECISION_BF16;
         inst->net = params->network;
         inst->threads = std::max(1, params->threads);
+        inst->worker = std::make_unique<Worker>(inst->threads);
         ++live_instances;
         *instance = inst.release();
     });
@@ -140,8 +159,6 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
                    char* err, size_t err_size) {
     return guarded(err, err_size, [&] {
         Network& m = *static_cast<Network*>(instance);
-        // oneDNN's OpenMP runtime takes the calling thread's setting.
-        omp_set_num_threads(m.threads);
         // One item at a time: faster per window than a batch and far less memory (f48, 96^3
         // windows, 2 threads, batch 4: 6.6 s per window and 7.0 GB peak as one batch, 6.1 s
         // and 2.7 GB item by item). Each tap receives its item's slice.
@@ -151,15 +168,18 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
         for (size_t t = 0; t < tap_count; ++t)
             if (taps[t].shape[0] != shape[0])
                 throw Failure(SWU_ERR_INTERNAL, std::string("tap '") + taps[t].name + "' has an unexpected batch size");
-        for (int64_t i = 0; i < shape[0]; ++i) {
-            for (size_t t = 0; t < tap_count; ++t) {
-                const int64_t* s = taps[t].shape;
-                item_taps[t].shape[0] = 1;
-                item_taps[t].data = taps[t].data + i * s[1] * s[2] * s[3] * s[4];
+        // On the model's own thread, with its thread count (worker.hpp).
+        m.worker->run([&] {
+            for (int64_t i = 0; i < shape[0]; ++i) {
+                for (size_t t = 0; t < tap_count; ++t) {
+                    const int64_t* s = taps[t].shape;
+                    item_taps[t].shape[0] = 1;
+                    item_taps[t].data = taps[t].data + i * s[1] * s[2] * s[3] * s[4];
+                }
+                BufferTaps sink(m.ctx, item_taps.data(), tap_count);
+                swu_onednn::forward(m, input + i * item_input, item_shape, sink);
             }
-            BufferTaps sink(m.ctx, item_taps.data(), tap_count);
-            swu_onednn::forward(m, input + i * item_input, item_shape, sink);
-        }
+        });
     });
 }
 
@@ -169,7 +189,7 @@ const swu_backend_vtable kTable = {
     "onednn",
     "swinunetr onednn backend " SWU_VERSION_STRING ", oneDNN " SWU_STR(DNNL_VERSION_MAJOR) "." SWU_STR(
         DNNL_VERSION_MINOR) "." SWU_STR(DNNL_VERSION_PATCH),
-    SWU_CAP_INFER | SWU_CAP_FP32,
+    SWU_CAP_INFER | SWU_CAP_FP32,  // | SWU_CAP_BF16 where the CPU has it (swu_backend_entry)
     device_count,
     device_info,
     score,
@@ -193,5 +213,10 @@ const swu_backend_vtable kTable = {
 }  // namespace swu_onednn
 
 extern "C" __attribute__((visibility("default"))) const swu_backend_vtable* swu_backend_entry(void) {
-    return &swu_onednn::kTable;
+    static const swu_backend_vtable table = [] {
+        swu_backend_vtable t = swu_onednn::kTable;
+        if (swu_onednn::bf16_refusal().empty()) t.capabilities |= SWU_CAP_BF16;
+        return t;
+    }();
+    return &table;
 }

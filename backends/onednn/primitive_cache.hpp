@@ -31,6 +31,9 @@ public:
     // Layout of the convolutional U-Net's activations (tensor.hpp): channels-last (0) where
     // oneDNN dispatches AVX-512, channel block 8 below (see channel_block()).
     int block;
+    // bf16 model: weights and activations enter the convolutions and matmuls as bf16
+    // (dnnl_ops.cpp); accumulation, results, normalisation and softmax stay f32.
+    bool bf16 = false;
 
     // The primitive for `key`, built by make() on first use.
     Cached& get(const std::string& key, const std::function<Cached()>& make);
