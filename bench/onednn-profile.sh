@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Where the oneDNN backend's forward time goes, per primitive kind and implementation,
 # from ONEDNN_VERBOSE's execution times; convolutions also in GFLOP/s and as a share of
-# the machine's fp32 peak (swu_bench's FMA-loop measurement, same thread count).
+# the machine's fp32 peak (`swinunetr bench`'s FMA-loop measurement, same thread count).
 #
-#   bench/onednn-profile.sh [swu_bench options, e.g. --threads 2 --size 96 --precisions bf16]
+#   bench/onednn-profile.sh [swinunetr bench options, e.g. --threads 2 --size 96 --precisions bf16]
 #
-# swu_bench runs one warm-up forward and one timed forward; only the second is counted.
+# The bench runs one warm-up forward and one timed forward; only the second is counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bench=${SWU_BENCH:-build/bin/swu_bench}
-log=$(ONEDNN_VERBOSE=1 "$bench" --backends onednn --batches 1 --repeats 1 "$@")
+cli=${SWU_CLI:-build/bin/swinunetr}
+log=$(ONEDNN_VERBOSE=1 "$cli" bench --backends onednn --batches 1 --repeats 1 "$@")
 grep -E '^(SwinUNETR|fp32 peak|onednn )' <<<"$log"
 peak=$(awk '/^fp32 peak/ { print $(NF - 1) }' <<<"$log")
 grep '^onednn_verbose,exec,' <<<"$log" | awk -F, -v peak="$peak" '

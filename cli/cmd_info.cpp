@@ -21,6 +21,20 @@ std::string capabilities(uint32_t caps) {
     return s.empty() ? "-" : s;
 }
 
+// What "auto" takes on the CPU at `precision`, or why nothing can.
+std::string auto_choice(swu_precision precision) {
+    swu_model_params p;
+    swu_model_params_init(&p);
+    p.precision = precision;
+    swu_model* m = nullptr;
+    if (swu_model_create(&p, &m) != SWU_OK) return std::string("none: ") + swu_last_error();
+    swu_model_info info{};
+    info.struct_size = sizeof info;
+    std::string name = swu_model_get_info(m, &info) == SWU_OK ? info.backend : "?";
+    swu_model_free(m);
+    return name;
+}
+
 }  // namespace
 
 int cmd_info(const Args& args) {
@@ -67,6 +81,22 @@ int cmd_info(const Args& args) {
                 std::printf("           device %-7s %s\n", dev.name, dev.description);
         }
     }
+    // "auto" scores every backend for inference when a model is created; training then
+    // moves an "auto" model to the best backend that trains (backend.h, score).
+    std::string trainers;
+    for (size_t i = 0; i < count; ++i) {
+        swu_backend_info b{};
+        b.struct_size = sizeof b;
+        if (swu_backend_get_info(i, &b) == SWU_OK && b.loaded && (b.capabilities & SWU_CAP_TRAIN))
+            trainers += (trainers.empty() ? "" : ", ") + std::string(b.name);
+    }
+    std::printf("\"auto\" on the cpu (the fastest backend that can do the job):\n");
+    std::printf("  inference fp32  %s\n", auto_choice(SWU_PRECISION_FP32).c_str());
+    std::printf("  inference bf16  %s\n", auto_choice(SWU_PRECISION_BF16).c_str());
+    std::printf("  training        %s\n",
+                trainers.empty() ? "none: no loaded backend trains"
+                                 : (trainers + " (the backends that train; swu_model_train_configure moves an \"auto\" "
+                                               "model there)").c_str());
     return 0;
 }
 

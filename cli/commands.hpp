@@ -17,6 +17,7 @@ int cmd_compare(const Args& args);
 int cmd_segment(const Args& args);
 int cmd_train(const Args& args);
 int cmd_evaluate(const Args& args);
+int cmd_bench(const Args& args);
 
 // Runs `swinunetr <command> <args>` as nproc local processes with torchrun's
 // environment (launch_local.cpp); returns the first failing rank's exit code, else 0.

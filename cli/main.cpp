@@ -40,6 +40,8 @@ void usage(FILE* out) {
                  "                     [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
                  "                     [--precision fp32|bf16|fp16] [--threads N]\n"
                  "                     [--merging legacy|monai15|v2] [--backend-dir DIR]\n"
+                 "  bench      forward time, GFLOP/s and peak RSS per backend and precision, or\n"
+                 "             a whole CT's time per stage: bench [--precisions fp32,bf16] [--volume CT]\n"
                  "  compare    compare two .npy arrays with |a-b| <= atol + rtol*|b|:\n"
                  "             compare ACTUAL.npy REFERENCE.npy [--atol 1e-4] [--rtol 1e-4]\n"
                  "\n"
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
     if (command == "segment") return swu_cli::cmd_segment(args);
     if (command == "train") return swu_cli::cmd_train(args);
     if (command == "evaluate") return swu_cli::cmd_evaluate(args);
+    if (command == "bench") return swu_cli::cmd_bench(args);
     std::fprintf(stderr, "swinunetr: unknown command '%s'\n\n", command.c_str());
     usage(stderr);
     return 2;

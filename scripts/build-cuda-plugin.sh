@@ -33,7 +33,7 @@ mkdir -p "$build"
 # Debian's /usr/lib/.../libtorch.so would be picked up instead of pip's.
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_root" \
     -DCUDAToolkit_ROOT="$cuda" -DSWU_TORCH_CUDA=ON -DSWU_TORCH_GPU_CHECK=ON -DSWU_BUILD_TESTS=OFF \
-    -DSWU_BACKEND_ONEDNN=OFF -DSWU_BUILD_BENCH=OFF -DSWU_WITH_ITK=OFF >"$build/configure.log" 2>&1 || {
+    -DSWU_BACKEND_ONEDNN=OFF -DSWU_WITH_ITK=OFF >"$build/configure.log" 2>&1 || {
     cat "$build/configure.log"; exit 1; }
 grep 'swinunetr torch backend' "$build/configure.log"
 cmake --build "$build" --target swinunetr_torch swinunetr_cli swu_torch_gpu_check 2>&1 | tee "$build/build.log"

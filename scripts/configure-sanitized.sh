@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
   -DSWU_SANITIZE=address,undefined -DSWU_BUILD_FUZZERS=ON \
-  -DSWU_BACKEND_TORCH=OFF -DSWU_BACKEND_ONEDNN=ON -DSWU_BUILD_BENCH=OFF "$@" >/dev/null
+  -DSWU_BACKEND_TORCH=OFF -DSWU_BACKEND_ONEDNN=ON "$@" >/dev/null

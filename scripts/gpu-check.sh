@@ -49,7 +49,7 @@ export SWU_GOLDEN_DIR="$golden"
 
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_root" -DSWU_TORCH_CUDA=ON
             -DSWU_TORCH_GPU_CHECK=ON -DSWU_BUILD_TESTS=OFF -DSWU_WITH_ITK=OFF
-            -DSWU_BACKEND_ONEDNN=OFF -DSWU_BUILD_BENCH=OFF -DSWU_GOLDEN_DIR="$golden")
+            -DSWU_BACKEND_ONEDNN=OFF -DSWU_GOLDEN_DIR="$golden")
 [ -d /usr/local/cuda ] && cmake_args+=(-DCUDAToolkit_ROOT=/usr/local/cuda)
 # zlib: the system's headers, else the vendored copy (headers + a libz.so to link).
 if echo '#include <zlib.h>' | c++ -x c++ -fsyntax-only - 2>/dev/null; then

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
-  -DSWU_SANITIZE=thread -DSWU_BACKEND_TORCH=OFF -DSWU_BACKEND_ONEDNN=ON -DSWU_BUILD_BENCH=OFF >/dev/null
+  -DSWU_SANITIZE=thread -DSWU_BACKEND_TORCH=OFF -DSWU_BACKEND_ONEDNN=ON >/dev/null
 cmake --build build-tsan --target swu_api_tests
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0:second_deadlock_stack=1:report_signal_unsafe=0}
 export SWU_LOG_LEVEL=warning

@@ -5,15 +5,15 @@
 # ONEDNN_VERBOSE on this CPU's own ISA and, where the CPU has AVX-512, again with
 # ONEDNN_MAX_CPU_ISA=AVX2 so that one machine checks both dispatch paths.
 #
-#   tests/onednn_jit_only.sh BENCH   (BENCH: the swu_bench program)
+#   tests/onednn_jit_only.sh SWINUNETR   (the CLI: its `bench` command runs the forwards)
 set -euo pipefail
-bench=$1
+cli=$1
 isas=(ALL)
 if grep -qw avx512f /proc/cpuinfo; then isas+=(AVX2); fi
 status=0
 for isa in "${isas[@]}"; do
   for feature in 12 48; do
-    log=$(ONEDNN_MAX_CPU_ISA=$isa ONEDNN_VERBOSE=1 "$bench" --backends onednn --precisions fp32 --feature "$feature" \
+    log=$(ONEDNN_MAX_CPU_ISA=$isa ONEDNN_VERBOSE=1 "$cli" bench --backends onednn --precisions fp32 --feature "$feature" \
           --size 32 --batches 1 --repeats 1 --threads 2 2>&1) || { echo "$log" | tail -20; exit 1; }
     exec_lines=$(grep -c '^onednn_verbose,exec,' <<<"$log" || true)
     ref_lines=$(grep '^onednn_verbose,exec,[^,]*,[^,]*,ref:' <<<"$log" || true)

@@ -84,20 +84,19 @@ std::string bf16_refusal() {
     if ((isa & bf16) == bf16) return "";
     return "bf16 on the onednn backend needs a CPU with AVX512-BF16 or AMX (oneDNN 2.6 has no bf16 kernels "
            "without them); this CPU (" + cpu_model() + ") has neither" +
-           (std::getenv("ONEDNN_MAX_CPU_ISA") ? std::string(" at ONEDNN_MAX_CPU_ISA=") + std::getenv("ONEDNN_MAX_CPU_ISA")
+           (std::getenv("ONEDNN_MAX_CPU_ISA") ? std::string(" (or ONEDNN_MAX_CPU_ISA=") + std::getenv("ONEDNN_MAX_CPU_ISA") + " hides them)"
                                               : std::string());
 }
 
-// "auto" picks the highest score. This backend matches the golden data as closely as
-// the torch backend does (tests/api/test_golden_net_*), but it stays below torch's 10
-// until the tests that expect "auto" to choose torch are updated; then raise it to 20.
-// Where torch is not installed, "auto" already chooses this backend.
-constexpr int32_t kCpuFp32Score = 5;
+// "auto" picks the highest score for inference: on the CPU this backend is the faster
+// one (f48, 96^3 windows, 2 threads: 3.0 s against torch's ~8 s on AVX-512, 6.2 against
+// 14.0 s on AVX2), so it scores above torch's 10. Training goes to torch (backend.h).
+constexpr int32_t kCpuScore = 20;
 
 int32_t score(const char* device, int32_t precision) {
     if (!is_cpu(device)) return 0;
-    if (precision == SWU_PRECISION_FP32) return kCpuFp32Score;
-    if (precision == SWU_PRECISION_BF16 && bf16_refusal().empty()) return kCpuFp32Score;
+    if (precision == SWU_PRECISION_FP32) return kCpuScore;
+    if (precision == SWU_PRECISION_BF16 && bf16_refusal().empty()) return kCpuScore;
     return 0;
 }
 
@@ -183,6 +182,26 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
     });
 }
 
+// The weights as load_weights took them (so that training on an "auto" model can move them
+// to a backend that trains); this backend has no gradients or optimiser state.
+swu_status export_tensors(void* instance, int32_t set, swu_backend_tensor_sink sink, void* user, char* err,
+                          size_t err_size) {
+    return guarded(err, err_size, [&] {
+        if (set != SWU_BACKEND_TENSORS_WEIGHTS)
+            throw Failure(SWU_ERR_UNSUPPORTED, "the onednn backend does not train: it holds weights only");
+        const Network& m = *static_cast<const Network*>(instance);
+        for (const auto& [name, p] : m.params) {
+            swu_backend_tensor t{};
+            t.name = name.c_str();
+            t.dtype = p.indices.empty() ? SWU_DTYPE_FLOAT32 : SWU_DTYPE_INT64;
+            t.ndim = static_cast<int32_t>(p.shape.size());
+            std::copy(p.shape.begin(), p.shape.end(), t.shape);
+            t.data = p.indices.empty() ? static_cast<const void*>(p.values.data()) : p.indices.data();
+            sink(&t, user);
+        }
+    });
+}
+
 const swu_backend_vtable kTable = {
     SWU_BACKEND_ABI_VERSION,
     sizeof(swu_backend_vtable),
@@ -197,10 +216,10 @@ const swu_backend_vtable kTable = {
     destroy,
     load_weights,
     forward,
-    // No training: SWU_CAP_TRAIN is not set and the training entries are empty.
+    // No training: SWU_CAP_TRAIN is not set; export_tensors gives the weights only.
     nullptr,
     nullptr,
-    nullptr,
+    export_tensors,
     nullptr,
     // No distributed training (dist_init, all_reduce_sum).
     nullptr,

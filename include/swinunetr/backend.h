@@ -143,7 +143,10 @@ typedef struct swu_backend_vtable {
     swu_status (*device_count)(int32_t* count, char* err, size_t err_size);
     swu_status (*device_info)(int32_t index, swu_backend_device* out, char* err, size_t err_size);
     /** How well this backend serves device + precision: 0 = cannot, higher = better.
-     *  "auto" picks the highest score. */
+     *  "auto" picks the highest score for inference when the model is created (onednn
+     *  scores 20 on the CPU, torch 10: the faster one there). Training on an "auto" model
+     *  goes to the highest-scoring backend with SWU_CAP_TRAIN: swu_model_train_configure
+     *  moves the weights there first, through the inference backend's export_tensors. */
     int32_t (*score)(const char* device, int32_t precision);
 
     swu_status (*create)(const swu_backend_create_params* params, void** instance, char* err, size_t err_size);
@@ -169,7 +172,8 @@ typedef struct swu_backend_vtable {
                              swu_backend_loss* loss, char* err, size_t err_size);
     /** Hands every tensor of one set to `sink`, in no particular order; each tensor is
      *  valid only during its sink call. Weights: every key load_weights took (float32
-     *  parameters, int64 index buffers). Gradients: "<key>" of the last step.
+     *  parameters, int64 index buffers); a plugin without SWU_CAP_TRAIN may fill this
+     *  entry for the weights alone (the others are then SWU_ERR_UNSUPPORTED). Gradients: "<key>" of the last step.
      *  Optimiser: "exp_avg.<key>", "exp_avg_sq.<key>" and "step" (int64, shape {1}). */
     swu_status (*export_tensors)(void* instance, int32_t set, swu_backend_tensor_sink sink, void* user_data,
                                  char* err, size_t err_size);

@@ -311,7 +311,51 @@ void sink_to_vector(const swu_backend_tensor* t, void* user) {
 
 }  // namespace
 
+bool Model::can_train() const {
+    if (backend_->can_train()) return true;
+    if (options_.backend != "auto") return false;
+    try {
+        PluginRegistry::instance().choose("auto", options_.device, options_.precision, PluginRegistry::Job::train);
+        return true;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+void Model::move_to_training_backend() {
+    const Backend& to = PluginRegistry::instance().choose("auto", options_.device, options_.precision,
+                                                          PluginRegistry::Job::train);
+    if (!instance_) {  // no weights yet: nothing to move
+        backend_ = &to;
+        return;
+    }
+    const swu_backend_vtable* vt = backend_->vtable;
+    if (!vt->export_tensors)
+        fail(SWU_ERR_UNSUPPORTED, "backend '" + backend_->name + "' cannot hand its weights to backend '" + to.name +
+                                      "' for training; create the model with backend \"" + to.name + "\"");
+    std::vector<NamedTensor> weights;
+    char err[kErrSize] = {0};
+    const int32_t st = static_cast<int32_t>(
+        vt->export_tensors(instance_, SWU_BACKEND_TENSORS_WEIGHTS, sink_to_vector, &weights, err, sizeof err));
+    check_plugin(st, *backend_, err, sizeof err);
+    const Backend* from = backend_;
+    void* from_instance = instance_;
+    backend_ = &to;
+    instance_ = nullptr;
+    try {
+        load_weights(std::move(weights));
+    } catch (...) {
+        backend_ = from;
+        instance_ = from_instance;
+        throw;
+    }
+    from->vtable->destroy(from_instance);
+    log_info("training: backend \"auto\" moved the model from '" + from->name + "' (inference) to '" + to.name + "'");
+}
+
 void Model::train_configure(const TrainConfig& c) {
+    // "auto" chose for inference; training goes to the best backend that trains.
+    if (options_.backend == "auto" && !backend_->can_train()) move_to_training_backend();
     const Backend& b = training_backend(*backend_, instance_ != nullptr);
     if (!(c.learning_rate > 0) || !(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1) || !(c.eps > 0) ||
         !(c.weight_decay >= 0))

@@ -70,7 +70,10 @@ public:
                 size_t capacity, const std::function<bool(int64_t, int64_t)>& progress);
 
     // Training (backends with SWU_CAP_TRAIN). configure starts a fresh optimiser state.
-    bool can_train() const { return backend_->can_train(); }
+    // Its backend trains, or it was created with "auto" and some loaded backend trains.
+    bool can_train() const;
+    // On a model created with backend "auto" whose backend only infers, first moves the
+    // weights to the best backend that trains (the plugin's export_tensors).
     void train_configure(const TrainConfig& config);
     // input {N, in_channels, D, H, W}; labels {N, 1, D, H, W} class indices < out_channels.
     StepLoss train_step(const float* input, const int64_t shape[5], const uint8_t* labels);
@@ -103,6 +106,7 @@ public:
     const NetworkConfig& config() const { return config_; }
 
 private:
+    void move_to_training_backend();
     ModelOptions options_;
     const Backend* backend_;
     void* instance_ = nullptr;

@@ -198,9 +198,32 @@ std::string PluginRegistry::searched_text() const {
     return s.empty() ? "nothing" : s;
 }
 
-const Backend& PluginRegistry::choose(const std::string& name, const std::string& device, int32_t precision) {
+namespace {
+
+// Why a loaded backend scores 0 for device + precision, in its own words: its create()
+// refuses with the reason (an instance it makes after all is dropped at once).
+std::string refusal(const Backend& b, const std::string& device, int32_t precision) {
+    swu_backend_create_params p{};
+    p.struct_size = sizeof p;
+    p.device = device.c_str();
+    p.threads = 1;
+    p.precision = precision;
+    char err[512] = {0};
+    void* instance = nullptr;
+    if (b.vtable->create(&p, &instance, err, sizeof err) == SWU_OK) {
+        if (instance) b.vtable->destroy(instance);
+        return "";
+    }
+    err[sizeof err - 1] = 0;
+    return err;
+}
+
+}  // namespace
+
+const Backend& PluginRegistry::choose(const std::string& name, const std::string& device, int32_t precision, Job job) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const std::string want = "device '" + device + "' with precision " + precision_name(precision);
+    const std::string want = std::string(job == Job::train ? "training on " : "") + "device '" + device +
+                             "' with precision " + precision_name(precision);
     std::string available;
     for (const Backend& b : backends_)
         available += (available.empty() ? "" : ", ") + b.name + (b.loaded() ? "" : " (failed: " + b.error + ")");
@@ -211,19 +234,29 @@ const Backend& PluginRegistry::choose(const std::string& name, const std::string
         const Backend* best = nullptr;
         int32_t best_score = 0;
         for (const Backend& b : backends_) {
-            if (!b.loaded()) continue;
+            if (!b.loaded() || (job == Job::train && !b.can_train())) continue;
             const int32_t s = b.vtable->score(device.c_str(), precision);
             if (s > best_score) { best = &b; best_score = s; }
         }
-        if (!best) fail(SWU_ERR_UNSUPPORTED, "no loaded backend supports " + want + " (backends: " + available + ")");
+        if (!best) {
+            std::string why;
+            for (const Backend& b : backends_)
+                if (b.loaded() && !(job == Job::train && !b.can_train())) {
+                    const std::string r = refusal(b, device, precision);
+                    if (!r.empty()) why += "; " + b.name + ": " + r;
+                }
+            fail(SWU_ERR_UNSUPPORTED, "no loaded backend supports " + want + " (backends: " + available + ")" + why);
+        }
         return *best;
     }
     const Backend* failed = nullptr;
     for (const Backend& b : backends_) {
         if (b.name != name) continue;
         if (!b.loaded()) { failed = &b; continue; }
-        if (b.vtable->score(device.c_str(), precision) <= 0)
-            fail(SWU_ERR_UNSUPPORTED, "backend '" + name + "' does not support " + want);
+        if (b.vtable->score(device.c_str(), precision) <= 0) {
+            const std::string why = refusal(b, device, precision);
+            fail(SWU_ERR_UNSUPPORTED, "backend '" + name + "' does not support " + want + (why.empty() ? "" : ": " + why));
+        }
         return b;
     }
     if (failed) fail(SWU_ERR_BACKEND, "backend '" + name + "' (" + failed->path + ") failed to load: " + failed->error);

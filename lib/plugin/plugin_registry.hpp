@@ -58,8 +58,10 @@ public:
     // Entries never move or change once listed (std::deque, append-only).
     const Backend& at(size_t index);
     // Resolves "auto" or a name for device + precision; throws SWU_ERR_BACKEND /
-    // SWU_ERR_UNSUPPORTED with the reason.
-    const Backend& choose(const std::string& name, const std::string& device, int32_t precision);
+    // SWU_ERR_UNSUPPORTED with the reason. "auto" takes the highest score among the
+    // backends that can do `job`: inference (any), or training (can_train()).
+    enum class Job { infer, train };
+    const Backend& choose(const std::string& name, const std::string& device, int32_t precision, Job job = Job::infer);
 
 private:
     PluginRegistry() = default;

@@ -28,6 +28,12 @@ inline std::vector<std::string> built_backends() {
     return out;
 }
 
+// What "auto" takes for CPU inference: onednn where this build made it (it scores above torch).
+inline std::string auto_cpu_backend() {
+    const std::vector<std::string> b = built_backends();
+    return std::find(b.begin(), b.end(), "onednn") != b.end() ? "onednn" : "torch";
+}
+
 // Figures are printed under the file name, with the backend appended unless it is torch.
 inline std::string labelled(const std::string& name, const std::string& backend) {
     return backend == "torch" ? name : name + " [" + backend + "]";

@@ -84,7 +84,7 @@ TEST_CASE("a fresh model reports its backend and no weights", "[unit]") {
     p.backend = "auto";
     ModelPtr m = create_model(p);
     const swu_model_info info = model_info(m.get());
-    CHECK(std::string(info.backend) == "torch");
+    CHECK(std::string(info.backend) == auto_cpu_backend());
     CHECK(std::string(info.device) == "cpu");
     CHECK(info.threads == 2);
     CHECK(info.weights_loaded == 0);

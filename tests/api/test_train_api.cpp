@@ -109,6 +109,26 @@ TEST_CASE("train api: every misuse gets a clear status", "[unit]") {
         REQUIRE(swu_model_load_weights(other.get(), golden_path("net_f12/model.pt").c_str()) == SWU_OK);
         REQUIRE_STATUS(swu_model_train_configure(other.get(), &o), SWU_ERR_UNSUPPORTED, "cannot train");
     }
+    // "auto" infers on the fastest backend (onednn where built) and trains on torch: the
+    // weights move at train_configure, and the moved model computes the same logits.
+    {
+        swu_model_params p = default_params();
+        p.backend = "auto";
+        ModelPtr a = create_model(p);
+        REQUIRE(swu_model_load_weights(a.get(), golden_path("net_f12/model.pt").c_str()) == SWU_OK);
+        const std::string inferring = model_info(a.get()).backend;
+        CHECK(inferring == auto_cpu_backend());
+        std::vector<float> before(static_cast<size_t>(14 * shape[2] * shape[3] * shape[4])), after(before.size());
+        REQUIRE(swu_model_forward(a.get(), x.data(), shape, before.data(), before.size()) == SWU_OK);
+        INFO(swu_last_error());
+        REQUIRE(swu_model_train_configure(a.get(), &o) == SWU_OK);
+        CHECK(std::string(model_info(a.get()).backend) == "torch");
+        REQUIRE(swu_model_forward(a.get(), x.data(), shape, after.data(), after.size()) == SWU_OK);
+        const Comparison c = compare(after.data(), before.data(), static_cast<int64_t>(before.size()), 1e-4, 1e-4);
+        print_comparison("logits after \"auto\" moved from " + inferring + " to torch", c);
+        CHECK(c.ok());
+        REQUIRE(swu_model_train_step(a.get(), x.data(), shape, y.data(), nullptr) == SWU_OK);
+    }
     // Fresh weights: the bundle's network with the requested feature size, deterministic per seed.
     swu_model_params fp = default_params();
     fp.backend = "torch";
