@@ -17,7 +17,7 @@ namespace {
 constexpr float kEps = 1e-5f;
 constexpr float kLeakySlope = 0.01f;
 
-std::string shape_key(std::initializer_list<int64_t> v) {
+std::string shape_key(const std::vector<int64_t>& v) {
     std::string s;
     for (int64_t x : v) s += std::to_string(x) + ",";
     return s;
@@ -50,6 +50,17 @@ template <class Prim, class PD> Cached finish(Context& ctx, const PD& pd, const 
     return c;
 }
 
+// Copies src (`from`) into dst (`to`: another layout or data type) with a reorder cached
+// under `key`, which must name both descriptions.
+void copy_reordered(Context& ctx, const std::string& key, const memory::desc& from, const void* src,
+                    const memory::desc& to, void* dst) {
+    Cached& c = ctx.get(key, [&] {
+        return finish<dnnl::reorder>(ctx, dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to, ctx.attr()),
+                                     memory::desc(), nullptr);
+    });
+    run(ctx, c, {{DNNL_ARG_FROM, ctx.wrap(from, src)}, {DNNL_ARG_TO, ctx.wrap(to, dst)}});
+}
+
 // The operand `p` (f32, dims `d` in layout `t`) as a multiplication input: itself, or
 // rounded to bf16 into `keep` where `low`.
 memory mul_input(Context& ctx, bool low, const dims& d, tag t, const float* p, Buffer& keep) {
@@ -57,15 +68,16 @@ memory mul_input(Context& ctx, bool low, const dims& d, tag t, const float* p, B
     if (!low) return ctx.wrap(from, p);
     const memory::desc to = md(d, t, dt::bf16);
     keep = Buffer(static_cast<int64_t>((to.get_size() + sizeof(float) - 1) / sizeof(float)));
-    std::string key = "to_bf16:" + std::to_string(static_cast<int>(t)) + ":";
-    for (int64_t x : d) key += std::to_string(x) + ",";
-    Cached& c = ctx.get(key, [&] {
-        return finish<dnnl::reorder>(ctx, dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to, ctx.attr()),
-                                     memory::desc(), nullptr);
-    });
-    const memory out = ctx.wrap(to, keep.get());
-    run(ctx, c, {{DNNL_ARG_FROM, ctx.wrap(from, p)}, {DNNL_ARG_TO, out}});
-    return out;
+    copy_reordered(ctx, "to_bf16:" + std::to_string(static_cast<int>(t)) + ":" + shape_key(d), from, p, to, keep.get());
+    return ctx.wrap(to, keep.get());
+}
+
+// w {oc, ic, k^3} (and b {oc}) zero-padded to {ocp, icp, k^3} ({ocp}).
+std::vector<float> pad_weights(const float* w, int64_t oc, int64_t ic, int64_t ocp, int64_t icp, int64_t k3) {
+    std::vector<float> p(static_cast<size_t>(ocp * icp * k3), 0.f);
+    for (int64_t o = 0; o < oc; ++o)
+        for (int64_t i = 0; i < ic; ++i) std::copy_n(w + (o * ic + i) * k3, k3, p.begin() + (o * icp + i) * k3);
+    return p;
 }
 
 }  // namespace
@@ -83,11 +95,7 @@ void reorder(Context& ctx, const Act& x, tag to, float* dst) {
     const memory::desc from = layout_md(x), to_md = md({x.n, x.c, x.d, x.h, x.w}, to);
     const std::string key = "reorder:" + shape_key({x.n, x.c, x.d, x.h, x.w, static_cast<int64_t>(layout_tag(x)),
                                                     static_cast<int64_t>(to)});
-    Cached& c = ctx.get(key, [&] {
-        return finish<dnnl::reorder>(ctx, dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to_md, ctx.attr()),
-                                     memory::desc(), nullptr);
-    });
-    run(ctx, c, {{DNNL_ARG_FROM, ctx.wrap(from, x.ptr())}, {DNNL_ARG_TO, ctx.wrap(to_md, dst)}});
+    copy_reordered(ctx, key, from, x.ptr(), to_md, dst);
 }
 
 Act relayout(Context& ctx, const Act& x, int block) {
@@ -95,18 +103,6 @@ Act relayout(Context& ctx, const Act& x, int block) {
     reorder(ctx, x, layout_tag(y), y.ptr());
     return y;
 }
-
-namespace {
-
-// w {oc, ic, k^3} (and b {oc}) zero-padded to {ocp, icp, k^3} ({ocp}).
-std::vector<float> pad_weights(const float* w, int64_t oc, int64_t ic, int64_t ocp, int64_t icp, int64_t k3) {
-    std::vector<float> p(static_cast<size_t>(ocp * icp * k3), 0.f);
-    for (int64_t o = 0; o < oc; ++o)
-        for (int64_t i = 0; i < ic; ++i) std::copy_n(w + (o * ic + i) * k3, k3, p.begin() + (o * icp + i) * k3);
-    return p;
-}
-
-}  // namespace
 
 Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
            int k, int stride, int pad, int out_block) {

@@ -77,15 +77,19 @@ swu_status device_info(int32_t index, swu_backend_device* out, char* err, size_t
 }
 
 // bf16 needs oneDNN's avx512_core_bf16 kernels (AVX512-BF16) or AMX: oneDNN 2.6 creates no
-// bf16 convolution on CPUs without them. Empty when this CPU can, else why not.
-std::string bf16_refusal() {
+// bf16 convolution on CPUs without them.
+bool cpu_has_bf16() {
     const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
     const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-    if ((isa & bf16) == bf16) return "";
+    return (isa & bf16) == bf16;
+}
+
+// Why this CPU cannot run bf16 (for a CPU where cpu_has_bf16() is false).
+std::string bf16_refusal() {
+    const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
     return "bf16 on the onednn backend needs a CPU with AVX512-BF16 or AMX (oneDNN 2.6 has no bf16 kernels "
            "without them); this CPU (" + cpu_model() + ") has neither" +
-           (std::getenv("ONEDNN_MAX_CPU_ISA") ? std::string(" (or ONEDNN_MAX_CPU_ISA=") + std::getenv("ONEDNN_MAX_CPU_ISA") + " hides them)"
-                                              : std::string());
+           (cap ? std::string(" (or ONEDNN_MAX_CPU_ISA=") + cap + " hides them)" : std::string());
 }
 
 // "auto" picks the highest score for inference: on the CPU this backend is the faster
@@ -96,7 +100,7 @@ constexpr int32_t kCpuScore = 20;
 int32_t score(const char* device, int32_t precision) {
     if (!is_cpu(device)) return 0;
     if (precision == SWU_PRECISION_FP32) return kCpuScore;
-    if (precision == SWU_PRECISION_BF16 && bf16_refusal().empty()) return kCpuScore;
+    if (precision == SWU_PRECISION_BF16 && cpu_has_bf16()) return kCpuScore;
     return 0;
 }
 
@@ -109,8 +113,7 @@ swu_status create(const swu_backend_create_params* params, void** instance, char
             throw Failure(SWU_ERR_UNSUPPORTED, std::string("the onednn backend runs on the cpu only, not '") +
                                                    (params->device ? params->device : "") + "'");
         if (params->precision == SWU_PRECISION_BF16) {
-            const std::string why = bf16_refusal();
-            if (!why.empty()) throw Failure(SWU_ERR_UNSUPPORTED, why);
+            if (!cpu_has_bf16()) throw Failure(SWU_ERR_UNSUPPORTED, bf16_refusal());
         } else if (params->precision != SWU_PRECISION_FP32) {
             throw Failure(SWU_ERR_UNSUPPORTED, "the onednn backend computes in fp32 or bf16, not fp16");
         }
@@ -234,7 +237,7 @@ const swu_backend_vtable kTable = {
 extern "C" __attribute__((visibility("default"))) const swu_backend_vtable* swu_backend_entry(void) {
     static const swu_backend_vtable table = [] {
         swu_backend_vtable t = swu_onednn::kTable;
-        if (swu_onednn::bf16_refusal().empty()) t.capabilities |= SWU_CAP_BF16;
+        if (swu_onednn::cpu_has_bf16()) t.capabilities |= SWU_CAP_BF16;
         return t;
     }();
     return &table;

@@ -313,13 +313,8 @@ void sink_to_vector(const swu_backend_tensor* t, void* user) {
 
 bool Model::can_train() const {
     if (backend_->can_train()) return true;
-    if (options_.backend != "auto") return false;
-    try {
-        PluginRegistry::instance().choose("auto", options_.device, options_.precision, PluginRegistry::Job::train);
-        return true;
-    } catch (const Error&) {
-        return false;
-    }
+    return options_.backend == "auto" &&
+           PluginRegistry::instance().best(options_.device, options_.precision, PluginRegistry::Job::train);
 }
 
 void Model::move_to_training_backend() {

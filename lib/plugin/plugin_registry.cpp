@@ -218,7 +218,28 @@ std::string refusal(const Backend& b, const std::string& device, int32_t precisi
     return err;
 }
 
+// A backend "auto" may consider for `job`.
+bool serves(const Backend& b, PluginRegistry::Job job) {
+    return b.loaded() && (job != PluginRegistry::Job::train || b.can_train());
+}
+
 }  // namespace
+
+const Backend* PluginRegistry::best_unlocked(const std::string& device, int32_t precision, Job job) const {
+    const Backend* best = nullptr;
+    int32_t best_score = 0;
+    for (const Backend& b : backends_) {
+        if (!serves(b, job)) continue;
+        const int32_t s = b.vtable->score(device.c_str(), precision);
+        if (s > best_score) { best = &b; best_score = s; }
+    }
+    return best;
+}
+
+const Backend* PluginRegistry::best(const std::string& device, int32_t precision, Job job) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return best_unlocked(device, precision, job);
+}
 
 const Backend& PluginRegistry::choose(const std::string& name, const std::string& device, int32_t precision, Job job) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -231,17 +252,11 @@ const Backend& PluginRegistry::choose(const std::string& name, const std::string
         fail(SWU_ERR_BACKEND, "no backend plugin found (searched: " + searched_text() +
                                   "; set SWU_BACKEND_PATH or call swu_backends_load)");
     if (name == "auto") {
-        const Backend* best = nullptr;
-        int32_t best_score = 0;
-        for (const Backend& b : backends_) {
-            if (!b.loaded() || (job == Job::train && !b.can_train())) continue;
-            const int32_t s = b.vtable->score(device.c_str(), precision);
-            if (s > best_score) { best = &b; best_score = s; }
-        }
+        const Backend* best = best_unlocked(device, precision, job);
         if (!best) {
             std::string why;
             for (const Backend& b : backends_)
-                if (b.loaded() && !(job == Job::train && !b.can_train())) {
+                if (serves(b, job)) {
                     const std::string r = refusal(b, device, precision);
                     if (!r.empty()) why += "; " + b.name + ": " + r;
                 }

@@ -62,9 +62,12 @@ public:
     // backends that can do `job`: inference (any), or training (can_train()).
     enum class Job { infer, train };
     const Backend& choose(const std::string& name, const std::string& device, int32_t precision, Job job = Job::infer);
+    // What "auto" would take, or null when no loaded backend can (no reasons gathered).
+    const Backend* best(const std::string& device, int32_t precision, Job job);
 
 private:
     PluginRegistry() = default;
+    const Backend* best_unlocked(const std::string& device, int32_t precision, Job job) const;
     size_t scan(const std::string& folder);
     bool load_file(const std::string& path);
     std::string searched_text() const;

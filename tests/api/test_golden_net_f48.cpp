@@ -15,6 +15,38 @@ std::vector<swu::NamedTensor> f48_weights() {
     return formula_weights(read_keys(golden_path("net_f48/keys.txt")), 0);
 }
 
+void set_f48_weights(swu_model* m) {
+    const std::vector<swu::NamedTensor> weights = f48_weights();
+    const NamedTensorViews v = as_c_tensors(weights);
+    const swu_status st = swu_model_set_weights(m, v.views.data(), v.views.size());
+    INFO(swu_last_error());
+    REQUIRE(st == SWU_OK);
+}
+
+// Logits {2, 14, 96, 96, 96} of the formula input (batch 2), as the golden case runs it.
+std::vector<float> f48_logits(swu_model* m) {
+    const int64_t N = 2, C = 14, S = 96;
+    const std::vector<float> x = formula_input(2, 0);
+    const int64_t shape[5] = {N, 1, S, S, S};
+    std::vector<float> logits(static_cast<size_t>(N * C * S * S * S));
+    const swu_status st = swu_model_forward(m, x.data(), shape, logits.data(), logits.size());
+    INFO(swu_last_error());
+    REQUIRE(st == SWU_OK);
+    return logits;
+}
+
+// Our logits {2, 14, V} at the golden positions, in logits_at_positions.npy's order {2, 14, P}.
+std::vector<float> at_positions(const std::vector<float>& logits, const swu::Tensor& pos) {
+    const int64_t N = 2, C = 14, S = 96, V = S * S * S, P = pos.shape[0];
+    std::vector<float> out(static_cast<size_t>(N * C * P));
+    for (int64_t nc = 0; nc < N * C; ++nc)
+        for (int64_t j = 0; j < P; ++j) {
+            const int64_t* p = pos.as<int64_t>() + 3 * j;
+            out[static_cast<size_t>(nc * P + j)] = logits[static_cast<size_t>(nc * V + (p[0] * S + p[1]) * S + p[2])];
+        }
+    return out;
+}
+
 std::string hex32(uint32_t v) {
     char b[16];
     std::snprintf(b, sizeof b, "%08x", v);
@@ -52,37 +84,18 @@ TEST_CASE("net_f48 logits match MONAI: positions, statistics, argmax", "[golden]
     swu_model_params params = default_params();
     params.backend = backend.c_str();
     ModelPtr m = create_model(params);
-    {
-        const std::vector<swu::NamedTensor> weights = f48_weights();
-        const NamedTensorViews v = as_c_tensors(weights);
-        const swu_status st = swu_model_set_weights(m.get(), v.views.data(), v.views.size());
-        INFO(swu_last_error());
-        REQUIRE(st == SWU_OK);
-    }
+    set_f48_weights(m.get());
     const swu_model_info info = model_info(m.get());
     CHECK(info.feature_size == 48);
     CHECK(info.parameter_count == 62187296);
 
     const int64_t N = 2, C = 14, S = 96, V = S * S * S;
-    const std::vector<float> x = formula_input(2, 0);
-    const int64_t shape[5] = {N, 1, S, S, S};
-    std::vector<float> logits(static_cast<size_t>(N * C * V));
-    const swu_status st = swu_model_forward(m.get(), x.data(), shape, logits.data(), logits.size());
-    INFO(swu_last_error());
-    REQUIRE(st == SWU_OK);
+    const std::vector<float> logits = f48_logits(m.get());
     auto at = [&](int64_t n, int64_t c, int64_t v) { return logits[static_cast<size_t>((n * C + c) * V + v)]; };
 
     // Logits at the 4096 positions: |a - g| <= 1e-4 + 1e-4 |g|.
-    const swu::Tensor pos = load_golden("net_f48/positions.npy");
     const swu::Tensor golden_pos = load_golden("net_f48/logits_at_positions.npy");
-    const int64_t P = pos.shape[0];
-    std::vector<float> ours(static_cast<size_t>(N * C * P));
-    for (int64_t n = 0; n < N; ++n)
-        for (int64_t c = 0; c < C; ++c)
-            for (int64_t j = 0; j < P; ++j) {
-                const int64_t* p = pos.as<int64_t>() + 3 * j;
-                ours[static_cast<size_t>((n * C + c) * P + j)] = at(n, c, (p[0] * S + p[1]) * S + p[2]);
-            }
+    const std::vector<float> ours = at_positions(logits, load_golden("net_f48/positions.npy"));
     const Comparison cp = compare(ours.data(), golden_pos.as<float>(), golden_pos.numel(), 1e-4, 1e-4);
     print_comparison(labelled("net_f48/logits_at_positions.npy", backend), cp);
     CHECK(cp.ok());
@@ -166,34 +179,21 @@ TEST_CASE("net_f48 in bf16 on onednn: argmax and logits close to MONAI's fp32", 
     }
     ModelPtr m(raw);
     REQUIRE(m);
-    {
-        const std::vector<swu::NamedTensor> weights = f48_weights();
-        const NamedTensorViews v = as_c_tensors(weights);
-        REQUIRE(swu_model_set_weights(m.get(), v.views.data(), v.views.size()) == SWU_OK);
-    }
+    set_f48_weights(m.get());
     const int64_t N = 2, C = 14, S = 96, V = S * S * S;
-    const std::vector<float> x = formula_input(2, 0);
-    const int64_t shape[5] = {N, 1, S, S, S};
-    std::vector<float> logits(static_cast<size_t>(N * C * V));
-    const swu_status st = swu_model_forward(m.get(), x.data(), shape, logits.data(), logits.size());
-    INFO(swu_last_error());
-    REQUIRE(st == SWU_OK);
+    const std::vector<float> logits = f48_logits(m.get());
     auto at = [&](int64_t n, int64_t c, int64_t v) { return logits[static_cast<size_t>((n * C + c) * V + v)]; };
 
-    const swu::Tensor pos = load_golden("net_f48/positions.npy");
     const swu::Tensor golden_pos = load_golden("net_f48/logits_at_positions.npy");
-    const int64_t P = pos.shape[0];
+    const std::vector<float> ours = at_positions(logits, load_golden("net_f48/positions.npy"));
     double max_err = 0, sum_err = 0, scale = 0;
-    for (int64_t n = 0; n < N; ++n)
-        for (int64_t c = 0; c < C; ++c)
-            for (int64_t j = 0; j < P; ++j) {
-                const int64_t* p = pos.as<int64_t>() + 3 * j;
-                const double g = golden_pos.as<float>()[(n * C + c) * P + j];
-                const double e = std::fabs(at(n, c, (p[0] * S + p[1]) * S + p[2]) - g);
-                max_err = std::max(max_err, e);
-                sum_err += e;
-                scale = std::max(scale, std::fabs(g));
-            }
+    for (size_t i = 0; i < ours.size(); ++i) {
+        const double g = golden_pos.as<float>()[i];
+        const double e = std::fabs(ours[i] - g);
+        max_err = std::max(max_err, e);
+        sum_err += e;
+        scale = std::max(scale, std::fabs(g));
+    }
     const swu::Tensor golden_argmax = load_golden("net_f48/argmax.npy");
     int64_t same = 0;
     for (int64_t n = 0; n < N; ++n)
@@ -206,8 +206,8 @@ TEST_CASE("net_f48 in bf16 on onednn: argmax and logits close to MONAI's fp32", 
     const double agreement = 100.0 * static_cast<double>(same) / static_cast<double>(N * V);
     std::printf("golden net_f48 bf16 (onednn): argmax agrees on %.3f %% of %lld voxels; logits at the %lld positions: "
                 "max |error| %.4g, mean %.4g, largest |logit| %.4g\n",
-                agreement, static_cast<long long>(N * V), static_cast<long long>(N * C * P), max_err,
-                sum_err / static_cast<double>(N * C * P), scale);
+                agreement, static_cast<long long>(N * V), static_cast<long long>(ours.size()), max_err,
+                sum_err / static_cast<double>(ours.size()), scale);
     CHECK(agreement >= 99.0);
     CHECK(max_err <= 0.008 * scale);
 }
