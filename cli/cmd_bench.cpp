@@ -352,12 +352,16 @@ int cmd_bench(const Args& args) {
                          [&](FILE* out) { return run_volume(o, backend, precision, out); });
         return 0;
     }
-    Net net;
-    net.feature = o.feature;
-    const double gmac = swu_bench::forward_macs(net, o.size, o.size, o.size) / 1e9;
-    std::printf("SwinUNETR feature %d on %d^3 windows: %.1f GMAC per window%s; %d threads; median of %d after 1 warm-up\n",
-                o.feature, o.size, gmac, o.weights.empty() ? "" : " (feature size as the weights say)", o.threads,
-                o.repeats);
+    if (o.weights.empty()) {
+        Net net;
+        net.feature = o.feature;
+        std::printf("SwinUNETR feature %d on %d^3 windows: %.1f GMAC per window; %d threads; median of %d after 1 "
+                    "warm-up\n",
+                    o.feature, o.size, swu_bench::forward_macs(net, o.size, o.size, o.size) / 1e9, o.threads, o.repeats);
+    } else {
+        std::printf("SwinUNETR of %s on %d^3 windows; %d threads; median of %d after 1 warm-up\n", o.weights.c_str(),
+                    o.size, o.threads, o.repeats);
+    }
     const double peak = swu_bench::measured_fp32_peak(o.threads);
     std::printf("fp32 peak of this machine on %d threads (FMA loop): %.1f GFLOP/s\n", o.threads, peak);
     for (const std::string& backend : o.backends)

@@ -62,3 +62,35 @@ TEST_CASE("cli forward fails clearly on bad input", "[unit]") {
             golden_path("net_f12/input.npy") + " --output /tmp/x.npy --precision fp64");
     CHECK(r.exit_code == 2);
 }
+
+TEST_CASE("cli bench prints forward figures and a whole CT's stage times", "[unit]") {
+    const std::string cli = SWU_CLI_PATH, weights = golden_path("net_f12/model.pt");
+    const std::string backend = auto_cpu_backend();  // the faster one: this test runs whole windows
+    CliRun r = run_command(cli + " bench --backends " + backend + " --precisions fp32 --batches 1 --size 32 --repeats 1" +
+                           " --threads 2 --weights " + weights);
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.output, "fp32 peak of this machine on 2 threads (FMA loop)"));
+    CHECK(contains(r.output, backend.substr(0, 6)));
+    CHECK(contains(r.output, "per window"));
+    CHECK(contains(r.output, "GFLOP/s"));
+    CHECK(contains(r.output, "peak RSS"));
+    // fp16 runs on no CPU backend: the line says why instead of a time.
+    r = run_command(cli + " bench --backends " + backend + " --precisions fp16 --batches 1 --size 32 --repeats 1 --weights " +
+                    weights);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.output, "not available: "));
+    r = run_command(cli + " bench --size 33");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "usage: swinunetr bench"));
+
+    const std::string ct = "swu_cli_bench_ct.nii.gz";
+    REQUIRE(run_command(std::string(SWU_PHANTOM_PATH) + " " + ct + " --seed 3").exit_code == 0);
+    r = run_command(cli + " bench --backends " + backend + " --volume " + ct + " --roi 64 --threads 2 --weights " + weights);
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    for (const char* stage : {"read ", "weights ", "preprocess ", "windows + stitching ", "invert ", "write ", "segment "})
+        CHECK(contains(r.output, stage));
+    CHECK_FALSE(contains(r.output, "failed"));
+    std::remove(ct.c_str());
+}
