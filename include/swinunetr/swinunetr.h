@@ -154,7 +154,8 @@ typedef enum swu_log_level {
 } swu_log_level;
 
 /** Receives one log line (no trailing newline, valid only during the call). May be
- *  called from any thread that is inside a swu_* call. Never contains patient data. */
+ *  called from any thread that is inside a swu_* call, with no lock of the library held:
+ *  it may call swu_* functions itself. Never contains patient data. */
 typedef void (*swu_log_fn)(swu_log_level level, const char* message, void* user_data);
 
 /**
@@ -163,6 +164,8 @@ typedef void (*swu_log_fn)(swu_log_level level, const char* message, void* user_
  * prefixed with "swinunetr: ". Messages below `min_level` are dropped before
  * formatting. Default threshold: SWU_LOG_WARNING (or the environment variable
  * SWU_LOG_LEVEL = debug | info | warning | error | none, read once at load).
+ * Returns once no other thread is still inside the previous callback (so its user_data
+ * may be freed then); called from inside a callback, it returns at once.
  * Errors: SWU_ERR_INVALID_ARGUMENT for an unknown level.
  */
 SWU_API swu_status swu_set_log_callback(swu_log_fn fn, void* user_data, swu_log_level min_level);

@@ -1,6 +1,7 @@
 #include "common/log.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,12 +20,21 @@ swu_log_level level_from_env() {
     return SWU_LOG_WARNING;
 }
 
+// The host's callback is called without holding `mutex`, so that it may call back into
+// the library (swu_set_log_callback included). `calls` counts callbacks in flight:
+// set_log_callback waits for them to end before returning, so a host may free the old
+// user_data afterwards; except on a thread that is itself inside a callback, which would
+// wait for itself.
 struct LogState {
     std::mutex mutex;
+    std::condition_variable idle;
     swu_log_fn fn = nullptr;
     void* user_data = nullptr;
+    int calls = 0;
     std::atomic<int> min_level{level_from_env()};
 };
+
+thread_local int callback_depth = 0;  // > 0 on a thread inside the host's callback
 
 LogState& state() {
     static LogState s;
@@ -47,20 +57,29 @@ bool log_enabled(swu_log_level level) { return static_cast<int>(level) >= state(
 void log(swu_log_level level, const std::string& message) {
     if (!log_enabled(level)) return;
     LogState& s = state();
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (s.fn) {
-        s.fn(level, message.c_str(), s.user_data);
-    } else {
+    std::unique_lock<std::mutex> lock(s.mutex);
+    if (!s.fn) {
         std::fprintf(stderr, "swinunetr: %s: %s\n", level_name(level), message.c_str());
+        return;
     }
+    const swu_log_fn fn = s.fn;
+    void* const user_data = s.user_data;
+    ++s.calls;
+    lock.unlock();
+    ++callback_depth;
+    fn(level, message.c_str(), user_data);
+    --callback_depth;
+    lock.lock();
+    if (--s.calls == 0) s.idle.notify_all();
 }
 
 void set_log_callback(swu_log_fn fn, void* user_data, swu_log_level min_level) {
     LogState& s = state();
-    std::lock_guard<std::mutex> lock(s.mutex);
+    std::unique_lock<std::mutex> lock(s.mutex);
     s.fn = fn;
     s.user_data = user_data;
     s.min_level = static_cast<int>(min_level);
+    if (callback_depth == 0) s.idle.wait(lock, [&] { return s.calls == 0; });
 }
 
 }  // namespace swu

@@ -57,8 +57,22 @@ size_t PluginRegistry::load_folder(const std::string& folder) {
     if (folder.empty()) fail(SWU_ERR_INVALID_ARGUMENT, "backend folder is an empty string");
     std::error_code ec;
     if (!fs::is_directory(folder, ec)) fail(SWU_ERR_IO, "backend folder '" + folder + "' does not exist");
-    std::lock_guard<std::mutex> lock(mutex_);
-    return scan(fs::absolute(folder).lexically_normal().string());
+    size_t n;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        n = scan(fs::absolute(folder).lexically_normal().string());
+    }
+    flush_log();
+    return n;
+}
+
+void PluginRegistry::flush_log() {
+    std::vector<std::pair<swu_log_level, std::string>> lines;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        lines.swap(pending_log_);
+    }
+    for (const auto& [level, text] : lines) log(level, text);
 }
 
 size_t PluginRegistry::load_default() {
@@ -80,14 +94,17 @@ size_t PluginRegistry::load_default() {
     const fs::path own = own_folder();
     if (!own.empty()) folders.push_back((own / "swinunetr" / "backends").string());
 
-    std::lock_guard<std::mutex> lock(mutex_);
-    searched_default_ = true;
     size_t n = 0;
-    for (const std::string& f : folders) {
-        std::error_code ec;
-        if (fs::is_directory(f, ec)) n += scan(fs::path(f).lexically_normal().string());
-        else if (std::find(searched_.begin(), searched_.end(), f) == searched_.end()) searched_.push_back(f);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        searched_default_ = true;
+        for (const std::string& f : folders) {
+            std::error_code ec;
+            if (fs::is_directory(f, ec)) n += scan(fs::path(f).lexically_normal().string());
+            else if (std::find(searched_.begin(), searched_.end(), f) == searched_.end()) searched_.push_back(f);
+        }
     }
+    flush_log();
     return n;
 }
 
@@ -170,11 +187,10 @@ bool PluginRegistry::load_file(const std::string& file) {
             }
         }
     }
-    if (b.loaded()) {
-        log_info("loaded backend '" + b.name + "' (" + b.version + ") from " + b.path);
-    } else {
-        log_warning("backend plugin " + b.path + " not usable: " + b.error);
-    }
+    if (b.loaded())
+        pending_log_.emplace_back(SWU_LOG_INFO, "loaded backend '" + b.name + "' (" + b.version + ") from " + b.path);
+    else
+        pending_log_.emplace_back(SWU_LOG_WARNING, "backend plugin " + b.path + " not usable: " + b.error);
     backends_.push_back(std::move(b));
     return backends_.back().loaded();
 }

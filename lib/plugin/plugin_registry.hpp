@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "swinunetr/backend.h"
+#include "swinunetr/swinunetr.h"
 
 namespace swu {
 
@@ -68,11 +69,15 @@ public:
 private:
     PluginRegistry() = default;
     const Backend* best_unlocked(const std::string& device, int32_t precision, Job job) const;
+    // Both run under mutex_; their log lines wait in pending_log_ until it is released
+    // (flush_log), so that a host's log callback may call back into the registry.
     size_t scan(const std::string& folder);
     bool load_file(const std::string& path);
+    void flush_log();
     std::string searched_text() const;
 
     std::mutex mutex_;
+    std::vector<std::pair<swu_log_level, std::string>> pending_log_;  // under mutex_
     std::deque<Backend> backends_;
     std::vector<std::string> searched_;
     bool searched_default_ = false;

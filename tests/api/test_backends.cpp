@@ -1,4 +1,13 @@
 // Backend discovery: healthy and broken plugins, listing and errors.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <future>
+#include <memory>
+#include <thread>
+
 #include "api_helpers.hpp"
 
 using namespace swu_test;
@@ -98,4 +107,59 @@ TEST_CASE("backend listing checks its arguments", "[unit]") {
     b.struct_size = 1;
     REQUIRE_STATUS(swu_backend_get_info(0, &b), SWU_ERR_INVALID_ARGUMENT, "struct_size");
     REQUIRE_STATUS(swu_backend_get_info(0, nullptr), SWU_ERR_INVALID_ARGUMENT, "info is NULL");
+}
+
+namespace {
+
+// Runs f on a thread of its own; a call still running after 60 s is a deadlock: the test
+// process then ends at once with a message (it could not be unwound).
+void within_a_minute(const char* what, const std::function<void()>& f) {
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> finished = done->get_future();
+    std::thread([f, done] {
+        f();
+        done->set_value();
+    }).detach();
+    if (finished.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+        std::fprintf(stderr, "FAILED: %s did not return within 60 s (deadlock)\n", what);
+        std::fflush(stderr);
+        std::_Exit(1);
+    }
+}
+
+struct Reentrant {
+    std::atomic<int> lines{0};
+    std::atomic<size_t> counted{0};
+};
+
+void count_backends(swu_log_level, const char*, void* user) {
+    auto& r = *static_cast<Reentrant*>(user);
+    size_t n = 0;
+    if (swu_backend_count(&n) == SWU_OK) r.counted = n;  // the plugin registry's lock
+    ++r.lines;
+}
+
+void replace_myself(swu_log_level, const char*, void* user) {
+    ++*static_cast<std::atomic<int>*>(user);
+    swu_set_log_callback(nullptr, nullptr, SWU_LOG_ERROR);  // the log's own lock
+}
+
+}  // namespace
+
+TEST_CASE("a log callback may call back into the library", "[unit]") {
+    Reentrant r;
+    REQUIRE(swu_set_log_callback(count_backends, &r, SWU_LOG_DEBUG) == SWU_OK);
+    // Loading the broken test plugins logs a warning for each, under the registry's lock
+    // before: the callback's swu_backend_count then waited for itself.
+    within_a_minute("swu_backends_load with a callback calling swu_backend_count",
+                    [] { swu_backends_load(SWU_TEST_PLUGIN_DIR, nullptr); });
+    CHECK(r.lines > 0);
+    CHECK(r.counted > 0);
+
+    std::atomic<int> calls{0};
+    REQUIRE(swu_set_log_callback(replace_myself, &calls, SWU_LOG_DEBUG) == SWU_OK);
+    within_a_minute("swu_backends_load with a callback calling swu_set_log_callback",
+                    [] { swu_backends_load(SWU_TEST_MISBEHAVING_PLUGIN_DIR, nullptr); });
+    CHECK(calls == 1);  // it replaced itself at its first line
+    swu_set_log_callback(nullptr, nullptr, SWU_LOG_WARNING);
 }
