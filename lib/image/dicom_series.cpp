@@ -149,7 +149,7 @@ DicomSeries scan_dicom_series(const std::string& folder, const std::string& seri
     auto majority = std::max_element(by_orientation.begin(), by_orientation.end(),
                                      [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
     if (by_orientation.size() > 1)
-        log_warning(folder + ": series " + chosen + ": skipped " + std::to_string(c.files.size() - majority->second.size()) +
+        log_warning(folder + ": skipped " + std::to_string(c.files.size() - majority->second.size()) +
                     " image(s) whose orientation differs from the other " + std::to_string(majority->second.size()) +
                     " (localizers?)");
     const std::vector<double> o = numbers(majority->first, 6);
@@ -232,7 +232,8 @@ DicomSeries scan_dicom_series(const std::string& folder, const std::string& seri
     }
     // The mean step, so that the last slice lands where the file says.
     s.slice_spacing = (dot(s.slices.back().position, normal) - dot(s.slices.front().position, normal)) / static_cast<double>(n - 1);
-    log_info("DICOM series " + chosen + " (" + s.modality + ", " + std::to_string(n) + " slices of " +
+    // No UID in the log (SECURITY.md): swu_dicom_series_info hands it to the caller.
+    log_info("DICOM series (" + s.modality + ", " + std::to_string(n) + " slices of " +
              std::to_string(s.columns) + " x " + std::to_string(s.rows) + ") chosen from " +
              std::to_string(series.size()) + " series in " + folder);
     return s;

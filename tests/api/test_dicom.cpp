@@ -117,7 +117,18 @@ TEST_CASE("dicom: the largest CT series of a folder is read, with its oblique ge
 
     swu_dicom_series_info si{};
     si.struct_size = sizeof si;
+    // Log lines at info and above carry no UID (SECURITY.md, "Logging").
+    std::vector<std::string> lines;
+    swu_set_log_callback([](swu_log_level, const char* m, void* u) { static_cast<std::vector<std::string>*>(u)->push_back(m); },
+                         &lines, SWU_LOG_INFO);
     VolumePtr v = read_dicom(folder, nullptr, &si);
+    swu_set_log_callback(nullptr, nullptr, SWU_LOG_WARNING);
+    CHECK_FALSE(lines.empty());
+    for (const std::string& line : lines)
+        for (const std::string& uid : uids) {
+            INFO(line);
+            CHECK_FALSE(contains(line, uid));
+        }
     CHECK(std::string(si.series_uid) == uids[0]);
     CHECK(std::string(si.modality) == "CT");
     CHECK(si.slice_count == 6);
