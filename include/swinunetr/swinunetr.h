@@ -474,7 +474,9 @@ SWU_API swu_status swu_volume_get_info(const swu_volume* volume, swu_volume_info
 /**
  * Writes a volume with its geometry; the format follows the extension (.nii.gz, .nii,
  * .nrrd, .mha; .mhd and .nhdr are written in place). Other formats appear only once
- * complete: they are written under a temporary name in the same folder and renamed.
+ * complete: they are written under a fresh temporary name in the same folder (mode
+ * 0600), read back and compared, fsynced and renamed over `path`. A full disk or a short
+ * write is SWU_ERR_IO and leaves `path` as it was, and no temporary file.
  * Errors: SWU_ERR_INVALID_ARGUMENT (unknown extension), SWU_ERR_IO.
  */
 SWU_API swu_status swu_volume_write(const swu_volume* volume, const char* path);
@@ -667,7 +669,8 @@ SWU_API swu_status swu_model_export_tensors(swu_model* model, swu_tensor_set set
 /**
  * Writes the current weights as MONAI's model.pt: a torch.save(OrderedDict) zip archive
  * with MONAI's key names, readable by Python's torch.load, MONAI bundles and
- * swu_model_load_weights. Written to a temporary file and renamed: never half-written.
+ * swu_model_load_weights. Written to a fresh temporary file (mode 0600) in the same
+ * folder, fsynced and renamed: never half-written; a full disk leaves `path` as it was.
  * Errors: SWU_ERR_UNSUPPORTED (backend cannot export), SWU_ERR_STATE, SWU_ERR_IO, SWU_ERR_BUSY.
  */
 SWU_API swu_status swu_model_save_weights(swu_model* model, const char* path);

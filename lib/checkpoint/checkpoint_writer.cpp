@@ -197,24 +197,6 @@ std::vector<uint8_t> serialize_state_dict(const std::vector<NamedTensor>& tensor
     return zip.finish();
 }
 
-void write_file_atomically(const std::string& path, const void* data, size_t size) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) fail(SWU_ERR_IO, path + ": cannot create " + tmp);
-        out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-        out.flush();
-        if (!out) {
-            std::remove(tmp.c_str());
-            fail(SWU_ERR_IO, path + ": write failed (disk full?)");
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        fail(SWU_ERR_IO, path + ": cannot rename " + tmp + " into place");
-    }
-}
-
 void write_state_dict_file(const std::string& path, const std::vector<NamedTensor>& tensors) {
     const std::vector<uint8_t> bytes = serialize_state_dict(tensors, "model");
     write_file_atomically(path, bytes.data(), bytes.size());

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/atomic_file.hpp"  // write_file_atomically, for its callers
 #include "common/tensor.hpp"
 
 namespace swu {
@@ -19,11 +20,5 @@ std::vector<uint8_t> serialize_state_dict(const std::vector<NamedTensor>& tensor
 // Writes to a temporary file beside `path`, then renames it over `path`: a reader
 // never sees a half-written checkpoint. Throws SWU_ERR_IO.
 void write_state_dict_file(const std::string& path, const std::vector<NamedTensor>& tensors);
-
-// The same all-or-nothing write for any bytes (JSON reports, logs).
-void write_file_atomically(const std::string& path, const void* data, size_t size);
-inline void write_file_atomically(const std::string& path, const std::string& text) {
-    write_file_atomically(path, text.data(), text.size());
-}
 
 }  // namespace swu

@@ -15,20 +15,18 @@
 #include <dcmtk/dcmseg/segdoc.h>
 #include <dcmtk/dcmseg/segment.h>
 
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <vector>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "dicom/organ_codes.hpp"
 
-namespace fs = std::filesystem;
 
 namespace swu {
 namespace {
@@ -234,22 +232,12 @@ void write_dicom_seg(const Volume& labels, const DicomSeries& source, const std:
     if (seg->getCommonInstanceReference().addReferences(references, study_uid) != source.slices.size())
         fail(SWU_ERR_FORMAT, "DICOM SEG: the source slices lack the UIDs a reference needs (patient, study, series, SOP)");
 
-    const fs::path target(out_path);
-    const fs::path temp = target.parent_path() / (".swu-partial-" + std::to_string(::getpid()) + "-" + target.filename().string());
-    const OFCondition saved = seg->saveFile(temp.c_str(), EXS_LittleEndianExplicit);
-    std::error_code ec;
-    if (saved.bad()) {
-        fs::remove(temp, ec);
-        fail(SWU_ERR_IO, "cannot write DICOM SEG '" + out_path + "': " + saved.text());
-    }
-    fs::rename(temp, target, ec);
-    if (ec) {
-        std::error_code ignored;
-        fs::remove(temp, ignored);
-        fail(SWU_ERR_IO, "cannot write '" + out_path + "': " + ec.message());
-    }
+    AtomicFile file(out_path, "DICOM SEG");
+    const OFCondition saved = seg->saveFile(file.temp_path().c_str(), EXS_LittleEndianExplicit);
+    if (saved.bad()) fail(SWU_ERR_IO, "cannot write DICOM SEG '" + out_path + "': " + saved.text());
+    file.commit();
     log_info("DICOM SEG " + out_path + ": " + std::to_string(organs.size()) + " segments, " + std::to_string(frames) +
-             " frames over series " + source.series_uid);
+             " frames");  // no UID in the log (SECURITY.md)
 }
 
 }  // namespace swu

@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <unistd.h>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
@@ -209,21 +211,29 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
 void write_volume(const Volume& volume, const std::string& path) {
     if (!writable_extension(path))
         fail(SWU_ERR_INVALID_ARGUMENT, "'" + path + "': unknown image format (use .nii.gz, .nii, .nrrd, .mha or .mhd)");
-    const fs::path target(path);
-    // Keep the extension (ITK chooses the format by it) on the temporary name.
-    const std::string name = target.filename().string();
     // Detached-header formats name their data file after the header: write those in place.
     const bool detached = has_suffix(path, ".mhd") || has_suffix(path, ".nhdr");
-    const fs::path temp =
-        detached ? target : target.parent_path() / (".swu-partial-" + std::to_string(::getpid()) + "-" + name);
+    std::unique_ptr<AtomicFile> file;
+    if (!detached) file = std::make_unique<AtomicFile>(path);  // keeps the extension: ITK picks the format by it
+    const std::string written = file ? file->temp_path() : path;
     try {
         auto write = [&](auto image) {
             using ImageType = typename decltype(image)::ObjectType;
             auto writer = itk::ImageFileWriter<ImageType>::New();
-            writer->SetFileName(temp.string());
+            writer->SetFileName(written);
             writer->SetInput(image);
             writer->SetUseCompression(true);
             writer->Update();
+            // ITK's NIfTI writer reports a short write (a full disk) on stderr only: read
+            // the file back and compare, so that a truncated file is never taken for done.
+            auto reader = itk::ImageFileReader<ImageType>::New();
+            reader->SetFileName(written);
+            reader->Update();
+            const auto* back = reader->GetOutput();
+            const size_t bytes = image->GetPixelContainer()->Size() * sizeof(*image->GetBufferPointer());
+            if (back->GetPixelContainer()->Size() != image->GetPixelContainer()->Size() ||
+                std::memcmp(back->GetBufferPointer(), image->GetBufferPointer(), bytes) != 0)
+                fail(SWU_ERR_IO, "cannot write '" + path + "': the file written does not read back whole (disk full?)");
         };
         auto write_as = [&](auto pixel) {
             using Pixel = decltype(pixel);
@@ -237,16 +247,9 @@ void write_volume(const Volume& volume, const std::string& path) {
             case VoxelType::Float32: write_as(float{}); break;
         }
     } catch (const itk::ExceptionObject& e) {
-        std::error_code ec;
-        fs::remove(temp, ec);
         fail(SWU_ERR_IO, "cannot write '" + path + "': " + e.GetDescription());
     }
-    std::error_code ec;
-    if (!detached) fs::rename(temp, target, ec);
-    if (ec) {
-        fs::remove(temp, ec);
-        fail(SWU_ERR_IO, "cannot write '" + path + "': " + ec.message());
-    }
+    if (file) file->commit();
 }
 
 }  // namespace swu

@@ -1,0 +1,83 @@
+#include "common/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace swu {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string why(const std::string& file, const std::string& what) {
+    return "cannot write " + file + ": " + what + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(const std::string& target, const std::string& kind)
+    : target_(target), what_((kind.empty() ? "" : kind + " ") + "'" + target + "'") {
+    const fs::path t(target);
+    const std::string suffix = "-" + t.filename().string();
+    std::string pattern = (t.parent_path() / (".swu-partial-XXXXXX" + suffix)).string();
+    std::vector<char> name(pattern.begin(), pattern.end());
+    name.push_back('\0');
+    // mkstemps: a fresh name, O_CREAT | O_EXCL, mode 0600.
+    fd_ = ::mkstemps(name.data(), static_cast<int>(suffix.size()));
+    if (fd_ < 0) fail(SWU_ERR_IO, why(what_, "cannot create a temporary file in its folder"));
+    temp_ = name.data();
+}
+
+AtomicFile::~AtomicFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_.c_str());
+}
+
+void AtomicFile::write(const void* data, size_t size) {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+        const ssize_t n = ::write(fd_, p, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = ENOSPC;
+            fail(SWU_ERR_IO, why(what_, "write failed"));
+        }
+        p += n;
+        size -= static_cast<size_t>(n);
+    }
+}
+
+void AtomicFile::commit() {
+    // The content may have been written through temp_path() by another writer: sync
+    // what the file holds now.
+    if (::fsync(fd_) != 0) fail(SWU_ERR_IO, why(what_, "fsync failed"));
+    if (::close(fd_) != 0) {
+        fd_ = -1;
+        fail(SWU_ERR_IO, why(what_, "close failed"));
+    }
+    fd_ = -1;
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) fail(SWU_ERR_IO, why(what_, "rename failed"));
+    committed_ = true;
+    const fs::path parent = fs::path(target_).parent_path();
+    const int dir = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);  // the rename itself made durable; a folder that cannot be synced is no error
+        ::close(dir);
+    }
+}
+
+void write_file_atomically(const std::string& path, const void* data, size_t size) {
+    AtomicFile file(path);
+    file.write(data, size);
+    file.commit();
+}
+
+}  // namespace swu

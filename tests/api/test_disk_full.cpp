@@ -1,0 +1,99 @@
+// A full disk (RLIMIT_FSIZE standing in for it): every file the library writes fails with
+// SWU_ERR_IO and leaves its path as it was, with no partial or temporary file beside it.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include "api_helpers.hpp"
+#include "golden.hpp"
+
+using namespace swu_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string content(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Files in `dir` other than `keep`.
+int strays(const fs::path& dir, const fs::path& keep) {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path() != keep) ++n;
+    return n;
+}
+
+// In the (forked) child: 0 when every write failed cleanly, else the number of the check
+// that did not hold.
+int child(const fs::path& dir) {
+    std::signal(SIGXFSZ, SIG_IGN);  // writes past the limit then fail with EFBIG
+    const rlimit limit{64 * 1024, 64 * 1024};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) return 1;
+
+    // 1 MB of noise: no compression brings it under the limit.
+    std::vector<uint8_t> voxels(128 * 128 * 64);
+    std::mt19937 rng(7);
+    for (uint8_t& v : voxels) v = static_cast<uint8_t>(rng() % 14);
+    swu_volume_desc d;
+    swu_volume_desc_init(&d);
+    d.type = SWU_VOXEL_UINT8;
+    d.data = voxels.data();
+    d.size[0] = 128;
+    d.size[1] = 128;
+    d.size[2] = 64;
+    swu_volume* v = nullptr;
+    if (swu_volume_wrap(&d, &v) != SWU_OK) return 2;
+    const fs::path old = dir / "labels.nii.gz";
+    std::ofstream(old) << "the segmentation of yesterday";
+    int check = 10;
+    for (const char* name : {"labels.nii.gz", "labels.nii", "labels.nrrd"}) {
+        const fs::path target = dir / name;
+        if (swu_volume_write(v, target.c_str()) != SWU_ERR_IO) return check + 1;
+        if (target != old && fs::exists(target)) return check + 2;
+        if (strays(dir, old) != 0) return check + 3;
+        check += 10;
+    }
+    swu_volume_free(v);
+    if (content(old) != "the segmentation of yesterday") return 40;
+
+    // A checkpoint (16 MB of f12 weights), where a backend that can save them is built.
+    const std::vector<std::string> built = built_backends();
+    if (std::find(built.begin(), built.end(), "torch") == built.end()) return 0;
+    swu_model_params p = default_params();
+    p.backend = "torch";
+    swu_model* m = nullptr;
+    if (swu_model_create(&p, &m) != SWU_OK) return 50;
+    if (swu_model_load_weights(m, golden_path("net_f12/model.pt").c_str()) != SWU_OK) return 51;
+    const fs::path pt = dir / "model.pt";
+    const swu_status st = swu_model_save_weights(m, pt.c_str());
+    swu_model_free(m);
+    if (st != SWU_ERR_IO) return 52;
+    if (fs::exists(pt) || strays(dir, old) != 0) return 53;
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a full disk: every write fails with SWU_ERR_IO and leaves nothing behind", "[unit]") {
+    REQUIRE(golden_available());
+    const fs::path dir = fs::absolute("swu_disk_full");
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) _exit(child(dir));
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    INFO("child status " << status << ": the check that failed is its exit code (test_disk_full.cpp)");
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    fs::remove_all(dir);
+}
