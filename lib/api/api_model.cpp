@@ -95,7 +95,7 @@ SWU_API swu_status swu_model_load_weights(swu_model* model, const char* path) {
         swu::require(model, "model");
         swu::require(path, "path");
         auto lock = model->impl.acquire();
-        model->impl.load_weights(swu::read_checkpoint_file(path));
+        model->impl.load_weights_file(path);
     });
 }
 

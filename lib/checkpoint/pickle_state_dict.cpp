@@ -114,6 +114,7 @@ private:
     std::vector<size_t> marks_;
     std::unordered_map<uint32_t, Value*> memo_;
     std::unordered_map<std::string, Value*> storages_;
+    std::unordered_map<const Value*, Value*> encoded_;  // _codecs.encode results by argument
 
     [[noreturn]] void error(const std::string& what) const {
         fail(SWU_ERR_FORMAT, "pickle: " + what + " at offset " + std::to_string(op_pos_));
@@ -400,10 +401,13 @@ private:
     }
 
     // Protocol-2 pickles carry bytes as _codecs.encode(<latin-1 text as str>, 'latin1').
+    // One result per argument: a memoised string encoded again and again is not copied
+    // each time, so the strings held stay within the pickle's own size.
     Value* latin1_encode(const std::vector<Value*>& a) {
         if (a.size() != 2 || a[0]->kind != Kind::String || a[1]->kind != Kind::String ||
             (a[1]->s != "latin1" && a[1]->s != "latin-1"))
             error("_codecs.encode is only accepted as encode(str, 'latin1')");
+        if (auto it = encoded_.find(a[0]); it != encoded_.end()) return it->second;
         std::string out;
         const std::string& s = a[0]->s;
         for (size_t j = 0; j < s.size(); ++j) {
@@ -417,7 +421,7 @@ private:
                 error("_codecs.encode: text is not latin-1");
             }
         }
-        return make_str(Kind::Bytes, std::move(out));
+        return encoded_[a[0]] = make_str(Kind::Bytes, std::move(out));
     }
 
     Value* persistent_load(const Value* pid) {

@@ -1,6 +1,7 @@
 #include "checkpoint/pytorch_checkpoint.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 
@@ -17,6 +18,10 @@ namespace {
 // us allocate without bound.
 constexpr uint64_t kMaxExpandedBytes = uint64_t(256) << 20;
 constexpr uint64_t kMaxPickleBytes = uint64_t(1) << 30;
+// Storages are read whole (their CRC checked). Together they may hold at most twice what
+// the tensors using them need, plus this slack, so that keys viewing a few elements of
+// large storages cannot make us read far more than the result.
+constexpr uint64_t kStorageSlackBytes = uint64_t(64) << 20;
 
 const char* kResave = "re-save it with torch.save(model.state_dict(), path) using PyTorch >= 1.6";
 
@@ -126,7 +131,7 @@ bool is_whole_storage(const PickledTensor& t, uint64_t numel) {
 
 }  // namespace
 
-std::vector<NamedTensor> read_pytorch_checkpoint(const ByteSource& src) {
+std::vector<NamedTensor> read_pytorch_checkpoint(const ByteSource& src, const TensorScreen& screen) {
     check_not_legacy(src);
     const ZipArchive zip(src);
     const std::string root = find_root(zip, src);
@@ -152,6 +157,33 @@ std::vector<NamedTensor> read_pytorch_checkpoint(const ByteSource& src) {
             throw Error(e.status(), src.describe() + ": " + pkl_name + ": " + e.what());
         }
     }
+
+    // Names, dtypes and shapes go to the screen, and sizes are checked, before any
+    // storage is read.
+    uint64_t view_bytes = 0;
+    std::map<std::string, uint64_t> storage_bytes;
+    std::vector<NamedTensor> headers(entries.size());
+    for (size_t j = 0; j < entries.size(); ++j) {
+        const PickledTensor& t = entries[j].tensor;
+        uint64_t bytes;
+        if (mul_overflows(checked_view_numel(src, entries[j]), dtype_size(t.dtype), bytes) ||
+            __builtin_add_overflow(view_bytes, bytes, &view_bytes) ||
+            mul_overflows(t.storage_numel, dtype_size(t.dtype), storage_bytes[t.storage_key]))
+            bad_tensor(src, entries[j].name, "its size overflows");
+        headers[j].name = entries[j].name;
+        headers[j].tensor.dtype = t.dtype;
+        headers[j].tensor.shape = t.sizes;
+    }
+    if (screen) screen(headers);
+    headers.clear();
+    uint64_t total_storage = 0, allowed = 0;
+    for (const auto& [key, bytes] : storage_bytes)
+        if (__builtin_add_overflow(total_storage, bytes, &total_storage)) total_storage = UINT64_MAX;
+    if (mul_overflows(view_bytes, 2, allowed) || __builtin_add_overflow(allowed, kStorageSlackBytes, &allowed)) allowed = UINT64_MAX;
+    if (total_storage > allowed)
+        fail(SWU_ERR_FORMAT, src.describe() + ": its storages hold " + std::to_string(total_storage) + " bytes but its " +
+                                 std::to_string(entries.size()) + " tensors use only " + std::to_string(view_bytes) +
+                                 "; refusing to read storage data no tensor needs");
 
     // Storages are read once each and dropped after their last tensor, so peak memory
     // stays near the size of the result.

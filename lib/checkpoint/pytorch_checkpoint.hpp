@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "checkpoint/byte_source.hpp"
+#include "checkpoint/tensor_screen.hpp"
 #include "common/tensor.hpp"
 
 namespace swu {
@@ -12,7 +13,8 @@ namespace swu {
 // C-order tensor in native (little-endian) byte order, "module." prefixes removed.
 // Throws swu::Error: SWU_ERR_FORMAT for anything that is not a plain state dict (legacy
 // non-zip files, TorchScript archives, refused pickle content, corrupt or inconsistent
-// archives), SWU_ERR_OUT_OF_MEMORY for a view whose dense copy would be absurdly large.
-std::vector<NamedTensor> read_pytorch_checkpoint(const ByteSource& src);
+// archives, storages far larger than the tensors that use them), SWU_ERR_OUT_OF_MEMORY
+// for a view whose dense copy would be absurdly large; whatever `screen` throws.
+std::vector<NamedTensor> read_pytorch_checkpoint(const ByteSource& src, const TensorScreen& screen = {});
 
 }  // namespace swu

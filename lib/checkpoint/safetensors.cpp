@@ -1,6 +1,8 @@
 #include "checkpoint/safetensors.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "common/error.hpp"
 #include "io/json.hpp"
@@ -30,7 +32,7 @@ uint64_t exact_uint(const json::Value& v, const std::string& what) {
 
 }  // namespace
 
-std::vector<NamedTensor> read_safetensors(const ByteSource& src) {
+std::vector<NamedTensor> read_safetensors(const ByteSource& src, const TensorScreen& screen) {
     const std::string where = src.describe() + ": safetensors: ";
     if (src.size() < 8) fail(SWU_ERR_FORMAT, where + "file too short");
     uint8_t len_bytes[8];
@@ -44,7 +46,9 @@ std::vector<NamedTensor> read_safetensors(const ByteSource& src) {
     const uint64_t data_start = 8 + header_len;
     const uint64_t data_len = src.size() - data_start;
 
+    // The header first: names, shapes and byte ranges, checked before any data is read.
     std::vector<NamedTensor> out;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;  // [begin, end) per tensor
     try {
         const json::Value header = json::parse(text);
         if (!header.is_object()) fail(SWU_ERR_FORMAT, "header is not a JSON object");
@@ -76,9 +80,19 @@ std::vector<NamedTensor> read_safetensors(const ByteSource& src) {
                 fail(SWU_ERR_FORMAT, what + " byte range [" + std::to_string(begin) + ", " + std::to_string(end) +
                                          ") does not match shape " + shape_string(nt.tensor.shape) + " of " + dtype_str);
             if (end > data_len) fail(SWU_ERR_FORMAT, what + " byte range ends past the end of the file");
-            nt.tensor.data.resize(static_cast<size_t>(bytes));
-            src.read(data_start + begin, nt.tensor.data.data(), nt.tensor.data.size());
             out.push_back(std::move(nt));
+            ranges.emplace_back(begin, end);
+        }
+        // Tensors may not share bytes: with overlaps, a small file could describe
+        // any number of tensors.
+        std::vector<size_t> order(ranges.size());
+        for (size_t j = 0; j < order.size(); ++j) order[j] = j;
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranges[a] < ranges[b]; });
+        for (size_t j = 1; j < order.size(); ++j) {
+            const auto& prev = ranges[order[j - 1]];
+            const auto& cur = ranges[order[j]];
+            if (cur.first < prev.second)
+                fail(SWU_ERR_FORMAT, "tensor '" + out[order[j]].name + "' overlaps the bytes of tensor '" + out[order[j - 1]].name + "'");
         }
     } catch (const Error& e) {
         throw Error(e.status(), where + e.what());
@@ -90,6 +104,12 @@ std::vector<NamedTensor> read_safetensors(const ByteSource& src) {
     for (const auto& t : out) all_prefixed = all_prefixed && t.name.compare(0, prefix.size(), prefix) == 0;
     if (all_prefixed)
         for (auto& t : out) t.name.erase(0, prefix.size());
+
+    if (screen) screen(out);
+    for (size_t j = 0; j < out.size(); ++j) {
+        out[j].tensor.data.resize(static_cast<size_t>(ranges[j].second - ranges[j].first));
+        src.read(data_start + ranges[j].first, out[j].tensor.data.data(), out[j].tensor.data.size());
+    }
     return out;
 }
 

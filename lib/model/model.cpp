@@ -5,6 +5,7 @@
 #include <exception>
 #include <thread>
 
+#include "checkpoint/checkpoint.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "model/init_weights.hpp"
@@ -155,6 +156,14 @@ void Model::load_weights(std::vector<NamedTensor> weights) {
     world_size_ = 1;
     config_ = config;
     log_info("weights loaded: " + config.describe());
+}
+
+void Model::check_weight_headers(const std::vector<NamedTensor>& headers) const {
+    check_weights_fit(infer_config(options_.network, headers), headers);
+}
+
+void Model::load_weights_file(const std::string& path) {
+    load_weights(read_checkpoint_file(path, [this](const std::vector<NamedTensor>& headers) { check_weight_headers(headers); }));
 }
 
 void Model::init_weights(uint64_t seed) {

@@ -53,6 +53,11 @@ public:
     // Validates and hands the weights to a fresh backend instance; the previous one
     // stays in service if anything fails.
     void load_weights(std::vector<NamedTensor> weights);
+    // Checks a checkpoint's names and shapes (no data) against the network they would
+    // make, so that a hostile file is refused before its storages are read.
+    void check_weight_headers(const std::vector<NamedTensor>& headers) const;
+    // Reads a checkpoint file screened by check_weight_headers, then load_weights.
+    void load_weights_file(const std::string& path);
     // Fresh weights (init_weights.hpp) for the requested network, fields left 0 taking
     // the bundle's values.
     void init_weights(uint64_t seed);

@@ -38,11 +38,10 @@ void strip_module_prefix(std::vector<NamedTensor>& weights) {
     for (NamedTensor& w : weights) w.name.erase(0, prefix.size());
 }
 
-std::vector<NamedTensor> prepare_weights(const NetworkConfig& config, std::vector<NamedTensor> weights) {
-    strip_module_prefix(weights);
-    std::map<std::string, NamedTensor*> given;
+void check_weights_fit(const NetworkConfig& config, const std::vector<NamedTensor>& weights) {
+    std::map<std::string, const NamedTensor*> given;
     std::vector<std::string> duplicates;
-    for (NamedTensor& w : weights)
+    for (const NamedTensor& w : weights)
         if (!given.emplace(w.name, &w).second) duplicates.push_back(w.name);
     if (!duplicates.empty()) fail(SWU_ERR_WEIGHTS, "duplicate keys in the weights: " + listing(duplicates));
 
@@ -72,6 +71,14 @@ std::vector<NamedTensor> prepare_weights(const NetworkConfig& config, std::vecto
         msg.pop_back();
         fail(SWU_ERR_WEIGHTS, msg);
     }
+}
+
+std::vector<NamedTensor> prepare_weights(const NetworkConfig& config, std::vector<NamedTensor> weights) {
+    strip_module_prefix(weights);
+    check_weights_fit(config, weights);
+    std::map<std::string, NamedTensor*> given;
+    for (NamedTensor& w : weights) given.emplace(w.name, &w);
+    const std::vector<ParamSpec> layout = state_dict_layout(config);
 
     const int64_t table_rows = int64_t(2 * config.window_size - 1) * (2 * config.window_size - 1) * (2 * config.window_size - 1);
     std::vector<NamedTensor> out;

@@ -187,7 +187,25 @@ ResumeState load_resume(Model& model, const std::string& dir, const TrainConfig&
     s.best_epoch = static_cast<int64_t>(meta.at("best_epoch").as_number());
     std::vector<NamedTensor> weights, optimizer;
     const std::string prefix = kOptimizerPrefix;
-    for (NamedTensor& t : read_checkpoint_file(dir + "/resume.pt")) {
+    // Before any data is read: the weights must fit the network, and the optimizer state
+    // (Adam's two moments per parameter and a step count) be no larger than twice them.
+    auto screen = [&](const std::vector<NamedTensor>& headers) {
+        std::vector<NamedTensor> w;
+        uint64_t weight_elems = 0, state_elems = 0;
+        for (const NamedTensor& h : headers) {
+            if (h.name.compare(0, prefix.size(), prefix) == 0) {
+                if (__builtin_add_overflow(state_elems, uint64_t(h.tensor.numel()), &state_elems)) state_elems = UINT64_MAX;
+            } else {
+                weight_elems += uint64_t(h.tensor.numel());
+                w.push_back(h);
+            }
+        }
+        model.check_weight_headers(w);
+        if (state_elems > 2 * weight_elems + 1024)
+            fail(SWU_ERR_FORMAT, "resume.pt holds " + std::to_string(state_elems) + " elements of optimizer state for " +
+                                     std::to_string(weight_elems) + " weights; Adam keeps two per weight");
+    };
+    for (NamedTensor& t : read_checkpoint_file(dir + "/resume.pt", screen)) {
         if (t.name.compare(0, prefix.size(), prefix) == 0) {
             t.name = t.name.substr(prefix.size());
             optimizer.push_back(std::move(t));
@@ -299,7 +317,7 @@ void train(Model& model, const TrainOptions& o, const TrainCallback& callback, T
         state = load_resume(model, o.output_dir, config);
         if (writer) log_info("resuming after epoch " + std::to_string(state.epoch) + ", iteration " + std::to_string(state.iteration));
     } else {
-        if (!o.initial_weights.empty()) model.load_weights(read_checkpoint_file(o.initial_weights));
+        if (!o.initial_weights.empty()) model.load_weights_file(o.initial_weights);
         else if (!model.weights_loaded()) model.init_weights(o.seed);
         model.train_configure(config);
     }

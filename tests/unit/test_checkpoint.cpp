@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 #include <zlib.h>
 
@@ -25,6 +26,7 @@
 #include "common/error.hpp"
 #include "common/tensor.hpp"
 #include "io/json.hpp"
+#include "swinunetr/swinunetr.h"
 
 #ifndef SWU_TEST_DATA_DIR
 #define SWU_TEST_DATA_DIR "/work/main/tests/data"
@@ -484,6 +486,137 @@ TEST_CASE("safetensors: malformed headers are refused", "[unit][checkpoint]") {
     Bytes huge = make(good, 8);
     huge[6] = 0x10;  // header length ~4.5e15
     check_format_error([&] { read_bytes(huge); }, "header length");
+}
+
+// ---- memory bound: hostile files through swu_model_load_weights under RLIMIT_AS ----
+
+namespace {
+
+std::string pk_int4(uint32_t v) {
+    std::string out = "J";
+    for (int i = 0; i < 4; ++i) out += char((v >> (8 * i)) & 0xff);
+    return out;
+}
+
+void write_file(const std::string& path, const Bytes& b) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+    REQUIRE(out.good());
+}
+
+struct ProbeResult {
+    int status = -100;
+    double peak_mb = 0;
+    std::string message;
+};
+
+ProbeResult probe(const std::string& weights, long limit_mb) {
+    const std::string cmd = std::string("'") + SWU_WEIGHTS_PROBE + "' '" + weights + "' " + std::to_string(limit_mb) + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    std::string out;
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    pclose(p);
+    INFO("probe said: " << out);
+    ProbeResult r;
+    const size_t at = out.find("status=");
+    REQUIRE(at != std::string::npos);
+    REQUIRE(std::sscanf(out.c_str() + at, "status=%d peak_mb=%lf", &r.status, &r.peak_mb) == 2);
+    const size_t m = out.find("message=", at);
+    if (m != std::string::npos) r.message = out.substr(m + 8);
+    return r;
+}
+
+}  // namespace
+
+// Each file describes 64 MB of data many times over (25.6 GB as the reader used to
+// materialise it; the host was OOM-killed). The limit is the golden f12 network's file
+// size twice over plus 64 MB of slack; peak RSS must stay under twice the network.
+TEST_CASE("checkpoint: hostile files are refused within twice the network's size", "[unit][checkpoint]") {
+    char tmpl[] = "/tmp/swu-hostile-XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    const std::string dir = tmpl;
+    struct stat st {};
+    REQUIRE(stat(golden_model().c_str(), &st) == 0);
+    const double network_mb = double(st.st_size) / (1 << 20);
+    const long limit_mb = long(2 * network_mb) + 64;
+
+    // The control: the real network loads under the same limit.
+    const ProbeResult control = probe(golden_model(), limit_mb);
+    INFO(control.message);
+    REQUIRE(control.status == 0);
+
+    const uint32_t numel = 16u << 20;  // 64 MB of float32
+    const Bytes storage(size_t(numel) * 4, 0);
+    const int keys = 400;
+
+    // One storage under 400 keys.
+    std::string shared = kProto2 + "}(";
+    for (int k = 0; k < keys; ++k)
+        shared += pk_str("w" + std::to_string(k)) + "ctorch._utils\n_rebuild_tensor_v2\n((" + pk_str("storage") +
+                  "ctorch\nFloatStorage\n" + pk_str("0") + pk_str("cpu") + pk_int4(numel) + "tQK\x00"s + pk_int4(numel) +
+                  "\x85K\x01\x85\x89" "ccollections\nOrderedDict\n)RtR"s;
+    shared += "u.";
+    write_file(dir + "/shared_storage.pt", torch_like_zip(shared, storage));
+
+    // One memoised 1 MB string, _codecs.encode'd 20000 times (20 GB as copies).
+    std::string memo = kProto2 + "}" + pk_str("x") + "](" + "c_codecs\nencode\n" + pk_str(std::string(1 << 20, 'a')) +
+                       "q\x00"s + pk_str("latin1") + "\x86R"s;
+    for (int k = 1; k < 20000; ++k) memo += "c_codecs\nencode\nh\x00"s + pk_str("latin1") + "\x86R";
+    memo += "es.";
+    write_file(dir + "/memo.pt", torch_like_zip(memo, Bytes(4, 0)));
+
+    // safetensors whose 400 tensors all claim the same 64 MB.
+    std::string header = "{";
+    for (int k = 0; k < keys; ++k)
+        header += std::string(k ? "," : "") + "\"w" + std::to_string(k) + "\":{\"dtype\":\"F32\",\"shape\":[" +
+                  std::to_string(numel) + "],\"data_offsets\":[0," + std::to_string(size_t(numel) * 4) + "]}";
+    header += "}";
+    Bytes st_file;
+    put64(st_file, header.size());
+    st_file.insert(st_file.end(), header.begin(), header.end());
+    st_file.insert(st_file.end(), storage.begin(), storage.end());
+    write_file(dir + "/overlap.safetensors", st_file);
+
+    const struct {
+        const char* file;
+        int status;
+        const char* says;
+    } cases[] = {
+        {"shared_storage.pt", SWU_ERR_WEIGHTS, "cannot infer"},
+        {"memo.pt", SWU_ERR_FORMAT, "no tensors"},
+        {"overlap.safetensors", SWU_ERR_FORMAT, "overlaps"},
+    };
+    for (const auto& c : cases) {
+        const ProbeResult r = probe(dir + "/" + c.file, limit_mb);
+        INFO(c.file << ": status " << r.status << ", peak " << r.peak_mb << " MB (network " << network_mb << " MB), " << r.message);
+        WARN(c.file << ": status " << r.status << ", peak RSS +" << r.peak_mb << " MB, network " << network_mb << " MB");
+        CHECK(r.status == c.status);
+        CHECK(r.message.find(c.says) != std::string::npos);
+        CHECK(r.peak_mb < 2 * network_mb);
+        std::remove((dir + "/" + c.file).c_str());
+    }
+    rmdir(dir.c_str());
+}
+
+TEST_CASE("pytorch: storages far larger than the views using them are not read", "[unit][checkpoint]") {
+    const uint32_t numel = 17u << 20;  // 68 MB: beyond 2 x 4 bytes + 64 MB of slack
+    const std::string one = kProto2 + "}" + pk_str("w") + "ctorch._utils\n_rebuild_tensor_v2\n((" + pk_str("storage") +
+                            "ctorch\nFloatStorage\n" + pk_str("0") + pk_str("cpu") + pk_int4(numel) +
+                            "tQK\x00K\x01\x85K\x01\x85\x89"s + "ccollections\nOrderedDict\n)RtRs.";
+    check_format_error([&] { read_bytes(torch_like_zip(one, Bytes(size_t(numel) * 4, 0))); }, "refusing to read storage data");
+
+    // The screen sees names and shapes first, and its refusal stands.
+    const Bytes small = torch_like_zip(kProto2 + "}" + pk_str("w") + pk_tensor("0", 4, 0, 4) + "s.", Bytes(16, 0));
+    const swu::MemorySource src(small.data(), small.size());
+    std::vector<std::string> seen;
+    const auto screen = [&](const std::vector<swu::NamedTensor>& h) {
+        for (const auto& t : h) seen.push_back(t.name + shape_x(t.tensor.shape) + (t.tensor.data.empty() ? "" : "+data"));
+        swu::fail(SWU_ERR_WEIGHTS, "screened out");
+    };
+    CHECK_THROWS_WITH(swu::read_checkpoint(src, screen), Catch::Contains("screened out"));
+    CHECK(seen == std::vector<std::string>{"w4"});
 }
 
 // SWU_FUZZ_ITERATIONS / SWU_FUZZ_SEED in the environment turn this into a longer run.
