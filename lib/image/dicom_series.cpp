@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "image/header_checks.hpp"
 
 namespace fs = std::filesystem;
 
@@ -80,13 +81,7 @@ Geometry DicomSeries::geometry() const {
 }
 
 DicomSeries scan_dicom_series(const std::string& folder, const std::string& series_uid) {
-    std::error_code ec;
-    if (!fs::is_directory(folder, ec)) fail(SWU_ERR_IO, "'" + folder + "' is not a folder");
-    std::vector<std::string> files;
-    for (const auto& entry : fs::directory_iterator(folder, ec))
-        if (entry.is_regular_file(ec)) files.push_back(entry.path().string());
-    if (ec) fail(SWU_ERR_IO, "cannot list '" + folder + "': " + ec.message());
-    std::sort(files.begin(), files.end());
+    const std::vector<std::string> files = list_dicom_folder(folder);  // GDCM aborts on some non-DICOM files
 
     gdcm::Scanner scanner;
     for (const gdcm::Tag& t :

@@ -34,7 +34,8 @@ struct DicomSeries {
     Geometry geometry() const;
 };
 
-// Scans every file in `folder` (not its subfolders) and picks the series whose
+// Scans every file in `folder` (not its subfolders; each must be DICOM, see
+// list_dicom_folder) and picks the series whose
 // SeriesInstanceUID is `series_uid` exactly, or, when it is empty, the CT series with
 // the most slices. Refuses, with a message that says why: no DICOM files or no such
 // series (SWU_ERR_INVALID_ARGUMENT for a missing UID), a modality other than CT, a

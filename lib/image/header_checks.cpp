@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
@@ -23,9 +24,14 @@ namespace fs = std::filesystem;
 namespace swu {
 namespace {
 
+// Case-insensitive: "CT.NII.GZ" is a NIfTI file to ITK as well.
 bool ends_with(const std::string& s, const char* suffix) {
     const size_t n = std::strlen(suffix);
-    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+    if (s.size() < n) return false;
+    for (size_t i = 0; i < n; ++i)
+        if (std::tolower(static_cast<unsigned char>(s[s.size() - n + i])) != std::tolower(static_cast<unsigned char>(suffix[i])))
+            return false;
+    return true;
 }
 
 float float_at(const unsigned char* h, size_t offset, bool swap) {
@@ -65,7 +71,22 @@ bool nifti_swapped(const unsigned char* h, const std::string& path) {
 
 }  // namespace
 
-void check_nifti_header(const std::string& path) {
+std::string nifti_header_of(const std::string& path) {
+    for (const char* img : {".img", ".img.gz"}) {
+        if (!ends_with(path, img)) continue;
+        const std::string stem = path.substr(0, path.size() - std::strlen(img));
+        std::error_code ec;
+        for (const char* hdr : {".hdr", ".hdr.gz"})
+            if (fs::exists(stem + hdr, ec)) return stem + hdr;
+        return "";
+    }
+    return path;
+}
+
+void check_nifti_header(const std::string& image_path) {
+    if (ends_with(image_path, ".nia"))
+        fail(SWU_ERR_UNSUPPORTED, image_path + ": ASCII NIfTI (.nia) is not read; save the volume as .nii or .nii.gz");
+    const std::string path = nifti_header_of(image_path);
     if (!ends_with(path, ".nii") && !ends_with(path, ".nii.gz") && !ends_with(path, ".hdr") && !ends_with(path, ".hdr.gz"))
         return;
     // gzread reads plain files too.
@@ -191,27 +212,38 @@ void check_metaimage_payload(const std::string& path) {
                                  " bytes of MetaImage data, the file holds " + std::to_string(int64_t(available)));
 }
 
-void check_dicom_folder(const std::string& folder) {
-    std::error_code ec;
-    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-        if (!it->is_regular_file(ec)) continue;
-        char magic[4] = {0, 0, 0, 0};
-        std::ifstream in(it->path(), std::ios::binary);
-        in.seekg(128);
-        in.read(magic, 4);
-        if (!in || std::memcmp(magic, "DICM", 4) != 0)
-            fail(SWU_ERR_FORMAT, it->path().string() +
-                                     ": not a DICOM Part 10 file (no 'DICM' after the 128-byte preamble); a series "
-                                     "folder may hold only DICOM files");
+void check_dicom_file(const std::string& path) {
+    char magic[4] = {0, 0, 0, 0};
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(128);
+    in.read(magic, 4);
+    if (!in || std::memcmp(magic, "DICM", 4) != 0)
+        fail(SWU_ERR_FORMAT, path + ": not a DICOM Part 10 file (no 'DICM' after the 128-byte preamble)");
 #if SWU_HAVE_DCMTK
-        // GDCM asserts (aborting the process) on some malformed Part 10 files; DCMTK's
-        // parser reports them. Values over 4 KB (pixel data) are not loaded here.
-        DcmFileFormat file;
-        const OFCondition parsed = file.loadFile(it->path().string().c_str(), EXS_Unknown, EGL_noChange, 4096);
-        if (parsed.bad())
-            fail(SWU_ERR_FORMAT, it->path().string() + ": not a readable DICOM file (" + parsed.text() + ")");
+    // GDCM asserts (aborting the process) on some malformed Part 10 files; DCMTK's
+    // parser reports them. Values over 4 KB (pixel data) are not loaded here.
+    DcmFileFormat file;
+    const OFCondition parsed = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096);
+    if (parsed.bad()) fail(SWU_ERR_FORMAT, path + ": not a readable DICOM file (" + parsed.text() + ")");
 #endif
+}
+
+std::vector<std::string> list_dicom_folder(const std::string& folder) {
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) fail(SWU_ERR_IO, "'" + folder + "' is not a folder");
+    std::vector<std::string> files;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file(ec)) files.push_back(it->path().string());
+    if (ec) fail(SWU_ERR_IO, "cannot list '" + folder + "': " + ec.message());
+    std::sort(files.begin(), files.end());
+    for (const std::string& f : files) {
+        try {
+            check_dicom_file(f);
+        } catch (const Error& e) {
+            throw Error(e.status(), std::string(e.what()) + "; a series folder may hold only DICOM files");
+        }
     }
+    return files;
 }
 
 }  // namespace swu

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace swu {
 
@@ -25,10 +26,19 @@ void check_metaimage_header(const std::string& path);
 // buffer on some malformed file patterns).
 void check_metaimage_payload(const std::string& path);
 
-// A DICOM folder: every regular file in it must be a DICOM Part 10 file (128-byte
-// preamble, then "DICM"). GDCM 3.0 as built by Debian aborts the process on an
-// assertion for some short or malformed files while it scans a folder, so in builds
-// with DCMTK every file must also parse with DCMTK first.
-void check_dicom_folder(const std::string& folder);
+// NIfTI-1 pairs: the header of x.img (.img.gz) is x.hdr (.hdr.gz); the one that
+// exists, or "" when neither does.
+std::string nifti_header_of(const std::string& path);
+
+// One file GDCM is about to parse: it must be a DICOM Part 10 file (128-byte preamble,
+// then "DICM"). GDCM 3.0 as built by Debian aborts the process on an assertion for some
+// short or malformed files, so in builds with DCMTK the file must also parse with DCMTK
+// first.
+void check_dicom_file(const std::string& path);
+
+// The regular files in a DICOM folder (not its subfolders), sorted, each passed by
+// check_dicom_file. Callers parse exactly this list: a file dropped into the folder
+// after the check is not seen.
+std::vector<std::string> list_dicom_folder(const std::string& folder);
 
 }  // namespace swu

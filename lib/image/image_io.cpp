@@ -2,10 +2,14 @@
 
 #include <itkGDCMImageIO.h>
 #include <itkImage.h>
+#include <itkMetaImageIO.h>
+#include <itkNiftiImageIO.h>
+#include <itkNrrdImageIO.h>
 #include <itkImageFileReader.h>
 #include <itkImageFileWriter.h>
 #include <itkImageSeriesReader.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -50,9 +54,37 @@ template <class Pixel> Volume from_itk(itk::Image<Pixel, 3>* image, VoxelType ty
     return v;
 }
 
+bool has_suffix_nocase(const std::string& s, const std::string& suffix) {
+    if (s.size() < suffix.size()) return false;
+    for (size_t i = 0; i < suffix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(s[s.size() - suffix.size() + i])) != suffix[i]) return false;
+    return true;
+}
+
+// The reader for a single file, chosen here rather than by ITK's factory: ITK offers a
+// file every reader it has (GDCM included, which aborts the process on some garbage)
+// until one accepts it. NIfTI, NRRD and MetaImage go by their extension; anything else
+// must be a DICOM file that passed check_dicom_file.
+itk::ImageIOBase::Pointer image_io_for(const std::string& path) {
+    for (const char* e : {".nii", ".nii.gz", ".hdr", ".hdr.gz", ".img", ".img.gz", ".nia"})
+        if (has_suffix_nocase(path, e)) return itk::NiftiImageIO::New().GetPointer();
+    for (const char* e : {".nrrd", ".nhdr"})
+        if (has_suffix_nocase(path, e)) return itk::NrrdImageIO::New().GetPointer();
+    for (const char* e : {".mha", ".mhd"})
+        if (has_suffix_nocase(path, e)) return itk::MetaImageIO::New().GetPointer();
+    try {
+        check_dicom_file(path);
+    } catch (const Error&) {
+        fail(SWU_ERR_FORMAT, path + ": not a readable image (NIfTI .nii/.nii.gz/.hdr/.img, NRRD, MetaImage, a DICOM file "
+                                    "or a DICOM folder)");
+    }
+    return itk::GDCMImageIO::New().GetPointer();
+}
+
 // Reads the file's voxels as Pixel (ITK converts from the stored type).
 template <class Pixel> Volume read_as(const std::string& path, VoxelType type) {
     auto reader = itk::ImageFileReader<itk::Image<Pixel, 3>>::New();
+    reader->SetImageIO(image_io_for(path));
     reader->SetFileName(path);
     reader->Update();
     return from_itk<Pixel>(reader->GetOutput(), type);
@@ -138,7 +170,6 @@ void check_header_size(const std::string& path, itk::ImageIOBase* io) {
 }  // namespace
 
 Volume read_dicom_volume(const std::string& folder, const std::string& series_uid, DicomSeries* chosen) {
-    check_dicom_folder(folder);  // GDCM aborts the process on some non-DICOM files
     DicomSeries series = scan_dicom_series(folder, series_uid);
     {
         const Geometry g = series.geometry();
@@ -172,9 +203,12 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
     if (!fs::exists(path, ec)) fail(SWU_ERR_IO, "'" + path + "' does not exist");
     try {
         if (fs::is_directory(path, ec)) return read_dicom_volume(path, series_uid, nullptr);
+        if (!fs::is_regular_file(path, ec))
+            fail(SWU_ERR_IO, "'" + path + "' is not a regular file or folder (a FIFO or device is not read)");
         check_nifti_header(path);
         check_metaimage_header(path);
         auto reader = itk::ImageFileReader<FloatImage>::New();
+        reader->SetImageIO(image_io_for(path));
         reader->SetFileName(path);
         reader->UpdateOutputInformation();
         const unsigned dims = reader->GetImageIO()->GetNumberOfDimensions();

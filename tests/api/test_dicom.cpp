@@ -257,6 +257,18 @@ TEST_CASE("dicom seg: an oblique series' labels round-trip through pydicom, and 
     for (const auto& entry : fs::directory_iterator(out_dir))
         left += entry.path().extension() == ".dcm" || entry.path().filename().string()[0] == '.';
     CHECK(left == 1);  // seg.dcm
+
+    // A file GDCM would abort on, dropped into the folder after it was read (a receiver
+    // still writing, say): the SEG writer's scan refuses it, and so does a read of the
+    // file alone. Both aborted the process before.
+    const std::string bad_file = std::string(SWU_TEST_DATA_DIR) + "/regress/fuzz_volume_dicom/gdcm_assert_truncated_meta.dcm";
+    fs::copy_file(bad_file, folder + "/zz_late.dcm");
+    REQUIRE_STATUS(swu_volume_write_dicom_seg(l.get(), folder.c_str(), nullptr, never.c_str(), nullptr), SWU_ERR_FORMAT,
+                   "zz_late.dcm");
+    CHECK(!fs::exists(never));
+    swu_volume* single = nullptr;
+    REQUIRE_STATUS(swu_volume_read(bad_file.c_str(), &single), SWU_ERR_FORMAT, "not a readable image");
+    CHECK(single == nullptr);
 }
 
 TEST_CASE("dicom seg: over pydicom's real CT series", "[unit]") {

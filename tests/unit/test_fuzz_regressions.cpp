@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 
 #include "checkpoint/byte_source.hpp"
@@ -14,6 +15,7 @@
 #include "checkpoint/pickle_state_dict.hpp"
 #include "common/error.hpp"
 #include "common/limits.hpp"
+#include "image/dicom_series.hpp"
 #include "image/image_io.hpp"
 #include "io/npy.hpp"
 
@@ -28,7 +30,18 @@ std::string read_bytes(const fs::path& p) {
 
 void write_bytes(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
 
-// Runs one input the way fuzz/<target>.cpp does.
+// Runs `read`, which may throw swu::Error and nothing else.
+void expect_status(const std::string& how, const std::function<void()>& read) {
+    INFO("through " << how);
+    try {
+        read();
+    } catch (const swu::Error& e) {
+        CHECK(std::string(e.what()).size() > 0);
+    }
+}
+
+// Runs one input the way fuzz/<target>.cpp does, then through the library's other entry
+// points for the same bytes.
 void replay(const std::string& target, const fs::path& input, const fs::path& scratch) {
     const std::string bytes = read_bytes(input);
     const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
@@ -44,10 +57,30 @@ void replay(const std::string& target, const fs::path& input, const fs::path& sc
         fs::create_directories(scratch / "dicom");
         write_bytes(scratch / "dicom" / "a.dcm", bytes);
         write_bytes(scratch / "dicom" / "b.dcm", bytes);
+        // The DICOM SEG writer scans the source folder the same way.
+        expect_status("the SEG writer's series scan", [&] { (void)swu::scan_dicom_series((scratch / "dicom").string(), ""); });
+        expect_status("a single file", [&] { (void)swu::read_volume((scratch / "dicom" / "a.dcm").string()); });
+        expect_status("a single file without extension", [&] {
+            write_bytes(scratch / "slice", bytes);
+            (void)swu::read_volume((scratch / "slice").string());
+        });
         (void)swu::read_volume((scratch / "dicom").string());
     } else {
         const std::string ext = target == "fuzz_volume_nifti" ? ".nii" : target == "fuzz_volume_nrrd" ? ".nrrd" : ".mha";
         write_bytes(scratch / ("volume" + ext), bytes);
+        if (target == "fuzz_volume_nifti" && bytes.size() >= 348) {
+            // The same header as an Analyze-style pair: x.hdr ("ni1") beside x.img.
+            std::string hdr = bytes.substr(0, 348);
+            hdr.replace(344, 4, std::string("ni1\0", 4));
+            write_bytes(scratch / "pair.hdr", hdr);
+            write_bytes(scratch / "pair.img", bytes.size() > 352 ? bytes.substr(352) : std::string());
+            expect_status("a .hdr/.img pair, by its .img", [&] { (void)swu::read_volume((scratch / "pair.img").string()); });
+            expect_status("a .hdr/.img pair, by its .hdr", [&] { (void)swu::read_volume((scratch / "pair.hdr").string()); });
+            expect_status("an upper-case extension", [&] {
+                write_bytes(scratch / "VOLUME.NII", bytes);
+                (void)swu::read_volume((scratch / "VOLUME.NII").string());
+            });
+        }
         (void)swu::read_volume((scratch / ("volume" + ext)).string());
     }
 }
