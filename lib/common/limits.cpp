@@ -5,6 +5,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <algorithm>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -44,7 +48,60 @@ std::string size_text(double n) {
     return buf;
 }
 
+// A number from a one-line file (cgroup limits); < 0 when absent or "max".
+double number_in_file(const char* path) {
+    FILE* f = std::fopen(path, "r");
+    if (!f) return -1;
+    char buf[64] = {0};
+    const bool got = std::fgets(buf, sizeof buf, f) != nullptr;
+    std::fclose(f);
+    if (!got) return -1;
+    char* end = nullptr;
+    const double v = std::strtod(buf, &end);
+    return end == buf ? -1 : v;
+}
+
+double address_space_in_use() {
+    FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    double kb = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::strncmp(line, "VmSize:", 7) == 0) kb = std::strtod(line + 7, nullptr);
+    std::fclose(f);
+    return kb * 1024;
+}
+
+std::string gigabytes(double bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+    return buf;
+}
+
 }  // namespace
+
+MemoryBound available_memory() {
+    MemoryBound b;
+    b.bytes = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
+    b.source = "physical memory";
+    rlimit as{};
+    if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+        const double left = std::max(0.0, double(as.rlim_cur) - address_space_in_use());
+        if (left < b.bytes) b = {left, "left under RLIMIT_AS (ulimit -v)"};
+    }
+    for (const char* cg : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+        const double v = number_in_file(cg);
+        if (v > 0 && v < b.bytes) b = {v, std::string("the cgroup limit (") + cg + ")"};
+    }
+    return b;
+}
+
+void check_memory_need(double bytes, const std::string& what) {
+    const MemoryBound b = available_memory();
+    if (!(bytes <= b.bytes))
+        fail(SWU_ERR_OUT_OF_MEMORY, what + " needs at least " + gigabytes(bytes) + "; the process has " + gigabytes(b.bytes) +
+                                        " (" + b.source + ")");
+}
 
 int64_t max_voxels() {
     const int64_t o = g_override.load(std::memory_order_relaxed);

@@ -20,4 +20,17 @@ void set_max_voxels(int64_t n);
 // overflow; NaN or infinite counts fail too) exceeds max_voxels().
 void check_voxel_limit(double nx, double ny, double nz, const std::string& what);
 
+// Memory the process can count on: the least of physical memory, what RLIMIT_AS leaves
+// beyond the address space in use, and the cgroup's memory limit (v2 memory.max, v1
+// memory.limit_in_bytes). `source` names the one that set it.
+struct MemoryBound {
+    double bytes = 0;
+    std::string source;
+};
+MemoryBound available_memory();
+
+// Throws SWU_ERR_OUT_OF_MEMORY when `bytes` exceeds available_memory(), naming `what`
+// and both figures.
+void check_memory_need(double bytes, const std::string& what);
+
 }  // namespace swu

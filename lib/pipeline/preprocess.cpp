@@ -10,7 +10,10 @@
 
 namespace swu {
 
-Preprocessed preprocess(const Volume& volume, const PreprocessOptions& options) {
+namespace {
+
+// Everything but the image.
+Preprocessed plan(const Volume& volume, const PreprocessOptions& options) {
     Preprocessed p;
     p.orientation = orient_to_ras(ras_affine(volume.geometry()), volume.geometry().size);
     const SpacingResult spacing = plan_spacing(p.orientation.affine, p.orientation.size, options.pixdim);
@@ -18,6 +21,15 @@ Preprocessed preprocess(const Volume& volume, const PreprocessOptions& options) 
     // When MONAI skips an identity resampling the grid keeps the oriented affine.
     p.affine = p.resampling.identity ? p.orientation.affine : spacing.affine;
     p.size = p.resampling.identity ? p.orientation.size : p.resampling.out_size;
+    return p;
+}
+
+}  // namespace
+
+std::array<int64_t, 3> network_grid(const Volume& volume, const PreprocessOptions& options) { return plan(volume, options).size; }
+
+Preprocessed preprocess(const Volume& volume, const PreprocessOptions& options) {
+    Preprocessed p = plan(volume, options);
     p.image.resize(static_cast<size_t>(p.size[0] * p.size[1] * p.size[2]));
 
     const Orientation& o = p.orientation;

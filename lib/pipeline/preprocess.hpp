@@ -26,6 +26,8 @@ struct Preprocessed {
 };
 
 Preprocessed preprocess(const Volume& volume, const PreprocessOptions& options);
+// The network grid preprocess() would make, with nothing allocated.
+std::array<int64_t, 3> network_grid(const Volume& volume, const PreprocessOptions& options);
 
 // A label map on the image's network grid (Spacingd mode "nearest": the same
 // coordinates, rounded half to even, clamped to the edge). `labels` must share the

@@ -6,7 +6,6 @@
 #include "pipeline/postprocess.hpp"
 
 namespace swu {
-namespace {
 
 void check_window_options(const SlidingWindowOptions& o) {
     if (o.roi < 32 || o.roi % 32 || o.roi > 512) fail(SWU_ERR_INVALID_ARGUMENT, "roi must be a multiple of 32 in 32..512");
@@ -15,8 +14,6 @@ void check_window_options(const SlidingWindowOptions& o) {
     if (o.blend != Blend::Constant && o.blend != Blend::Gaussian) fail(SWU_ERR_INVALID_ARGUMENT, "unknown blend mode");
     if (!(o.sigma_scale > 0.0 && o.sigma_scale <= 10.0)) fail(SWU_ERR_INVALID_ARGUMENT, "sigma_scale must be in (0, 10]");
 }
-
-}  // namespace
 
 std::vector<int64_t> window_starts(int64_t length, int roi, double overlap) {
     const int64_t interval = length == roi ? roi : std::max<int64_t>(1, static_cast<int64_t>(roi * (1.0 - overlap)));

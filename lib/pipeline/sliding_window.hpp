@@ -27,6 +27,9 @@ struct SlidingWindowOptions {
     OnBackend on_backend = OnBackend::Auto;  // internal: not in the C API
 };
 
+// Throws SWU_ERR_INVALID_ARGUMENT for an roi, overlap, sw_batch, blend or sigma out of range.
+void check_window_options(const SlidingWindowOptions& o);
+
 // Window start positions along one axis of length `length` (already padded to >= roi):
 // MONAI's dense_patch_slices, ascending, the last at length - roi.
 std::vector<int64_t> window_starts(int64_t length, int roi, double overlap);

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "api_helpers.hpp"
 #include "golden.hpp"
@@ -365,6 +368,51 @@ TEST_CASE("volume and inference errors are clear", "[unit]") {
     swu_infer_params_init(&p);
     REQUIRE_STATUS(swu_infer(m.get(), bad.get(), &p, &labels), SWU_ERR_INVALID_ARGUMENT, "NaN");
     CHECK(labels == nullptr);
+}
+
+// The peak resident memory of this process so far, in MB (VmHWM).
+double peak_rss_mb() {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024;
+    return 0;
+}
+
+// Each request below once allocated gigabytes (or, for the tiny file, ran until the
+// host killed it) before failing; now the memory it implies is checked first.
+TEST_CASE("requests that cannot fit in memory fail before anything is allocated", "[unit]") {
+    ModelPtr m = f12();
+    std::vector<int16_t> voxels(64 * 64 * 64, 0);
+    swu_volume_desc d;
+    swu_volume_desc_init(&d);
+    d.type = SWU_VOXEL_INT16;
+    d.data = voxels.data();
+    d.size[0] = d.size[1] = d.size[2] = 64;
+    swu_volume* v = nullptr;
+    REQUIRE(swu_volume_wrap(&d, &v) == SWU_OK);
+    VolumePtr ct(v);
+    swu_infer_params p;
+    swu_infer_params_init(&p);
+    p.roi = 512;
+    p.sw_batch = 64;  // 64 windows of 512^3 in and out: ~900 GB
+    swu_volume* labels = nullptr;
+    const double before = peak_rss_mb();
+    REQUIRE_STATUS(swu_infer(m.get(), ct.get(), &p, &labels), SWU_ERR_OUT_OF_MEMORY, "roi 512 and sw_batch 64 needs at least");
+    CHECK(labels == nullptr);
+
+    // 8^3 voxels of 280 x 280 x 340 mm: a network grid of about 1300 x 1300 x 1200
+    // (2.0e9 voxels, under the default cap of 2^31) that needs about 130 GB.
+    d.size[0] = d.size[1] = d.size[2] = 8;
+    d.spacing[0] = d.spacing[1] = 280;
+    d.spacing[2] = 340;
+    REQUIRE(swu_volume_wrap(&d, &v) == SWU_OK);
+    VolumePtr huge(v);
+    swu_infer_params_init(&p);
+    REQUIRE_STATUS(swu_infer(m.get(), huge.get(), &p, &labels), SWU_ERR_OUT_OF_MEMORY, "network grid with roi 96 and sw_batch 4 needs at least");
+    CHECK(labels == nullptr);
+    const double grown = peak_rss_mb() - before;
+    INFO("peak RSS grew by " << grown << " MB");
+    CHECK(grown < 64);
 }
 
 TEST_CASE("a DICOM series folder reads with the geometry pydicom gives", "[unit]") {
