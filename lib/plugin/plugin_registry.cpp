@@ -30,12 +30,22 @@ std::string plugin_name(const fs::path& p) {
     return f.substr(kPrefix.size(), f.size() - kPrefix.size() - kSuffix.size());
 }
 
-// The folder holding libswinunetr.so (the library this function is linked into).
-fs::path own_folder() {
+// The folder holding libswinunetr.so (the library this function is linked into), as an
+// absolute path. The loader records the name the library was opened by, which can be
+// relative ("./libswinunetr.so", a relative LD_LIBRARY_PATH entry): it is resolved once,
+// while the library is being loaded, never against the working directory of a later
+// call (the host may have changed it; a relative plugin folder would then be searched
+// wherever the host happens to be).
+fs::path resolve_own_folder() {
     Dl_info info{};
-    if (dladdr(reinterpret_cast<void*>(&own_folder), &info) == 0 || !info.dli_fname) return {};
-    return fs::path(info.dli_fname).parent_path();
+    if (dladdr(reinterpret_cast<void*>(&resolve_own_folder), &info) == 0 || !info.dli_fname) return {};
+    std::error_code ec;
+    const fs::path real = fs::canonical(info.dli_fname, ec);
+    return ec ? fs::path() : real.parent_path();
 }
+const fs::path g_own_folder = resolve_own_folder();  // at load time: static initialisation
+
+fs::path own_folder() { return g_own_folder; }
 
 const char* precision_name(int32_t p) {
     switch (p) {

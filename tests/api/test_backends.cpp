@@ -8,7 +8,11 @@
 #include <memory>
 #include <thread>
 
+#include <filesystem>
+#include <string>
+
 #include "api_helpers.hpp"
+#include "cli_run.hpp"
 
 using namespace swu_test;
 
@@ -162,4 +166,26 @@ TEST_CASE("a log callback may call back into the library", "[unit]") {
                     [] { swu_backends_load(SWU_TEST_MISBEHAVING_PLUGIN_DIR, nullptr); });
     CHECK(calls == 1);  // it replaced itself at its first line
     swu_set_log_callback(nullptr, nullptr, SWU_LOG_WARNING);
+}
+
+// A host that opened libswinunetr.so as "./libswinunetr.so" and then changed directory:
+// the plugin folder beside the library is where the library was, not "./swinunetr/
+// backends" of wherever the host is now (which used to find the planted plugin there and
+// miss the real ones).
+TEST_CASE("a library opened by a relative name never searches the working directory", "[unit]") {
+    char tmpl[] = "/tmp/swu-cwd-XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    const std::filesystem::path cwd = tmpl;
+    std::filesystem::create_directories(cwd / "swinunetr" / "backends");
+    std::filesystem::copy_file(std::string(SWU_TEST_PLUGIN_DIR) + "/libswinunetr_wrongabi.so",
+                               cwd / "swinunetr" / "backends" / "libswinunetr_planted.so");
+    const std::filesystem::path lib = SWU_LIBRARY_FILE;
+    const CliRun r = run_command("cd '" + lib.parent_path().string() + "' && env -u SWU_BACKEND_PATH '" +
+                                 SWU_RELATIVE_LOAD_PROBE + "' ./" + lib.filename().string() + " '" + cwd.string() + "'");
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("planted") == std::string::npos);
+    const std::string beside = std::filesystem::canonical(lib.parent_path()).string() + "/swinunetr/backends/libswinunetr_";
+    CHECK(r.output.find("1 " + beside) != std::string::npos);
+    std::filesystem::remove_all(cwd);
 }
