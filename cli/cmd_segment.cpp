@@ -1,23 +1,20 @@
 // `swinunetr segment`: a CT in (file or DICOM folder), its organ label map out, in
-// the source geometry. Ctrl-C cancels cleanly: no output file is left behind.
+// the source geometry. Ctrl-C or SIGTERM at any stage ends with exit 130 and no output
+// file (outputs already written by the run are removed); a second Ctrl-C exits at once.
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "commands.hpp"
+#include "interrupt.hpp"
 #include "swinunetr/swinunetr.hpp"
 
 namespace swu_cli {
 
 namespace {
-
-std::atomic<bool> interrupted{false};
-void on_signal(int) { interrupted = true; }
 
 struct VolumeFree {
     void operator()(swu_volume* v) const { swu_volume_free(v); }
@@ -70,7 +67,12 @@ int on_progress(swu_stage stage, int64_t done, int64_t total, void* user) {
             p->last_percent = done == total ? -1 : percent;
         }
     }
-    return interrupted ? 1 : 0;
+    return interrupted() ? 1 : 0;
+}
+
+int interrupted_exit() {
+    std::fprintf(stderr, "\nswinunetr segment: interrupted; nothing written\n");
+    return 130;
 }
 
 }  // namespace
@@ -169,12 +171,12 @@ int cmd_segment(const Args& args) {
         return 2;
     }
 
-    // From here on Ctrl-C only asks the pipeline to stop; it is honoured at the next
-    // progress report, and nothing is written.
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    // From here on Ctrl-C only asks the command to stop: at the next stage or progress
+    // report, with nothing written.
+    catch_interrupts();
     swu_status st;
     swu_volume* raw = nullptr;
+    if (stop_at("read")) return interrupted_exit();
     if (dicom_input) {
         swu_dicom_series_info si{};
         si.struct_size = sizeof si;
@@ -189,29 +191,47 @@ int cmd_segment(const Args& args) {
     }
     VolumePtr image(raw);
     swu_model* m = nullptr;
+    if (stop_at("model")) return interrupted_exit();
     if ((st = swu_model_create(&mp, &m)) != SWU_OK) return report_failure("creating the model", st);
     swinunetr::ModelPtr model(m);
+    if (stop_at("weights")) return interrupted_exit();
     if ((st = swu_model_load_weights(model.get(), weights.c_str())) != SWU_OK) return report_failure("loading weights", st);
 
+    if (stop_at("infer")) return interrupted_exit();
     const auto t0 = std::chrono::steady_clock::now();
     raw = nullptr;
     swu_volume* raw_probabilities = nullptr;
     st = swu_infer_with_probabilities(model.get(), image.get(), &ip, &raw,
                                       probabilities_path.empty() ? nullptr : &raw_probabilities);
-    if (st == SWU_ERR_CANCELLED) {
-        std::fprintf(stderr, "\nswinunetr segment: interrupted; nothing written\n");
-        return 130;
-    }
+    if (st == SWU_ERR_CANCELLED) return interrupted_exit();
     if (st != SWU_OK) return report_failure("segmentation", st);
     VolumePtr labels(raw), probabilities(raw_probabilities);
-    if (probabilities && (st = swu_volume_write(probabilities.get(), probabilities_path.c_str())) != SWU_OK)
-        return report_failure("writing " + probabilities_path, st);
+    // Outputs: all of them or, when interrupted, none (a file already written is removed).
+    Outputs written;
+    if (probabilities) {
+        if (stop_at("write-probabilities")) return interrupted_exit();
+        if ((st = swu_volume_write(probabilities.get(), probabilities_path.c_str())) != SWU_OK)
+            return report_failure("writing " + probabilities_path, st);
+        written.add(probabilities_path);
+    }
     probabilities.reset();
+    if (stop_at("write")) {
+        written.remove_all();
+        return interrupted_exit();
+    }
     if (format == "dicom-seg") {
-        if ((st = swu_volume_write_dicom_seg(labels.get(), files[0].c_str(), series.c_str(), out.c_str(), nullptr)) != SWU_OK)
+        if ((st = swu_volume_write_dicom_seg(labels.get(), files[0].c_str(), series.c_str(), out.c_str(), nullptr)) != SWU_OK) {
+            written.remove_all();
             return report_failure("writing " + out, st);
+        }
     } else if ((st = swu_volume_write(labels.get(), out.c_str())) != SWU_OK) {
+        written.remove_all();
         return report_failure("writing " + out, st);
+    }
+    written.add(out);
+    if (stop_at("written")) {  // a signal that came while the label map was being written
+        written.remove_all();
+        return interrupted_exit();
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     swu_volume_info info{};

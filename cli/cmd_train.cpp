@@ -3,23 +3,19 @@
 // the last resume checkpoint stay as they were written.
 #include <unistd.h>
 
-#include <atomic>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <thread>
 
 #include "commands.hpp"
+#include "interrupt.hpp"
 #include "io/json.hpp"
 #include "swinunetr/swinunetr.hpp"
 
 namespace swu_cli {
 namespace {
-
-std::atomic<bool> interrupted{false};
-void on_signal(int) { interrupted = true; }
 
 const char* kTrainUsage =
     "usage: swinunetr train --datalist D.json --output-dir DIR [--weights INIT.pt] [--resume]\n"
@@ -110,7 +106,7 @@ struct TrainProgress {
 
 int on_train_event(const swu_train_event* e, void* user) {
     auto* p = static_cast<TrainProgress*>(user);
-    if (e->rank != 0) return interrupted ? 1 : 0;  // rank 0 speaks for a distributed run
+    if (e->rank != 0) return interrupted() ? 1 : 0;  // rank 0 speaks for a distributed run
     switch (e->kind) {
     case SWU_TRAIN_EVENT_PREPARING:
         std::fprintf(stderr, "%spreparing case %lld/%lld%s", p->tty ? "\r" : "", static_cast<long long>(e->iteration),
@@ -136,7 +132,7 @@ int on_train_event(const swu_train_event* e, void* user) {
         break;
     default: break;
     }
-    return interrupted ? 1 : 0;
+    return interrupted() ? 1 : 0;
 }
 
 // torchrun's variable, or -1 when unset.
@@ -235,6 +231,7 @@ int cmd_train(const Args& args) {
     if (o.has("--max-iterations")) tp.max_epochs = 1 << 30;  // the iteration count decides
     if (cache_mb >= 0) tp.cache_bytes = static_cast<int64_t>(cache_mb * 1048576.0);
     tp.distributed = distributed ? SWU_DISTRIBUTED_ENV : SWU_DISTRIBUTED_OFF;
+    catch_interrupts();
     swinunetr::ModelPtr model;
     if (const int rc = model_for(o, "train", model, distributed)) return rc;
     const bool speaker = !distributed || env_int("RANK") == 0;
@@ -243,11 +240,9 @@ int cmd_train(const Args& args) {
     progress.tty = isatty(STDERR_FILENO) != 0;
     tp.callback = on_train_event;
     tp.callback_user_data = &progress;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
     swu_train_result r{};
     r.struct_size = sizeof r;
-    const swu_status st = swu_train(model.get(), &tp, &r);
+    const swu_status st = stop_at("train") ? SWU_ERR_CANCELLED : swu_train(model.get(), &tp, &r);
     if (st == SWU_ERR_CANCELLED) {
         if (speaker)
             std::fprintf(stderr, "swinunetr train: interrupted; %s/model.pt and the last resume checkpoint are intact "
@@ -284,15 +279,28 @@ int cmd_evaluate(const Args& args) {
     if (const int rc = model_for(o, "evaluate", model)) return rc;
     swu_status st = swu_model_load_weights(model.get(), o.text("--weights").c_str());
     if (st != SWU_OK) return report_failure("loading weights", st);
-    // The report is always written (to a temporary file when not asked for): the
-    // per-organ figures printed below come from it.
+    // The report is always written (when not asked for, into a fresh private folder,
+    // never a predictable name under /tmp): the per-organ figures printed below come from it.
     const std::string asked = o.text("--report", "");
-    const std::string report = asked.empty() ? "/tmp/swinunetr-evaluate-" + std::to_string(getpid()) + ".json" : asked;
+    std::string scratch;
+    if (asked.empty()) {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/swinunetr-evaluate-XXXXXX";
+        if (!mkdtemp(tmpl.data())) {
+            std::perror("swinunetr evaluate: cannot create a temporary folder");
+            return 1;
+        }
+        scratch = tmpl;
+    }
+    const std::string report = asked.empty() ? scratch + "/report.json" : asked;
     const std::string section = o.text("--section", "");
     double mean = 0;
     st = swu_evaluate(model.get(), o.text("--datalist").c_str(), section.empty() ? nullptr : section.c_str(), &ip,
                       report.c_str(), &mean);
-    if (st != SWU_OK) return report_failure("evaluation", st);
+    if (st != SWU_OK) {
+        if (!scratch.empty()) rmdir(scratch.c_str());
+        return report_failure("evaluation", st);
+    }
     try {
         const swu::json::Value r = swu::json::parse_file(report);
         std::printf("%zu cases\n", r.at("cases").size());
@@ -301,7 +309,10 @@ int cmd_evaluate(const Args& args) {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "swinunetr evaluate: cannot read the report back: %s\n", e.what());
     }
-    if (asked.empty()) std::remove(report.c_str());
+    if (asked.empty()) {
+        std::remove(report.c_str());
+        rmdir(scratch.c_str());
+    }
     std::printf("mean Dice %.4f%s%s\n", mean, asked.empty() ? "" : "; per case and organ in ", asked.c_str());
     return 0;
 }

@@ -113,3 +113,45 @@ TEST_CASE("an interrupted segmentation leaves no output file", "[unit]") {
     CHECK(contains(r.output, "interrupted; nothing written"));
     CHECK(fs::is_empty(dir));
 }
+
+// SWU_CLI_SIGNAL_AT makes the command send itself SIGINT on entering a stage: whatever
+// the stage, the run ends with 130 and leaves neither the label map nor the
+// probabilities (a file it had already written is removed). Writing used to go on
+// regardless and end with 0.
+TEST_CASE("a signal at any stage of a segmentation leaves no output and exits 130", "[unit]") {
+    const std::string dir = "/tmp/swu_cli_interrupt_stages";
+    for (const char* stage : {"read", "model", "weights", "infer", "write-probabilities", "write", "written"}) {
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        const CliRun r = run_command("SWU_CLI_SIGNAL_AT=" + std::string(stage) + " " + SWU_CLI_PATH + " segment " +
+                                     golden_path("pipeline/image.nii.gz") + " " + dir + "/labels.nii.gz --weights " +
+                                     golden_path("net_f12/model.pt") + " --threads 2 --probabilities " + dir + "/probs.nii.gz");
+        INFO(stage << ": " << r.output);
+        CHECK(r.exit_code == 130);
+        CHECK(contains(r.output, "interrupted; nothing written"));
+        CHECK(fs::is_empty(dir));
+    }
+    fs::remove_all(dir);
+}
+
+// A second Ctrl-C does not wait for the command to reach its next check: sent while the
+// command writes (two signals on entering the stage), and from outside while it runs.
+TEST_CASE("a second Ctrl-C ends a segmentation at once", "[unit]") {
+    const std::string dir = "/tmp/swu_cli_interrupt_twice";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string cmd = std::string(SWU_CLI_PATH) + " segment " + golden_path("pipeline/image.nii.gz") + " " + dir +
+                            "/labels.nii.gz --weights " + golden_path("net_f12/model.pt") + " --threads 2";
+    const CliRun r = run_command("SWU_CLI_SIGNAL_AT=weights:2 " + cmd);
+    INFO(r.output);
+    CHECK(r.exit_code == 130);
+    CHECK(contains(r.output, "interrupted again; exiting now"));
+    CHECK_FALSE(contains(r.output, "nothing written"));  // it did not get that far
+    CHECK(fs::is_empty(dir));
+    // From outside: both signals end it with 130 and no label map, whichever took effect.
+    const CliRun twice = run_command("(" + cmd + " & pid=$!; sleep 2; kill -INT $pid; sleep 0.2; kill -INT $pid 2>/dev/null; wait $pid)");
+    INFO(twice.output);
+    CHECK(twice.exit_code == 130);
+    CHECK(fs::is_empty(dir));
+    fs::remove_all(dir);
+}
