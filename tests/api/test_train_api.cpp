@@ -37,6 +37,15 @@ int record(const swu_train_event* e, void* user) {
     return 0;
 }
 
+struct Iterations {
+    std::vector<int64_t> values;
+};
+
+int record_iteration(const swu_train_event* e, void* user) {
+    if (e->kind == SWU_TRAIN_EVENT_ITERATION) static_cast<Iterations*>(user)->values.push_back(e->iteration);
+    return 0;
+}
+
 int cancel_at_first_step(const swu_train_event* e, void*) { return e->kind == SWU_TRAIN_EVENT_ITERATION ? 1 : 0; }
 int cancel_at_validation(const swu_train_event* e, void*) { return e->kind == SWU_TRAIN_EVENT_VALIDATION ? 1 : 0; }
 
@@ -165,7 +174,7 @@ TEST_CASE("train api: swu_train on wrapped volumes is reproducible, cancellable 
     const swu_volume* images[] = {image};
     const swu_volume* labels[] = {label};
 
-    auto run = [&](const char* dir, Losses& losses, swu_train_fn fn) {
+    auto run = [&](const char* dir, void* user, swu_train_fn fn, int32_t resume = 0, int64_t max_iterations = 2) {
         swu_model_params p = default_params();
         p.feature_size = 12;
         ModelPtr m = create_model(p);
@@ -181,22 +190,23 @@ TEST_CASE("train api: swu_train on wrapped volumes is reproducible, cancellable 
         tp.roi = 64;
         tp.batch_size = 1;
         tp.num_samples = 1;
-        tp.max_iterations = 2;
+        tp.max_iterations = max_iterations;
+        tp.resume = resume;
         tp.seed = 9;
         tp.callback = fn;
-        tp.callback_user_data = &losses;
+        tp.callback_user_data = user;
         swu_train_result r{};
         r.struct_size = sizeof r;
         const swu_status st = swu_train(m.get(), &tp, &r);
         return std::make_pair(st, r);
     };
     Losses a, b;
-    const auto ra = run("swu_train_api_a", a, record);
+    const auto ra = run("swu_train_api_a", &a, record);
     INFO(swu_last_error());
     REQUIRE(ra.first == SWU_OK);
     CHECK(ra.second.iterations == 2);
     CHECK(ra.second.best_mean_dice >= 0);
-    REQUIRE(run("swu_train_api_b", b, record).first == SWU_OK);
+    REQUIRE(run("swu_train_api_b", &b, record).first == SWU_OK);
     REQUIRE(a.values.size() == 2);
     CHECK(a.values == b.values);  // same seed, threads and data: the same losses, bit for bit
     std::printf("swu_train: losses %.6f %.6f (twice the same)\n", a.values[0], a.values[1]);
@@ -208,15 +218,28 @@ TEST_CASE("train api: swu_train on wrapped volumes is reproducible, cancellable 
     CHECK(resume != nullptr);
     if (resume) std::fclose(resume);
 
+    // Resuming continues the count. The counters live in resume.pt itself: a resume.json
+    // left from an earlier epoch (a crash between the two writes) cannot rewind them.
+    if (std::FILE* stale = std::fopen("swu_train_api_a/resume.json", "w")) {
+        std::fputs("{\"epoch\": 0, \"iteration\": 0, \"best_mean_dice\": null, \"best_epoch\": 0}\n", stale);
+        std::fclose(stale);
+    }
+    Iterations resumed;
+    const auto rr = run("swu_train_api_a", &resumed, record_iteration, 1, 3);
+    INFO(swu_last_error());
+    REQUIRE(rr.first == SWU_OK);
+    CHECK(resumed.values == std::vector<int64_t>{3});
+    CHECK(rr.second.iterations == 3);
+
     Losses c;
-    const auto rc = run("swu_train_api_c", c, cancel_at_first_step);
+    const auto rc = run("swu_train_api_c", &c, cancel_at_first_step);
     CHECK(rc.first == SWU_ERR_CANCELLED);
     CHECK(rc.second.iterations == 1);  // the result holds the run up to the cancel
 
     // Cancelled from the validation event: that validation's new best is already on disk.
     Losses d;
     std::remove("swu_train_api_d/model.pt");
-    const auto rd = run("swu_train_api_d", d, cancel_at_validation);
+    const auto rd = run("swu_train_api_d", &d, cancel_at_validation);
     CHECK(rd.first == SWU_ERR_CANCELLED);
     CHECK(rd.second.iterations == 2);
     CHECK(rd.second.best_mean_dice >= 0);
