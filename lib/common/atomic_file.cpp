@@ -74,6 +74,48 @@ void AtomicFile::commit() {
     }
 }
 
+AtomicFileGroup::AtomicFileGroup(const std::string& target) : target_(target) {
+    const fs::path t(target);
+    std::string pattern = (t.parent_path() / ".swu-partial-XXXXXX").string();
+    std::vector<char> name(pattern.begin(), pattern.end());
+    name.push_back('\0');
+    if (!::mkdtemp(name.data())) fail(SWU_ERR_IO, why("'" + target + "'", "cannot create a temporary folder beside it"));
+    staging_ = name.data();
+    temp_ = (fs::path(staging_) / t.filename()).string();
+}
+
+AtomicFileGroup::~AtomicFileGroup() {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+}
+
+void AtomicFileGroup::commit() {
+    const std::string what = "'" + target_ + "'";
+    const fs::path folder = fs::path(target_).parent_path();
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (fs::directory_iterator it(staging_, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path() != fs::path(temp_)) files.push_back(it->path());
+    if (ec) fail(SWU_ERR_IO, "cannot write " + what + ": cannot list its temporary folder: " + ec.message());
+    files.push_back(temp_);  // the header last
+    for (const fs::path& f : files) {
+        const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || ::fsync(fd) != 0) {
+            if (fd >= 0) ::close(fd);
+            fail(SWU_ERR_IO, why(what, "fsync of " + f.filename().string() + " failed"));
+        }
+        ::close(fd);
+    }
+    for (const fs::path& f : files)
+        if (::rename(f.c_str(), (folder / f.filename()).c_str()) != 0)
+            fail(SWU_ERR_IO, why(what, "rename of " + f.filename().string() + " failed"));
+    const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
 void write_file_atomically(const std::string& path, const void* data, size_t size) {
     AtomicFile file(path);
     file.write(data, size);

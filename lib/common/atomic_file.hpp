@@ -33,6 +33,26 @@ private:
     bool committed_ = false;
 };
 
+// For formats that write several files named after one (a .mhd header and its .zraw, a
+// .nhdr and its data file): the writer writes `temp_path()` inside a fresh private
+// folder beside the target (mkdtemp, mode 0700); commit() fsyncs every file there and
+// renames each into the target's folder, the named file (the header readers open) last,
+// then fsyncs the folder. A failure before commit leaves the target folder as it was; a
+// crash between the renames can leave new data beside an old header, never a partial file.
+class AtomicFileGroup {
+public:
+    explicit AtomicFileGroup(const std::string& target);
+    ~AtomicFileGroup();  // removes the staging folder and what is in it
+    AtomicFileGroup(const AtomicFileGroup&) = delete;
+    AtomicFileGroup& operator=(const AtomicFileGroup&) = delete;
+
+    const std::string& temp_path() const { return temp_; }
+    void commit();
+
+private:
+    std::string target_, staging_, temp_;
+};
+
 // The whole of data into path, atomically (above).
 void write_file_atomically(const std::string& path, const void* data, size_t size);
 inline void write_file_atomically(const std::string& path, const std::string& text) {

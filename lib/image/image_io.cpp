@@ -245,11 +245,14 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
 void write_volume(const Volume& volume, const std::string& path) {
     if (!writable_extension(path))
         fail(SWU_ERR_INVALID_ARGUMENT, "'" + path + "': unknown image format (use .nii.gz, .nii, .nrrd, .mha or .mhd)");
-    // Detached-header formats name their data file after the header: write those in place.
+    // Detached-header formats name their data file after the header: they are written
+    // as a group, in a private folder, and moved into place together.
     const bool detached = has_suffix(path, ".mhd") || has_suffix(path, ".nhdr");
     std::unique_ptr<AtomicFile> file;
-    if (!detached) file = std::make_unique<AtomicFile>(path);  // keeps the extension: ITK picks the format by it
-    const std::string written = file ? file->temp_path() : path;
+    std::unique_ptr<AtomicFileGroup> group;
+    if (detached) group = std::make_unique<AtomicFileGroup>(path);
+    else file = std::make_unique<AtomicFile>(path);  // keeps the extension: ITK picks the format by it
+    const std::string written = file ? file->temp_path() : group->temp_path();
     try {
         auto write = [&](auto image) {
             using ImageType = typename decltype(image)::ObjectType;
@@ -284,6 +287,7 @@ void write_volume(const Volume& volume, const std::string& path) {
         fail(SWU_ERR_IO, "cannot write '" + path + "': " + e.GetDescription());
     }
     if (file) file->commit();
+    else group->commit();
 }
 
 }  // namespace swu

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -54,7 +55,7 @@ int child(const fs::path& dir) {
     const fs::path old = dir / "labels.nii.gz";
     std::ofstream(old) << "the segmentation of yesterday";
     int check = 10;
-    for (const char* name : {"labels.nii.gz", "labels.nii", "labels.nrrd"}) {
+    for (const char* name : {"labels.nii.gz", "labels.nii", "labels.nrrd", "labels.mhd", "labels.nhdr"}) {
         const fs::path target = dir / name;
         if (swu_volume_write(v, target.c_str()) != SWU_ERR_IO) return check + 1;
         if (target != old && fs::exists(target)) return check + 2;
@@ -95,5 +96,46 @@ TEST_CASE("a full disk: every write fails with SWU_ERR_IO and leaves nothing beh
     INFO("child status " << status << ": the check that failed is its exit code (test_disk_full.cpp)");
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+    fs::remove_all(dir);
+}
+
+// The control for the detached-header formats above: with room on the disk, the header
+// and its data file are both in place (and nothing else), and read back exactly.
+TEST_CASE("detached-header formats (.mhd, .nhdr) are written as a pair and read back", "[unit]") {
+    const fs::path dir = fs::absolute("swu_detached");
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::vector<int16_t> voxels(6 * 5 * 4);
+    for (size_t i = 0; i < voxels.size(); ++i) voxels[i] = static_cast<int16_t>(i * 37 - 500);
+    swu_volume_desc d;
+    swu_volume_desc_init(&d);
+    d.type = SWU_VOXEL_INT16;
+    d.data = voxels.data();
+    d.size[0] = 6;
+    d.size[1] = 5;
+    d.size[2] = 4;
+    swu_volume* v = nullptr;
+    REQUIRE(swu_volume_wrap(&d, &v) == SWU_OK);
+    for (const char* name : {"ct.mhd", "ct.nhdr"}) {
+        INFO(name);
+        const fs::path target = dir / name;
+        REQUIRE(swu_volume_write(v, target.c_str()) == SWU_OK);
+        REQUIRE(swu_volume_write(v, target.c_str()) == SWU_OK);  // over an existing pair
+        swu_volume* back = nullptr;
+        REQUIRE(swu_volume_read(target.c_str(), &back) == SWU_OK);
+        swu_volume_info info{};
+        info.struct_size = sizeof info;
+        REQUIRE(swu_volume_get_info(back, &info) == SWU_OK);
+        REQUIRE(info.type == SWU_VOXEL_INT16);
+        CHECK(std::memcmp(info.data, voxels.data(), voxels.size() * 2) == 0);
+        swu_volume_free(back);
+        int files = 0;
+        for (const auto& e : fs::directory_iterator(dir)) files += e.path().filename().string()[0] != '.';
+        CHECK(files == 2);  // the header and its data file; no hidden temporary either
+        CHECK(strays(dir, target) == 1);
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+    }
+    swu_volume_free(v);
     fs::remove_all(dir);
 }
