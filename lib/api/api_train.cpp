@@ -99,9 +99,8 @@ SWU_API swu_status swu_model_train_configure(swu_model* model, const swu_optimiz
         swu::DistributedEnv env;
         if (params->distributed == SWU_DISTRIBUTED_ENV) env = swu::distributed_env_from_environment();
         auto lock = model->impl.acquire();
-        model->impl.train_configure(to_config(*params));
-        if (env.world_size > 1 && !model->impl.distributed())
-            model->impl.distribute(env.rank, env.world_size, env.master_addr, env.master_port, params->distributed_timeout);
+        model->impl.train_configure_and_join(to_config(*params), env.rank, env.world_size, env.master_addr, env.master_port,
+                                             params->distributed_timeout);
     });
 }
 

@@ -385,7 +385,30 @@ void Model::train_configure(const TrainConfig& c) {
     const int32_t st = static_cast<int32_t>(b.vtable->train_configure(instance_, &config, err, sizeof err));
     check_plugin(st, b, err, sizeof err);
     train_configured_ = true;
+    train_config_ = c;
     micro_batches_ = c.micro_batches;
+}
+
+void Model::train_configure_and_join(const TrainConfig& c, int rank, int world_size, const std::string& master_addr,
+                                     int master_port, double timeout_seconds) {
+    const bool joining = world_size > 1 && !distributed();
+    const bool was_configured = train_configured_;
+    const TrainConfig before = train_config_;
+    std::vector<NamedTensor> state;
+    if (joining && was_configured) state = export_tensors(SWU_BACKEND_TENSORS_OPTIMIZER);
+    train_configure(c);
+    if (!joining) return;
+    try {
+        distribute(rank, world_size, master_addr, master_port, timeout_seconds);
+    } catch (...) {
+        if (was_configured) {
+            train_configure(before);
+            import_optimizer(state);
+        } else {
+            train_configured_ = false;
+        }
+        throw;
+    }
 }
 
 void Model::distribute(int rank, int world_size, const std::string& master_addr, int master_port,

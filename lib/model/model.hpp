@@ -95,6 +95,11 @@ public:
     // without collectives; SWU_ERR_IO when the rendezvous fails.
     void distribute(int rank, int world_size, const std::string& master_addr, int master_port, double timeout_seconds);
     bool distributed() const { return world_size_ > 1; }
+    // Configures training and, with world_size > 1, joins the process group. A failed
+    // rendezvous leaves the model as it was: the previous optimizer config and Adam state
+    // are put back (or training is unconfigured again where it was not configured).
+    void train_configure_and_join(const TrainConfig& c, int rank, int world_size, const std::string& master_addr,
+                                  int master_port, double timeout_seconds);
     int rank() const { return rank_; }
     int world_size() const { return world_size_; }
     // values summed over the ranks (unchanged in one process).
@@ -117,6 +122,7 @@ private:
     void* instance_ = nullptr;
     NetworkConfig config_;
     bool train_configured_ = false;
+    TrainConfig train_config_;  // the last one train_configure applied
     int micro_batches_ = 1;
     int rank_ = 0, world_size_ = 1;
     std::mutex busy_;

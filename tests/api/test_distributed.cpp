@@ -200,3 +200,49 @@ TEST_CASE("dist: swinunetr train --nproc 2", "[dist][slow]") {
     for (std::string line; std::getline(metrics, line);) ++lines;
     CHECK(lines == 2);  // one step, one validation: written once, by rank 0
 }
+
+namespace {
+
+// name -> bytes of every tensor in a set.
+std::map<std::string, std::string> tensors_of(swu_model* m, swu_tensor_set set) {
+    std::map<std::string, std::string> out;
+    auto fn = [](const swu_named_tensor* t, void* user) -> int {
+        size_t n = t->dtype == SWU_DTYPE_INT64 ? 8 : 4;
+        for (int32_t d = 0; d < t->ndim; ++d) n *= static_cast<size_t>(t->shape[d]);
+        (*static_cast<std::map<std::string, std::string>*>(user))[t->name] = std::string(static_cast<const char*>(t->data), n);
+        return 0;
+    };
+    REQUIRE(swu_model_export_tensors(m, set, fn, &out) == SWU_OK);
+    return out;
+}
+
+}  // namespace
+
+// Configuring for distributed training resets Adam; a rendezvous that then fails must
+// not have cost the model the state it had (it used to come back zeroed).
+TEST_CASE("dist: a failed rendezvous keeps the optimizer state", "[unit]") {
+    ModelPtr m = torch_model();
+    swu_optimizer_params plain;
+    swu_optimizer_params_init(&plain);
+    plain.learning_rate = 1e-3;
+    REQUIRE(swu_model_train_configure(m.get(), &plain) == SWU_OK);
+    std::vector<float> x(32 * 32 * 64);
+    std::vector<uint8_t> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        x[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f;
+        y[i] = static_cast<uint8_t>((i / 512) % 14);
+    }
+    const int64_t shape[5] = {1, 1, 32, 32, 64};
+    REQUIRE(swu_model_train_step(m.get(), x.data(), shape, y.data(), nullptr) == SWU_OK);
+    const auto before = tensors_of(m.get(), SWU_TENSORS_OPTIMIZER);
+    REQUIRE(!before.empty());
+    {
+        Environment env({{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"MASTER_ADDR", "127.0.0.1"},
+                         {"MASTER_PORT", std::to_string(swu_test::free_port())}});
+        const swu_optimizer_params quick = distributed_params(2.0);
+        REQUIRE_STATUS(swu_model_train_configure(m.get(), &quick), SWU_ERR_IO, "rendezvous");
+    }
+    CHECK(tensors_of(m.get(), SWU_TENSORS_OPTIMIZER) == before);
+    // And it trains on from there.
+    CHECK(swu_model_train_step(m.get(), x.data(), shape, y.data(), nullptr) == SWU_OK);
+}
