@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <thread>
 
@@ -307,15 +308,52 @@ const Backend& training_backend(const Backend& b, bool has_weights) {
     return b;
 }
 
+// What a plugin's export_tensors hands over, checked before it is copied: the sink runs
+// inside the plugin's call, so it records the first problem instead of throwing through
+// plugin frames; Sink::check reports it after the call.
+struct Sink {
+    std::vector<NamedTensor> out;
+    std::string problem;
+    void check(const Backend& b) const {
+        if (!problem.empty()) fail(SWU_ERR_BACKEND, "backend '" + b.name + "' exported a malformed tensor: " + problem);
+    }
+};
+
+constexpr int64_t kMaxExportedElements = int64_t(1) << 32;
+
 void sink_to_vector(const swu_backend_tensor* t, void* user) {
-    auto& out = *static_cast<std::vector<NamedTensor>*>(user);
+    auto& sink = *static_cast<Sink*>(user);
+    if (!sink.problem.empty()) return;
+    const std::string name = t && t->name ? std::string(t->name, strnlen(t->name, 512)) : std::string();
+    if (!t || !t->name) {
+        sink.problem = "a tensor without a name";
+        return;
+    }
+    if (t->dtype != SWU_DTYPE_FLOAT32 && t->dtype != SWU_DTYPE_INT64) {
+        sink.problem = "'" + name + "' has dtype " + std::to_string(t->dtype);
+        return;
+    }
+    if (t->ndim < 0 || t->ndim > 8) {
+        sink.problem = "'" + name + "' has " + std::to_string(t->ndim) + " axes";
+        return;
+    }
+    int64_t numel = 1;
+    for (int32_t d = 0; d < t->ndim; ++d)
+        if (t->shape[d] < 0 || __builtin_mul_overflow(numel, t->shape[d], &numel) || numel > kMaxExportedElements) {
+            sink.problem = "'" + name + "' has an impossible shape";
+            return;
+        }
+    if (numel > 0 && !t->data) {
+        sink.problem = "'" + name + "' has no data";
+        return;
+    }
     NamedTensor n;
-    n.name = t->name;
+    n.name = name;
     n.tensor.dtype = t->dtype == SWU_DTYPE_INT64 ? DType::Int64 : DType::Float32;
     n.tensor.shape.assign(t->shape, t->shape + t->ndim);
-    const size_t bytes = static_cast<size_t>(n.tensor.numel()) * dtype_size(n.tensor.dtype);
+    const size_t bytes = static_cast<size_t>(numel) * dtype_size(n.tensor.dtype);
     n.tensor.data.assign(static_cast<const uint8_t*>(t->data), static_cast<const uint8_t*>(t->data) + bytes);
-    out.push_back(std::move(n));
+    sink.out.push_back(std::move(n));
 }
 
 }  // namespace
@@ -337,11 +375,13 @@ void Model::move_to_training_backend() {
     if (!vt->export_tensors)
         fail(SWU_ERR_UNSUPPORTED, "backend '" + backend_->name + "' cannot hand its weights to backend '" + to.name +
                                       "' for training; create the model with backend \"" + to.name + "\"");
-    std::vector<NamedTensor> weights;
+    Sink sink;
     char err[kErrSize] = {0};
     const int32_t st = static_cast<int32_t>(
-        vt->export_tensors(instance_, SWU_BACKEND_TENSORS_WEIGHTS, sink_to_vector, &weights, err, sizeof err));
+        vt->export_tensors(instance_, SWU_BACKEND_TENSORS_WEIGHTS, sink_to_vector, &sink, err, sizeof err));
     check_plugin(st, *backend_, err, sizeof err);
+    sink.check(*backend_);
+    std::vector<NamedTensor> weights = std::move(sink.out);
     const Backend* from = backend_;
     void* from_instance = instance_;
     backend_ = &to;
@@ -470,18 +510,27 @@ StepLoss Model::train_step(const float* input, const int64_t shape[5], const uin
 
 std::vector<NamedTensor> Model::export_tensors(int set) const {
     const Backend& b = training_backend(*backend_, instance_ != nullptr);
-    std::vector<NamedTensor> out;
+    Sink sink;
     char err[kErrSize] = {0};
-    const int32_t st = static_cast<int32_t>(b.vtable->export_tensors(instance_, set, sink_to_vector, &out, err, sizeof err));
+    const int32_t st = static_cast<int32_t>(b.vtable->export_tensors(instance_, set, sink_to_vector, &sink, err, sizeof err));
     check_plugin(st, b, err, sizeof err);
-    if (set == SWU_BACKEND_TENSORS_WEIGHTS) {
-        // MONAI's state_dict order, so a written model.pt lists keys as torch.save would.
+    sink.check(b);
+    std::vector<NamedTensor>& out = sink.out;
+    if (set == SWU_BACKEND_TENSORS_WEIGHTS || set == SWU_BACKEND_TENSORS_GRADIENTS) {
+        // MONAI's state_dict order, so a written model.pt lists keys as torch.save would;
+        // every tensor with its parameter's shape.
         std::vector<NamedTensor> ordered;
         for (const ParamSpec& spec : state_dict_layout(config_))
             for (NamedTensor& t : out)
-                if (t.name == spec.name) ordered.push_back(std::move(t));
-        if (ordered.size() != out.size()) fail(SWU_ERR_BACKEND, "backend '" + b.name + "' exported unexpected weights");
-        return ordered;
+                if (t.name == spec.name) {
+                    if (t.tensor.shape != spec.shape)
+                        fail(SWU_ERR_BACKEND, "backend '" + b.name + "' exported '" + t.name + "' as " +
+                                                  shape_string(t.tensor.shape) + ", expected " + shape_string(spec.shape));
+                    ordered.push_back(std::move(t));
+                }
+        if (ordered.size() != out.size()) fail(SWU_ERR_BACKEND, "backend '" + b.name + "' exported unexpected tensors");
+        if (set == SWU_BACKEND_TENSORS_WEIGHTS) return ordered;
+        out = std::move(ordered);
     }
     std::sort(out.begin(), out.end(), [](const NamedTensor& a, const NamedTensor& c) { return a.name < c.name; });
     return out;

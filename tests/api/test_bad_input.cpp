@@ -489,6 +489,15 @@ TEST_CASE("bad input: a plugin returning garbage statuses and messages cannot hu
     }
     REQUIRE(swu_model_forward(m.get(), x.data(), kSmall, y.data(), y.size()) == SWU_OK);
     CHECK(y[0] == 0.0f);
+    // Tensors a plugin exports are checked before they are copied (an ndim of 99 read
+    // past the shape array, a huge shape allocated without bound, NULL data crashed).
+    auto ignore = [](const swu_named_tensor*, void*) -> int { return 0; };
+    for (const char* f : {"export_ndim", "export_huge", "export_null", "export_shape"}) {
+        Misbehave fault_on(f);
+        INFO(f);
+        REQUIRE_STATUS(swu_model_export_tensors(m.get(), SWU_TENSORS_WEIGHTS, ignore, nullptr), SWU_ERR_BACKEND,
+                       std::string(f) == "export_shape" ? "expected [" : "malformed tensor");
+    }
     // Device strings the plugin left unterminated come back cut, not overrun.
     size_t n = 0;
     REQUIRE(swu_backend_count(&n) == SWU_OK);

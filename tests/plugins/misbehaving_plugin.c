@@ -7,6 +7,12 @@
  *   forward_garbage     forward returns status -7
  *   forward_unterminated forward fills the whole message buffer without a NUL
  *   forward_empty       forward fails with an empty message
+ *   export_ndim         export_tensors hands over a tensor with 99 axes
+ *   export_huge         ... one of 2^40 x 2^40 elements
+ *   export_null         ... one of 4 elements without data
+ *   export_shape        ... the patch embedding's weight in a wrong shape
+ * It "trains" (configure and import succeed, a step fails) so that its export_tensors
+ * is reachable through swu_model_export_tensors; unasked, it exports nothing.
  * Unset: it behaves, and forward writes zero logits. Its score is 1, below every real
  * backend, so "auto" never picks it. */
 #include <stdlib.h>
@@ -95,9 +101,62 @@ static swu_status forward(void* instance, const float* input, const int64_t shap
     return SWU_OK;
 }
 
+static swu_status train_configure(void* instance, const swu_backend_train_config* config, char* err, size_t err_size) {
+    (void)instance;
+    (void)config;
+    (void)err;
+    (void)err_size;
+    return SWU_OK;
+}
+
+static swu_status train_step(void* instance, const float* input, const int64_t shape[5], const uint8_t* labels,
+                             swu_backend_loss* loss, char* err, size_t err_size) {
+    (void)instance;
+    (void)input;
+    (void)shape;
+    (void)labels;
+    (void)loss;
+    say(err, err_size, "the misbehaving plugin does not train");
+    return SWU_ERR_UNSUPPORTED;
+}
+
+static swu_status export_tensors(void* instance, int32_t set, swu_backend_tensor_sink sink, void* user_data, char* err,
+                                 size_t err_size) {
+    static const float data[4] = {0, 0, 0, 0};
+    swu_backend_tensor t;
+    (void)instance;
+    (void)set;
+    (void)err;
+    (void)err_size;
+    memset(&t, 0, sizeof t);
+    t.name = "swinViT.patch_embed.proj.weight";
+    t.dtype = SWU_DTYPE_FLOAT32;
+    t.data = data;
+    t.ndim = 1;
+    t.shape[0] = 4;
+    if (fault("export_ndim")) t.ndim = 99;
+    else if (fault("export_huge")) {
+        t.ndim = 2;
+        t.shape[0] = t.shape[1] = (int64_t)1 << 40;
+    } else if (fault("export_null")) t.data = 0;
+    else if (!fault("export_shape")) return SWU_OK;
+    sink(&t, user_data);
+    return SWU_OK;
+}
+
+static swu_status import_optimizer(void* instance, const swu_backend_tensor* tensors, size_t count, char* err,
+                                   size_t err_size) {
+    (void)instance;
+    (void)tensors;
+    (void)count;
+    (void)err;
+    (void)err_size;
+    return SWU_OK;
+}
+
 static swu_backend_vtable table = {SWU_BACKEND_ABI_VERSION, sizeof(swu_backend_vtable), "misbehaving", "test",
-                                   SWU_CAP_INFER | SWU_CAP_FP32, device_count, device_info, score, create, destroy,
-                                   load_weights, forward, 0, 0, 0, 0 /* no training */, 0, 0 /* no dist */,
-                                   0 /* no sliding_window */};
+                                   SWU_CAP_INFER | SWU_CAP_FP32 | SWU_CAP_TRAIN, device_count, device_info, score,
+                                   create, destroy, load_weights, forward, train_configure, train_step, export_tensors,
+                                   import_optimizer, 0, 0 /* no dist */, 0 /* no sliding_window */};
 
 __attribute__((visibility("default"))) const swu_backend_vtable* swu_backend_entry(void) { return &table; }
