@@ -29,10 +29,13 @@ swu::TrainConfig to_config(const swu_optimizer_params& p) {
     return c;
 }
 
-void check_distributed(swu_distributed mode, double timeout, const char* what) {
+// The enum is read as the integer the caller stored (any value a C host can put there)
+// and checked before it is used as an enum.
+void check_distributed(const swu_distributed& field, double timeout, const char* what) {
+    const int32_t mode = swu::raw_enum(field);
     if (mode != SWU_DISTRIBUTED_OFF && mode != SWU_DISTRIBUTED_ENV)
         swu::fail(SWU_ERR_INVALID_ARGUMENT, std::string(what) + ".distributed must be SWU_DISTRIBUTED_OFF or _ENV, got " +
-                                                std::to_string(static_cast<int>(mode)));
+                                                std::to_string(mode));
     if (mode == SWU_DISTRIBUTED_ENV && !(timeout > 0 && timeout <= 1e7))
         swu::fail(SWU_ERR_INVALID_ARGUMENT, std::string(what) + ".distributed_timeout must be > 0 and at most 1e7 s");
 }
@@ -125,10 +128,11 @@ SWU_API swu_status swu_model_export_tensors(swu_model* model, swu_tensor_set set
     return swu::api_call(__func__, [&] {
         swu::require(model, "model");
         if (!fn) swu::fail(SWU_ERR_INVALID_ARGUMENT, "fn is NULL");
-        if (set != SWU_TENSORS_WEIGHTS && set != SWU_TENSORS_GRADIENTS && set != SWU_TENSORS_OPTIMIZER)
-            swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown tensor set " + std::to_string(static_cast<int>(set)));
+        const int32_t raw_set = swu::raw_enum(set);
+        if (raw_set != SWU_TENSORS_WEIGHTS && raw_set != SWU_TENSORS_GRADIENTS && raw_set != SWU_TENSORS_OPTIMIZER)
+            swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown tensor set " + std::to_string(raw_set));
         auto lock = model->impl.acquire();
-        const std::vector<swu::NamedTensor> tensors = model->impl.export_tensors(static_cast<int>(set));
+        const std::vector<swu::NamedTensor> tensors = model->impl.export_tensors(raw_set);
         for (const swu::NamedTensor& t : tensors) {
             swu_named_tensor c{};
             c.name = t.name.c_str();

@@ -72,9 +72,16 @@ Volume Volume::allocate(VoxelType type, const Geometry& geometry, int64_t channe
 Volume Volume::wrap(const void* data, VoxelType type, const Geometry& geometry, const std::array<int64_t, 3>& strides) {
     check_geometry(geometry);
     if (!data) fail(SWU_ERR_INVALID_ARGUMENT, "voxel data is NULL");
-    for (int a = 0; a < 3; ++a)
+    int64_t last = 0;  // offset of the last voxel, in elements
+    for (int a = 0; a < 3; ++a) {
         if (strides[a] < 0 || (strides[a] == 0 && geometry.size[a] > 1))
             fail(SWU_ERR_INVALID_ARGUMENT, "strides must be positive (negative strides are not supported)");
+        int64_t reach;
+        if (__builtin_mul_overflow(geometry.size[a] - 1, strides[a], &reach) || __builtin_add_overflow(last, reach, &last) ||
+            last > (int64_t(1) << 48))
+            fail(SWU_ERR_INVALID_ARGUMENT, "strides " + std::to_string(strides[0]) + ", " + std::to_string(strides[1]) + ", " +
+                                               std::to_string(strides[2]) + " reach beyond 2^48 elements");
+    }
     Volume v;
     v.type_ = type;
     v.geometry_ = geometry;

@@ -337,6 +337,11 @@ TEST_CASE("volume and inference errors are clear", "[unit]") {
     d.size[0] = d.size[1] = d.size[2] = 60000;
     REQUIRE_STATUS(swu_volume_wrap(&d, &v), SWU_ERR_OUT_OF_MEMORY, "2^31 voxels");
     d.size[0] = d.size[1] = d.size[2] = 2;
+    d.strides[0] = 1;
+    d.strides[1] = int64_t(1) << 62;  // the offset of voxel (1, 1, 1) overflows int64
+    d.strides[2] = int64_t(1) << 62;
+    REQUIRE_STATUS(swu_volume_wrap(&d, &v), SWU_ERR_INVALID_ARGUMENT, "reach beyond");
+    d.strides[0] = d.strides[1] = d.strides[2] = 0;
     REQUIRE(swu_volume_wrap(&d, &v) == SWU_OK);
     VolumePtr tiny(v);
 
