@@ -13,6 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
+namespace swu_winograd {
+struct Weights;
+}
+
 namespace swu_onednn {
 
 struct Cached {
@@ -21,6 +25,7 @@ struct Cached {
     dnnl::memory::desc mean;   // layout of the statistics outputs, where the primitive wants them
     dnnl::memory weights_mem;  // conv/deconv weights reordered once into the primitive's layout
     std::vector<float> bias;   // a bias zero-padded to whole channel blocks, where the primitive needs one
+    std::shared_ptr<const swu_winograd::Weights> winograd;  // transformed weights of a Winograd convolution
 };
 
 class Context {

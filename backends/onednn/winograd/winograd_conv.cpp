@@ -1,0 +1,318 @@
+#include "winograd_conv.hpp"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace swu_winograd {
+namespace {
+
+constexpr int kPos = 64;  // 4 x 4 x 4 transformed positions per tile
+
+// ---- which GEMM kernel ------------------------------------------------------------------
+
+enum class Kernel { portable, avx2, avx512 };
+
+Kernel detect() {
+    __builtin_cpu_init();
+    Kernel k = Kernel::portable;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) k = Kernel::avx2;
+    if (__builtin_cpu_supports("avx512f")) k = Kernel::avx512;
+    // oneDNN's own cap (ONEDNN_MAX_CPU_ISA=AVX2 checks the AVX2 path on an AVX-512 CPU)
+    // applies here too, and SWU_WINOGRAD_KERNEL can force a lower kernel still.
+    std::string cap;
+    if (const char* e = std::getenv("ONEDNN_MAX_CPU_ISA")) cap = e;
+    if (const char* e = std::getenv("SWU_WINOGRAD_KERNEL")) cap = e;
+    for (char& ch : cap) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (k == Kernel::avx512 && (cap == "avx2" || cap == "avx2_vnni")) k = Kernel::avx2;
+    if (cap == "portable" || cap == "sse41" || cap == "default") k = Kernel::portable;
+    return k;
+}
+
+Kernel kernel() {
+    static const Kernel k = detect();
+    return k;
+}
+
+// ---- C{rows, op} = A{rows, k} B{k, op}, row-major, rows a multiple of the kernel's ----
+
+void gemm_portable(int64_t rows, int64_t k, int64_t op, const float* a, const float* b, float* c) {
+    for (int64_t r = 0; r < rows; ++r) {
+        float* cr = c + r * op;
+        std::fill(cr, cr + op, 0.0f);
+        for (int64_t p = 0; p < k; ++p) {
+            const float av = a[r * k + p];
+            const float* bp = b + p * op;
+            for (int64_t j = 0; j < op; ++j) cr[j] += av * bp[j];
+        }
+    }
+}
+
+// 6 rows x 16 columns in 12 ymm accumulators.
+__attribute__((target("avx2,fma"))) void gemm_avx2(int64_t rows, int64_t k, int64_t op, const float* a, const float* b,
+                                                   float* c) {
+    for (int64_t r = 0; r < rows; r += 6) {
+        for (int64_t j = 0; j < op; j += 16) {
+            __m256 acc[6][2];
+#pragma GCC unroll 6
+            for (int i = 0; i < 6; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+            const float* ar = a + r * k;
+            for (int64_t p = 0; p < k; ++p) {
+                const __m256 b0 = _mm256_loadu_ps(b + p * op + j), b1 = _mm256_loadu_ps(b + p * op + j + 8);
+#pragma GCC unroll 6
+                for (int i = 0; i < 6; ++i) {
+                    const __m256 av = _mm256_broadcast_ss(ar + i * k + p);
+                    acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
+                    acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
+                }
+            }
+#pragma GCC unroll 6
+            for (int i = 0; i < 6; ++i) {
+                _mm256_storeu_ps(c + (r + i) * op + j, acc[i][0]);
+                _mm256_storeu_ps(c + (r + i) * op + j + 8, acc[i][1]);
+            }
+        }
+    }
+}
+
+// 8 rows x 16*NV columns in 8*NV zmm accumulators.
+template <int NV>
+__attribute__((target("avx512f"))) inline void block_avx512(int64_t k, int64_t op, const float* a, const float* b,
+                                                            float* c) {
+    __m512 acc[8][NV];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < k; ++p) {
+        __m512 bv[NV];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + p * op + 16 * v);
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i) {
+            const __m512 av = _mm512_set1_ps(a[i * k + p]);
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + i * op + 16 * v, acc[i][v]);
+}
+
+__attribute__((target("avx512f"))) void gemm_avx512(int64_t rows, int64_t k, int64_t op, const float* a, const float* b,
+                                                    float* c) {
+    for (int64_t r = 0; r < rows; r += 8) {
+        int64_t j = 0;
+        for (; j + 48 <= op; j += 48) block_avx512<3>(k, op, a + r * k, b + j, c + r * op + j);
+        if (op - j == 32) block_avx512<2>(k, op, a + r * k, b + j, c + r * op + j);
+        else if (op - j == 16) block_avx512<1>(k, op, a + r * k, b + j, c + r * op + j);
+    }
+}
+
+void gemm(int64_t rows, int64_t k, int64_t op, const float* a, const float* b, float* c) {
+    switch (kernel()) {
+        case Kernel::avx512: gemm_avx512(rows, k, op, a, b, c); return;
+        case Kernel::avx2: gemm_avx2(rows, k, op, a, b, c); return;
+        case Kernel::portable: gemm_portable(rows, k, op, a, b, c); return;
+    }
+}
+
+// ---- transforms ---------------------------------------------------------------------------
+// One call per tile, cloned per ISA so that the channel loops inside are vectorised at the
+// CPU's width. Points of a line are `step` floats apart; n channels per point.
+
+// Bᵀ d along one line: Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+inline void bt_line(const float* __restrict s, int64_t sstep, float* __restrict d, int64_t dstep, int64_t n) {
+    const float *s0 = s, *s1 = s + sstep, *s2 = s + 2 * sstep, *s3 = s + 3 * sstep;
+    float *d0 = d, *d1 = d + dstep, *d2 = d + 2 * dstep, *d3 = d + 3 * dstep;
+    for (int64_t ch = 0; ch < n; ++ch) {
+        const float a0 = s0[ch], a1 = s1[ch], a2 = s2[ch], a3 = s3[ch];
+        d0[ch] = a0 - a2;
+        d1[ch] = a1 + a2;
+        d2[ch] = a2 - a1;
+        d3[ch] = a1 - a3;
+    }
+}
+
+// Aᵀ m along one line: Aᵀ = [1 1 1 0; 0 1 -1 -1].
+inline void at_line(const float* __restrict m, int64_t mstep, float* __restrict o, int64_t ostep, int64_t n) {
+    const float *m0 = m, *m1 = m + mstep, *m2 = m + 2 * mstep, *m3 = m + 3 * mstep;
+    float *o0 = o, *o1 = o + ostep;
+    for (int64_t ch = 0; ch < n; ++ch) {
+        const float a1 = m1[ch], a2 = m2[ch];
+        o0[ch] = m0[ch] + a1 + a2;
+        o1[ch] = a1 - a2 - m3[ch];
+    }
+}
+
+// Input tile -> 64 transformed rows of C, row p at v + p * vstep. The tile's 4x4x4
+// points are row (iz, iy) at src + iz * zstep + iy * ystep, points C apart along x.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void input_tile(const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v, int64_t vstep) {
+    for (int iz = 0; iz < 4; ++iz)
+        for (int iy = 0; iy < 4; ++iy) bt_line(src + iz * zstep + iy * ystep, C, ta + (iz * 16 + iy * 4) * C, C, C);
+    for (int iz = 0; iz < 4; ++iz)
+        for (int ix = 0; ix < 4; ++ix) bt_line(ta + (iz * 16 + ix) * C, 4 * C, tb + (iz * 16 + ix) * C, 4 * C, C);
+    for (int iy = 0; iy < 4; ++iy)
+        for (int ix = 0; ix < 4; ++ix) bt_line(tb + (iy * 4 + ix) * C, 16 * C, v + (iy * 4 + ix) * vstep, 16 * vstep, C);
+}
+
+// 64 products (row p at m + p * mstep, OP wide) -> the 2x2x2 outputs plus bias, written
+// where `inside` says (output (oz, oy, ox) at y + oz * zstep + oy * ystep + ox * O).
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void output_tile(const float* m, int64_t mstep, int64_t OP, int64_t O, const float* bias, float* ta, float* tb, float* y,
+                 int64_t zstep, int64_t ystep, const bool inside[8]) {
+    // x: [4][4][4] -> [4][4][2] in ta; y: -> [4][2][2] in tb; z: -> [2][2][2] in ta.
+    for (int a = 0; a < 16; ++a) at_line(m + a * 4 * mstep, mstep, ta + a * 2 * OP, OP, OP);
+    for (int iz = 0; iz < 4; ++iz)
+        for (int ox = 0; ox < 2; ++ox) at_line(ta + (iz * 8 + ox) * OP, 2 * OP, tb + (iz * 4 + ox) * OP, 2 * OP, OP);
+    for (int b = 0; b < 4; ++b) at_line(tb + b * OP, 4 * OP, ta + b * OP, 4 * OP, OP);
+    for (int q = 0; q < 8; ++q) {
+        if (!inside[q]) continue;
+        const float* src = ta + q * OP;
+        float* dst = y + (q >> 2) * zstep + ((q >> 1) & 1) * ystep + (q & 1) * O;
+        for (int64_t oc = 0; oc < O; ++oc) dst[oc] = src[oc] + bias[oc];
+    }
+}
+
+void grow(std::vector<float>& v, int64_t n) {
+    if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+}
+
+struct Geometry {
+    int64_t n, d, h, w, td, th, tw;
+    int64_t tiles() const { return n * td * th * tw; }
+};
+
+// Tile `t`'s origin (item, z0, y0, x0) in output (= input) voxels.
+void tile_origin(const Geometry& g, int64_t t, int64_t& item, int64_t& z0, int64_t& y0, int64_t& x0) {
+    x0 = (t % g.tw) * 2;
+    t /= g.tw;
+    y0 = (t % g.th) * 2;
+    t /= g.th;
+    z0 = (t % g.td) * 2;
+    item = t / g.td;
+}
+
+}  // namespace
+
+const char* kernel_name() {
+    switch (kernel()) {
+        case Kernel::avx512: return "avx512";
+        case Kernel::avx2: return "avx2";
+        case Kernel::portable: return "portable";
+    }
+    return "portable";
+}
+
+Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c) {
+    Weights r;
+    r.c = c;
+    r.o = o;
+    r.op = (o + 15) / 16 * 16;
+    r.u.assign(static_cast<size_t>(kPos * c * r.op), 0.0f);
+    r.bias.assign(static_cast<size_t>(r.op), 0.0f);
+    if (bias) std::copy(bias, bias + o, r.bias.begin());
+    // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], applied along each axis in double.
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    for (int64_t oc = 0; oc < o; ++oc)
+        for (int64_t ic = 0; ic < c; ++ic) {
+            const float* g = w + (oc * c + ic) * 27;
+            double t1[4][3][3], t2[4][4][3];
+            for (int a = 0; a < 4; ++a)
+                for (int y = 0; y < 3; ++y)
+                    for (int x = 0; x < 3; ++x) {
+                        double s = 0;
+                        for (int z = 0; z < 3; ++z) s += G[a][z] * g[(z * 3 + y) * 3 + x];
+                        t1[a][y][x] = s;
+                    }
+            for (int a = 0; a < 4; ++a)
+                for (int b = 0; b < 4; ++b)
+                    for (int x = 0; x < 3; ++x) {
+                        double s = 0;
+                        for (int y = 0; y < 3; ++y) s += G[b][y] * t1[a][y][x];
+                        t2[a][b][x] = s;
+                    }
+            for (int a = 0; a < 4; ++a)
+                for (int b = 0; b < 4; ++b)
+                    for (int e = 0; e < 4; ++e) {
+                        double s = 0;
+                        for (int x = 0; x < 3; ++x) s += G[e][x] * t2[a][b][x];
+                        r.u[static_cast<size_t>(((a * 4 + b) * 4 + e) * c * r.op + ic * r.op + oc)] = static_cast<float>(s);
+                    }
+        }
+    return r;
+}
+
+void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads) {
+    const int64_t C = wt.c, O = wt.o, OP = wt.op;
+    const Geometry g{n, d, h, wd, (d + 1) / 2, (h + 1) / 2, (wd + 1) / 2};
+    // Tiles per block: a multiple of 24 (both kernels' row counts) whose transformed
+    // input and products (64 x T x (C + OP) floats) stay within about 1 MB per thread.
+    const int64_t fit = (int64_t(1) << 20) / (kPos * 4 * (C + OP));
+    const int64_t T = std::max<int64_t>(24, fit / 24 * 24);
+    const int64_t tiles = g.tiles(), blocks = (tiles + T - 1) / T;
+    const int nthreads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, blocks)));
+
+#pragma omp parallel num_threads(nthreads)
+    {
+        // Per-thread scratch, kept between calls (OpenMP's threads persist): fresh pages
+        // for every convolution cost as much as the transforms (the kernel clears them).
+        thread_local std::vector<float> V, M, gather, ta, tb;
+        const int64_t width = std::max(C, OP);
+        grow(V, kPos * T * C);
+        grow(M, kPos * T * OP);
+        grow(gather, kPos * C);
+        grow(ta, kPos * width);
+        grow(tb, kPos * width);
+#pragma omp for schedule(static)
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+            const int64_t t0 = blk * T, count = std::min(T, tiles - t0);
+            // Input transform: V[p][tt][C].
+            for (int64_t tt = 0; tt < T; ++tt) {
+                if (tt >= count) {  // rows past the last tile: zeros, never written out
+                    for (int p = 0; p < kPos; ++p) std::fill_n(V.data() + (p * T + tt) * C, C, 0.0f);
+                    continue;
+                }
+                int64_t item, z0, y0, x0;
+                tile_origin(g, t0 + tt, item, z0, y0, x0);
+                const float* xi = x + item * d * h * wd * C;
+                const bool interior = z0 >= 1 && y0 >= 1 && x0 >= 1 && z0 + 2 < d && y0 + 2 < h && x0 + 2 < wd;
+                if (interior) {  // straight from the volume
+                    input_tile(xi + (((z0 - 1) * h + (y0 - 1)) * wd + (x0 - 1)) * C, h * wd * C, wd * C, C, ta.data(), tb.data(),
+                               V.data() + tt * C, T * C);
+                    continue;
+                }
+                for (int iz = 0; iz < 4; ++iz)
+                    for (int iy = 0; iy < 4; ++iy)
+                        for (int ix = 0; ix < 4; ++ix) {
+                            const int64_t z = z0 - 1 + iz, yy = y0 - 1 + iy, xx = x0 - 1 + ix;
+                            float* dst = gather.data() + ((iz * 4 + iy) * 4 + ix) * C;
+                            if (z < 0 || z >= d || yy < 0 || yy >= h || xx < 0 || xx >= wd) std::fill_n(dst, C, 0.0f);
+                            else std::memcpy(dst, xi + ((z * h + yy) * wd + xx) * C, static_cast<size_t>(C) * 4);
+                        }
+                input_tile(gather.data(), 16 * C, 4 * C, C, ta.data(), tb.data(), V.data() + tt * C, T * C);
+            }
+            // 64 GEMMs: M[p] {T, OP} = V[p] {T, C} U[p] {C, OP}.
+            for (int p = 0; p < kPos; ++p) gemm(T, C, OP, V.data() + p * T * C, wt.u.data() + p * C * OP, M.data() + p * T * OP);
+            // Output transform, bias, store.
+            for (int64_t tt = 0; tt < count; ++tt) {
+                int64_t item, z0, y0, x0;
+                tile_origin(g, t0 + tt, item, z0, y0, x0);
+                bool inside[8];
+                for (int q = 0; q < 8; ++q) inside[q] = z0 + (q >> 2) < d && y0 + ((q >> 1) & 1) < h && x0 + (q & 1) < wd;
+                output_tile(M.data() + tt * OP, T * OP, OP, O, wt.bias.data(), ta.data(), tb.data(),
+                            y + item * d * h * wd * O + ((z0 * h + y0) * wd + x0) * O, h * wd * O, wd * O, inside);
+            }
+        }
+    }
+}
+
+}  // namespace swu_winograd
