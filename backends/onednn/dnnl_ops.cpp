@@ -111,25 +111,28 @@ Act relayout(Context& ctx, const Act& x, int block) {
 
 namespace {
 
-// 3x3x3 stride-1 convolutions of more than one channel, on grids of 32^3 voxels or more,
+// 3x3x3 stride-1 convolutions of 32 or more channels, on grids of 32^3 voxels or more,
 // run as Winograd F(2x2x2, 3x3x3)
 // (winograd/README.md): 3.4x fewer
 // multiplies. fp32 only; SWU_ONEDNN_WINOGRAD=0 turns it off (for comparisons).
-bool use_winograd(const Context& ctx, const Act& x, int k, int stride, int pad) {
+bool use_winograd(const Context& ctx, const Act& x, int64_t oc, int k, int stride, int pad) {
     static const bool enabled = [] {
         const char* e = std::getenv("SWU_ONEDNN_WINOGRAD");
         return !(e && std::string(e) == "0");
     }();
     // On small grids (the deep stages, 24^3 and below in a 96^3 window) the transformed
     // weights (64 x C x O floats) outweigh the few tiles: direct is as fast or faster.
-    return enabled && !ctx.bf16 && k == 3 && stride == 1 && pad == 1 && x.c >= 8 && x.spatial() >= 32 * 32 * 32;
+    // Below 32 channels on either side (feature size 12) the GEMMs are too thin and the
+    // transforms dominate: f12's forward took 833 ms instead of 711 with them.
+    return enabled && !ctx.bf16 && k == 3 && stride == 1 && pad == 1 && x.c >= 32 && oc >= 32 &&
+           x.spatial() >= 32 * 32 * 32;
 }
 
 }  // namespace
 
 Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
            int k, int stride, int pad, int out_block) {
-    if (use_winograd(ctx, x, k, stride, pad)) {
+    if (use_winograd(ctx, x, oc, k, stride, pad)) {
         // Channels-last in and out; a blocked caller (the AVX2 layout) is reordered around
         // it, which costs far less than the multiplies saved.
         if (x.block != 0) return conv3d(ctx, name, weights, bias, relayout(ctx, x, 0), oc, k, stride, pad, out_block);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -17,9 +18,11 @@ namespace swu_test {
 using swinunetr::ModelPtr;
 
 // The backends this build made (SWU_TEST_BACKENDS, comma-separated, from tests/CMakeLists.txt).
+// The backends this build made; SWU_TEST_ONLY_BACKEND=<name> narrows a run to one.
 inline std::vector<std::string> built_backends() {
     std::vector<std::string> out;
-    const std::string list = SWU_TEST_BACKENDS;
+    const char* only = std::getenv("SWU_TEST_ONLY_BACKEND");
+    const std::string list = only && *only ? only : SWU_TEST_BACKENDS;
     for (size_t start = 0; start <= list.size();) {
         const size_t end = std::min(list.find(',', start), list.size());
         if (end > start) out.push_back(list.substr(start, end - start));
