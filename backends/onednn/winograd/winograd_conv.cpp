@@ -12,7 +12,6 @@
 namespace swu_winograd {
 namespace {
 
-constexpr int kPos = 64;  // 4 x 4 x 4 transformed positions per tile
 
 // ---- which GEMM kernel ------------------------------------------------------------------
 
@@ -126,60 +125,107 @@ void gemm(int64_t rows, int64_t k, int64_t op, const float* a, const float* b, f
 
 // ---- transforms ---------------------------------------------------------------------------
 // One call per tile, cloned per ISA so that the channel loops inside are vectorised at the
-// CPU's width. Points of a line are `step` floats apart; n channels per point.
+// CPU's width. Points of a line are `step` floats apart; n channels per point. M is the
+// output tile (2: F(2,3), input tile 4; 4: F(4,3), input tile 6).
 
-// Bᵀ d along one line: Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
-inline void bt_line(const float* __restrict s, int64_t sstep, float* __restrict d, int64_t dstep, int64_t n) {
-    const float *s0 = s, *s1 = s + sstep, *s2 = s + 2 * sstep, *s3 = s + 3 * sstep;
-    float *d0 = d, *d1 = d + dstep, *d2 = d + 2 * dstep, *d3 = d + 3 * dstep;
-    for (int64_t ch = 0; ch < n; ++ch) {
-        const float a0 = s0[ch], a1 = s1[ch], a2 = s2[ch], a3 = s3[ch];
-        d0[ch] = a0 - a2;
-        d1[ch] = a1 + a2;
-        d2[ch] = a2 - a1;
-        d3[ch] = a1 - a3;
+template <int M> struct Line;
+
+template <> struct Line<2> {
+    // Bᵀ d: Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+    static inline void bt(const float* __restrict s, int64_t ss, float* __restrict d, int64_t ds, int64_t n) {
+        for (int64_t ch = 0; ch < n; ++ch) {
+            const float a0 = s[ch], a1 = s[ss + ch], a2 = s[2 * ss + ch], a3 = s[3 * ss + ch];
+            d[ch] = a0 - a2;
+            d[ds + ch] = a1 + a2;
+            d[2 * ds + ch] = a2 - a1;
+            d[3 * ds + ch] = a1 - a3;
+        }
     }
-}
-
-// Aᵀ m along one line: Aᵀ = [1 1 1 0; 0 1 -1 -1].
-inline void at_line(const float* __restrict m, int64_t mstep, float* __restrict o, int64_t ostep, int64_t n) {
-    const float *m0 = m, *m1 = m + mstep, *m2 = m + 2 * mstep, *m3 = m + 3 * mstep;
-    float *o0 = o, *o1 = o + ostep;
-    for (int64_t ch = 0; ch < n; ++ch) {
-        const float a1 = m1[ch], a2 = m2[ch];
-        o0[ch] = m0[ch] + a1 + a2;
-        o1[ch] = a1 - a2 - m3[ch];
+    // Aᵀ m: Aᵀ = [1 1 1 0; 0 1 -1 -1].
+    static inline void at(const float* __restrict m, int64_t ms, float* __restrict o, int64_t os, int64_t n) {
+        for (int64_t ch = 0; ch < n; ++ch) {
+            const float a1 = m[ms + ch], a2 = m[2 * ms + ch];
+            o[ch] = m[ch] + a1 + a2;
+            o[os + ch] = a1 - a2 - m[3 * ms + ch];
+        }
     }
+};
+
+template <> struct Line<4> {
+    // Bᵀ d: Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
+    static inline void bt(const float* __restrict s, int64_t ss, float* __restrict d, int64_t ds, int64_t n) {
+        for (int64_t ch = 0; ch < n; ++ch) {
+            const float a0 = s[ch], a1 = s[ss + ch], a2 = s[2 * ss + ch], a3 = s[3 * ss + ch], a4 = s[4 * ss + ch],
+                        a5 = s[5 * ss + ch];
+            const float p = a4 - 4.0f * a2, q = a3 - 4.0f * a1, r = a4 - a2, t = 2.0f * (a3 - a1);
+            d[ch] = 4.0f * a0 - 5.0f * a2 + a4;
+            d[ds + ch] = p + q;
+            d[2 * ds + ch] = p - q;
+            d[3 * ds + ch] = r + t;
+            d[4 * ds + ch] = r - t;
+            d[5 * ds + ch] = 4.0f * a1 - 5.0f * a3 + a5;
+        }
+    }
+    // Aᵀ m: Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+    static inline void at(const float* __restrict m, int64_t ms, float* __restrict o, int64_t os, int64_t n) {
+        for (int64_t ch = 0; ch < n; ++ch) {
+            const float a0 = m[ch], a1 = m[ms + ch], a2 = m[2 * ms + ch], a3 = m[3 * ms + ch], a4 = m[4 * ms + ch],
+                        a5 = m[5 * ms + ch];
+            const float s12 = a1 + a2, d12 = a1 - a2, s34 = a3 + a4, d34 = a3 - a4;
+            o[ch] = a0 + s12 + s34;
+            o[os + ch] = d12 + 2.0f * d34;
+            o[2 * os + ch] = s12 + 4.0f * s34;
+            o[3 * os + ch] = d12 + 8.0f * d34 + a5;
+        }
+    }
+};
+
+// Input tile -> A^3 transformed rows of C, row p at v + p * vstep. The tile's points are
+// row (iz, iy) at src + iz * zstep + iy * ystep, points C apart along x.
+template <int M>
+inline void input_tile_t(const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v,
+                         int64_t vstep) {
+    constexpr int A = M + 2;
+    for (int iz = 0; iz < A; ++iz)
+        for (int iy = 0; iy < A; ++iy) Line<M>::bt(src + iz * zstep + iy * ystep, C, ta + (iz * A + iy) * A * C, C, C);
+    for (int iz = 0; iz < A; ++iz)
+        for (int ix = 0; ix < A; ++ix) Line<M>::bt(ta + (iz * A * A + ix) * C, A * C, tb + (iz * A * A + ix) * C, A * C, C);
+    for (int iy = 0; iy < A; ++iy)
+        for (int ix = 0; ix < A; ++ix)
+            Line<M>::bt(tb + (iy * A + ix) * C, A * A * C, v + (iy * A + ix) * vstep, A * A * vstep, C);
 }
 
-// Input tile -> 64 transformed rows of C, row p at v + p * vstep. The tile's 4x4x4
-// points are row (iz, iy) at src + iz * zstep + iy * ystep, points C apart along x.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void input_tile(const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v, int64_t vstep) {
-    for (int iz = 0; iz < 4; ++iz)
-        for (int iy = 0; iy < 4; ++iy) bt_line(src + iz * zstep + iy * ystep, C, ta + (iz * 16 + iy * 4) * C, C, C);
-    for (int iz = 0; iz < 4; ++iz)
-        for (int ix = 0; ix < 4; ++ix) bt_line(ta + (iz * 16 + ix) * C, 4 * C, tb + (iz * 16 + ix) * C, 4 * C, C);
-    for (int iy = 0; iy < 4; ++iy)
-        for (int ix = 0; ix < 4; ++ix) bt_line(tb + (iy * 4 + ix) * C, 16 * C, v + (iy * 4 + ix) * vstep, 16 * vstep, C);
-}
-
-// 64 products (row p at m + p * mstep, OP wide) -> the 2x2x2 outputs plus bias, written
+// A^3 products (row p at m + p * mstep, OP wide) -> the M^3 outputs plus bias, written
 // where `inside` says (output (oz, oy, ox) at y + oz * zstep + oy * ystep + ox * O).
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void output_tile(const float* m, int64_t mstep, int64_t OP, int64_t O, const float* bias, float* ta, float* tb, float* y,
-                 int64_t zstep, int64_t ystep, const bool inside[8]) {
-    // x: [4][4][4] -> [4][4][2] in ta; y: -> [4][2][2] in tb; z: -> [2][2][2] in ta.
-    for (int a = 0; a < 16; ++a) at_line(m + a * 4 * mstep, mstep, ta + a * 2 * OP, OP, OP);
-    for (int iz = 0; iz < 4; ++iz)
-        for (int ox = 0; ox < 2; ++ox) at_line(ta + (iz * 8 + ox) * OP, 2 * OP, tb + (iz * 4 + ox) * OP, 2 * OP, OP);
-    for (int b = 0; b < 4; ++b) at_line(tb + b * OP, 4 * OP, ta + b * OP, 4 * OP, OP);
-    for (int q = 0; q < 8; ++q) {
+template <int M>
+inline void output_tile_t(const float* m, int64_t mstep, int64_t OP, int64_t O, const float* bias, float* ta, float* tb,
+                          float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+    constexpr int A = M + 2;
+    // x: [A][A][A] -> [A][A][M] in ta; y: -> [A][M][M] in tb; z: -> [M][M][M] in ta.
+    for (int a = 0; a < A * A; ++a) Line<M>::at(m + a * A * mstep, mstep, ta + a * M * OP, OP, OP);
+    for (int iz = 0; iz < A; ++iz)
+        for (int ox = 0; ox < M; ++ox) Line<M>::at(ta + (iz * A * M + ox) * OP, M * OP, tb + (iz * M * M + ox) * OP, M * OP, OP);
+    for (int b = 0; b < M * M; ++b) Line<M>::at(tb + b * OP, M * M * OP, ta + b * OP, M * M * OP, OP);
+    for (int q = 0; q < M * M * M; ++q) {
         if (!inside[q]) continue;
         const float* src = ta + q * OP;
-        float* dst = y + (q >> 2) * zstep + ((q >> 1) & 1) * ystep + (q & 1) * O;
+        float* dst = y + (q / (M * M)) * zstep + ((q / M) % M) * ystep + (q % M) * O;
         for (int64_t oc = 0; oc < O; ++oc) dst[oc] = src[oc] + bias[oc];
     }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void input_tile(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v,
+                int64_t vstep) {
+    if (m == 4) input_tile_t<4>(src, zstep, ystep, C, ta, tb, v, vstep);
+    else input_tile_t<2>(src, zstep, ystep, C, ta, tb, v, vstep);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void output_tile(int m, const float* mm, int64_t mstep, int64_t OP, int64_t O, const float* bias, float* ta, float* tb,
+                 float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+    if (m == 4) output_tile_t<4>(mm, mstep, OP, O, bias, ta, tb, y, zstep, ystep, inside);
+    else output_tile_t<2>(mm, mstep, OP, O, bias, ta, tb, y, zstep, ystep, inside);
 }
 
 void grow(std::vector<float>& v, int64_t n) {
@@ -187,17 +233,17 @@ void grow(std::vector<float>& v, int64_t n) {
 }
 
 struct Geometry {
-    int64_t n, d, h, w, td, th, tw;
+    int64_t n, d, h, w, m, td, th, tw;
     int64_t tiles() const { return n * td * th * tw; }
 };
 
 // Tile `t`'s origin (item, z0, y0, x0) in output (= input) voxels.
 void tile_origin(const Geometry& g, int64_t t, int64_t& item, int64_t& z0, int64_t& y0, int64_t& x0) {
-    x0 = (t % g.tw) * 2;
+    x0 = (t % g.tw) * g.m;
     t /= g.tw;
-    y0 = (t % g.th) * 2;
+    y0 = (t % g.th) * g.m;
     t /= g.th;
-    z0 = (t % g.td) * 2;
+    z0 = (t % g.td) * g.m;
     item = t / g.td;
 }
 
@@ -212,40 +258,47 @@ const char* kernel_name() {
     return "portable";
 }
 
-Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c) {
+Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c, int m) {
+    if (m != 2 && m != 4) m = 2;
+    const int A = m + 2, P = A * A * A;
     Weights r;
     r.c = c;
     r.o = o;
+    r.m = m;
     r.op = (o + 15) / 16 * 16;
-    r.u.assign(static_cast<size_t>(kPos * c * r.op), 0.0f);
+    r.u.assign(static_cast<size_t>(P * c * r.op), 0.0f);
     r.bias.assign(static_cast<size_t>(r.op), 0.0f);
     if (bias) std::copy(bias, bias + o, r.bias.begin());
-    // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], applied along each axis in double.
-    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    // G, applied along each axis in double. F(2,3): [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+    // F(4,3): [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+    static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G4[6][3] = {{0.25, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    auto G = [&](int row, int col) { return m == 4 ? G4[row][col] : G2[row][col]; };
     for (int64_t oc = 0; oc < o; ++oc)
         for (int64_t ic = 0; ic < c; ++ic) {
             const float* g = w + (oc * c + ic) * 27;
-            double t1[4][3][3], t2[4][4][3];
-            for (int a = 0; a < 4; ++a)
+            double t1[6][3][3], t2[6][6][3];
+            for (int a = 0; a < A; ++a)
                 for (int y = 0; y < 3; ++y)
                     for (int x = 0; x < 3; ++x) {
                         double s = 0;
-                        for (int z = 0; z < 3; ++z) s += G[a][z] * g[(z * 3 + y) * 3 + x];
+                        for (int z = 0; z < 3; ++z) s += G(a, z) * g[(z * 3 + y) * 3 + x];
                         t1[a][y][x] = s;
                     }
-            for (int a = 0; a < 4; ++a)
-                for (int b = 0; b < 4; ++b)
+            for (int a = 0; a < A; ++a)
+                for (int b = 0; b < A; ++b)
                     for (int x = 0; x < 3; ++x) {
                         double s = 0;
-                        for (int y = 0; y < 3; ++y) s += G[b][y] * t1[a][y][x];
+                        for (int y = 0; y < 3; ++y) s += G(b, y) * t1[a][y][x];
                         t2[a][b][x] = s;
                     }
-            for (int a = 0; a < 4; ++a)
-                for (int b = 0; b < 4; ++b)
-                    for (int e = 0; e < 4; ++e) {
+            for (int a = 0; a < A; ++a)
+                for (int b = 0; b < A; ++b)
+                    for (int e = 0; e < A; ++e) {
                         double s = 0;
-                        for (int x = 0; x < 3; ++x) s += G[e][x] * t2[a][b][x];
-                        r.u[static_cast<size_t>(((a * 4 + b) * 4 + e) * c * r.op + ic * r.op + oc)] = static_cast<float>(s);
+                        for (int x = 0; x < 3; ++x) s += G(e, x) * t2[a][b][x];
+                        r.u[static_cast<size_t>(((a * A + b) * A + e) * c * r.op + ic * r.op + oc)] = static_cast<float>(s);
                     }
         }
     return r;
@@ -253,10 +306,11 @@ Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t 
 
 void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads) {
     const int64_t C = wt.c, O = wt.o, OP = wt.op;
-    const Geometry g{n, d, h, wd, (d + 1) / 2, (h + 1) / 2, (wd + 1) / 2};
+    const int M = wt.m, A = M + 2, P = A * A * A;
+    const Geometry g{n, d, h, wd, M, (d + M - 1) / M, (h + M - 1) / M, (wd + M - 1) / M};
     // Tiles per block: a multiple of 24 (both kernels' row counts) whose transformed
-    // input and products (64 x T x (C + OP) floats) stay within about 1 MB per thread.
-    const int64_t fit = (int64_t(1) << 20) / (kPos * 4 * (C + OP));
+    // input and products (P x T x (C + OP) floats) stay within about 1 MB per thread.
+    const int64_t fit = (int64_t(1) << 20) / (P * 4 * (C + OP));
     const int64_t T = std::max<int64_t>(24, fit / 24 * 24);
     const int64_t tiles = g.tiles(), blocks = (tiles + T - 1) / T;
     const int nthreads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, blocks)));
@@ -265,50 +319,51 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
     {
         // Per-thread scratch, kept between calls (OpenMP's threads persist): fresh pages
         // for every convolution cost as much as the transforms (the kernel clears them).
-        thread_local std::vector<float> V, M, gather, ta, tb;
+        thread_local std::vector<float> V, Mm, gather, ta, tb;
         const int64_t width = std::max(C, OP);
-        grow(V, kPos * T * C);
-        grow(M, kPos * T * OP);
-        grow(gather, kPos * C);
-        grow(ta, kPos * width);
-        grow(tb, kPos * width);
+        grow(V, P * T * C);
+        grow(Mm, P * T * OP);
+        grow(gather, P * C);
+        grow(ta, P * width);
+        grow(tb, P * width);
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < blocks; ++blk) {
             const int64_t t0 = blk * T, count = std::min(T, tiles - t0);
             // Input transform: V[p][tt][C].
             for (int64_t tt = 0; tt < T; ++tt) {
                 if (tt >= count) {  // rows past the last tile: zeros, never written out
-                    for (int p = 0; p < kPos; ++p) std::fill_n(V.data() + (p * T + tt) * C, C, 0.0f);
+                    for (int p = 0; p < P; ++p) std::fill_n(V.data() + (p * T + tt) * C, C, 0.0f);
                     continue;
                 }
                 int64_t item, z0, y0, x0;
                 tile_origin(g, t0 + tt, item, z0, y0, x0);
                 const float* xi = x + item * d * h * wd * C;
-                const bool interior = z0 >= 1 && y0 >= 1 && x0 >= 1 && z0 + 2 < d && y0 + 2 < h && x0 + 2 < wd;
+                const bool interior = z0 >= 1 && y0 >= 1 && x0 >= 1 && z0 + M < d && y0 + M < h && x0 + M < wd;
                 if (interior) {  // straight from the volume
-                    input_tile(xi + (((z0 - 1) * h + (y0 - 1)) * wd + (x0 - 1)) * C, h * wd * C, wd * C, C, ta.data(), tb.data(),
-                               V.data() + tt * C, T * C);
+                    input_tile(M, xi + (((z0 - 1) * h + (y0 - 1)) * wd + (x0 - 1)) * C, h * wd * C, wd * C, C, ta.data(),
+                               tb.data(), V.data() + tt * C, T * C);
                     continue;
                 }
-                for (int iz = 0; iz < 4; ++iz)
-                    for (int iy = 0; iy < 4; ++iy)
-                        for (int ix = 0; ix < 4; ++ix) {
+                for (int iz = 0; iz < A; ++iz)
+                    for (int iy = 0; iy < A; ++iy)
+                        for (int ix = 0; ix < A; ++ix) {
                             const int64_t z = z0 - 1 + iz, yy = y0 - 1 + iy, xx = x0 - 1 + ix;
-                            float* dst = gather.data() + ((iz * 4 + iy) * 4 + ix) * C;
+                            float* dst = gather.data() + ((iz * A + iy) * A + ix) * C;
                             if (z < 0 || z >= d || yy < 0 || yy >= h || xx < 0 || xx >= wd) std::fill_n(dst, C, 0.0f);
                             else std::memcpy(dst, xi + ((z * h + yy) * wd + xx) * C, static_cast<size_t>(C) * 4);
                         }
-                input_tile(gather.data(), 16 * C, 4 * C, C, ta.data(), tb.data(), V.data() + tt * C, T * C);
+                input_tile(M, gather.data(), A * A * C, A * C, C, ta.data(), tb.data(), V.data() + tt * C, T * C);
             }
-            // 64 GEMMs: M[p] {T, OP} = V[p] {T, C} U[p] {C, OP}.
-            for (int p = 0; p < kPos; ++p) gemm(T, C, OP, V.data() + p * T * C, wt.u.data() + p * C * OP, M.data() + p * T * OP);
+            // P GEMMs: M[p] {T, OP} = V[p] {T, C} U[p] {C, OP}.
+            for (int p = 0; p < P; ++p) gemm(T, C, OP, V.data() + p * T * C, wt.u.data() + p * C * OP, Mm.data() + p * T * OP);
             // Output transform, bias, store.
             for (int64_t tt = 0; tt < count; ++tt) {
                 int64_t item, z0, y0, x0;
                 tile_origin(g, t0 + tt, item, z0, y0, x0);
-                bool inside[8];
-                for (int q = 0; q < 8; ++q) inside[q] = z0 + (q >> 2) < d && y0 + ((q >> 1) & 1) < h && x0 + (q & 1) < wd;
-                output_tile(M.data() + tt * OP, T * OP, OP, O, wt.bias.data(), ta.data(), tb.data(),
+                bool inside[64];
+                for (int q = 0; q < M * M * M; ++q)
+                    inside[q] = z0 + q / (M * M) < d && y0 + (q / M) % M < h && x0 + q % M < wd;
+                output_tile(M, Mm.data() + tt * OP, T * OP, OP, O, wt.bias.data(), ta.data(), tb.data(),
                             y + item * d * h * wd * O + ((z0 * h + y0) * wd + x0) * O, h * wd * O, wd * O, inside);
             }
         }

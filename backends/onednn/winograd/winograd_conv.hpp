@@ -9,13 +9,15 @@
 
 namespace swu_winograd {
 
-// The weights {O, C, 3, 3, 3} (PyTorch's order) transformed once: u[64][C][op], op = O
-// rounded up to 16 (zero columns), plus the bias (zeros when none) padded alike.
+// The weights {O, C, 3, 3, 3} (PyTorch's order) transformed once for output tiles of
+// m^3 (m = 2: F(2,3), 64 positions; m = 4: F(4,3), 216 positions): u[positions][C][op],
+// op = O rounded up to 16 (zero columns), plus the bias (zeros when none) padded alike.
 struct Weights {
     int64_t c = 0, o = 0, op = 0;
+    int m = 2;
     std::vector<float> u, bias;
 };
-Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c);
+Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c, int m = 2);
 
 // y{N, D, H, W, O} = conv3d(x{N, D, H, W, C}, w, stride 1, zero padding 1) + bias, both
 // channels-last float32, on `threads` OpenMP threads.
