@@ -163,10 +163,12 @@ std::vector<NamedTensor> read_pytorch_checkpoint(const ByteSource& src, const Te
     uint64_t view_bytes = 0;
     std::map<std::string, uint64_t> storage_bytes;
     std::vector<NamedTensor> headers(entries.size());
+    std::vector<uint64_t> numels(entries.size());
     for (size_t j = 0; j < entries.size(); ++j) {
         const PickledTensor& t = entries[j].tensor;
         uint64_t bytes;
-        if (mul_overflows(checked_view_numel(src, entries[j]), dtype_size(t.dtype), bytes) ||
+        numels[j] = checked_view_numel(src, entries[j]);
+        if (mul_overflows(numels[j], dtype_size(t.dtype), bytes) ||
             __builtin_add_overflow(view_bytes, bytes, &view_bytes) ||
             mul_overflows(t.storage_numel, dtype_size(t.dtype), storage_bytes[t.storage_key]))
             bad_tensor(src, entries[j].name, "its size overflows");
@@ -193,10 +195,11 @@ std::vector<NamedTensor> read_pytorch_checkpoint(const ByteSource& src, const Te
 
     std::vector<NamedTensor> out;
     out.reserve(entries.size());
-    for (const auto& e : entries) {
+    for (size_t j = 0; j < entries.size(); ++j) {
+        const PickledStateDictEntry& e = entries[j];
         const PickledTensor& t = e.tensor;
         const size_t elsize = dtype_size(t.dtype);
-        const uint64_t numel = checked_view_numel(src, e);
+        const uint64_t numel = numels[j];  // checked above
 
         auto it = cache.find(t.storage_key);
         if (it == cache.end()) {

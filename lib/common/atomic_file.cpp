@@ -21,6 +21,15 @@ std::string why(const std::string& file, const std::string& what) {
     return "cannot write " + file + ": " + what + ": " + std::strerror(errno);
 }
 
+// Makes the renames into `folder` durable; a folder that cannot be synced is no error.
+void sync_folder(const fs::path& folder) {
+    const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
 }  // namespace
 
 AtomicFile::AtomicFile(const std::string& target, const std::string& kind)
@@ -66,12 +75,7 @@ void AtomicFile::commit() {
     fd_ = -1;
     if (::rename(temp_.c_str(), target_.c_str()) != 0) fail(SWU_ERR_IO, why(what_, "rename failed"));
     committed_ = true;
-    const fs::path parent = fs::path(target_).parent_path();
-    const int dir = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-        ::fsync(dir);  // the rename itself made durable; a folder that cannot be synced is no error
-        ::close(dir);
-    }
+    sync_folder(fs::path(target_).parent_path());
 }
 
 AtomicFileGroup::AtomicFileGroup(const std::string& target) : target_(target) {
@@ -109,11 +113,7 @@ void AtomicFileGroup::commit() {
     for (const fs::path& f : files)
         if (::rename(f.c_str(), (folder / f.filename()).c_str()) != 0)
             fail(SWU_ERR_IO, why(what, "rename of " + f.filename().string() + " failed"));
-    const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
-    }
+    sync_folder(folder);
 }
 
 void write_file_atomically(const std::string& path, const void* data, size_t size) {

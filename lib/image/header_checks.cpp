@@ -24,15 +24,6 @@ namespace fs = std::filesystem;
 namespace swu {
 namespace {
 
-// Case-insensitive: "CT.NII.GZ" is a NIfTI file to ITK as well.
-bool ends_with(const std::string& s, const char* suffix) {
-    const size_t n = std::strlen(suffix);
-    if (s.size() < n) return false;
-    for (size_t i = 0; i < n; ++i)
-        if (std::tolower(static_cast<unsigned char>(s[s.size() - n + i])) != std::tolower(static_cast<unsigned char>(suffix[i])))
-            return false;
-    return true;
-}
 
 float float_at(const unsigned char* h, size_t offset, bool swap) {
     unsigned char b[4];
@@ -71,9 +62,18 @@ bool nifti_swapped(const unsigned char* h, const std::string& path) {
 
 }  // namespace
 
+bool ends_with_nocase(const std::string& s, const char* suffix) {
+    const size_t n = std::strlen(suffix);
+    if (s.size() < n) return false;
+    for (size_t i = 0; i < n; ++i)
+        if (std::tolower(static_cast<unsigned char>(s[s.size() - n + i])) != std::tolower(static_cast<unsigned char>(suffix[i])))
+            return false;
+    return true;
+}
+
 std::string nifti_header_of(const std::string& path) {
     for (const char* img : {".img", ".img.gz"}) {
-        if (!ends_with(path, img)) continue;
+        if (!ends_with_nocase(path, img)) continue;
         const std::string stem = path.substr(0, path.size() - std::strlen(img));
         std::error_code ec;
         for (const char* hdr : {".hdr", ".hdr.gz"})
@@ -84,10 +84,10 @@ std::string nifti_header_of(const std::string& path) {
 }
 
 void check_nifti_header(const std::string& image_path) {
-    if (ends_with(image_path, ".nia"))
+    if (ends_with_nocase(image_path, ".nia"))
         fail(SWU_ERR_UNSUPPORTED, image_path + ": ASCII NIfTI (.nia) is not read; save the volume as .nii or .nii.gz");
     const std::string path = nifti_header_of(image_path);
-    if (!ends_with(path, ".nii") && !ends_with(path, ".nii.gz") && !ends_with(path, ".hdr") && !ends_with(path, ".hdr.gz"))
+    if (!ends_with_nocase(path, ".nii") && !ends_with_nocase(path, ".nii.gz") && !ends_with_nocase(path, ".hdr") && !ends_with_nocase(path, ".hdr.gz"))
         return;
     // gzread reads plain files too.
     gzFile f = gzopen(path.c_str(), "rb");
@@ -114,7 +114,7 @@ void check_nifti_header(const std::string& image_path) {
 }
 
 void check_nifti_payload(const std::string& path) {
-    if (!ends_with(path, ".nii") && !ends_with(path, ".nii.gz")) return;
+    if (!ends_with_nocase(path, ".nii") && !ends_with_nocase(path, ".nii.gz")) return;
     gzFile f = gzopen(path.c_str(), "rb");
     if (!f) return;
     struct Close {
@@ -152,7 +152,7 @@ void check_nifti_payload(const std::string& path) {
 }
 
 void check_metaimage_header(const std::string& path) {
-    if (!ends_with(path, ".mha") && !ends_with(path, ".mhd")) return;
+    if (!ends_with_nocase(path, ".mha") && !ends_with_nocase(path, ".mhd")) return;
     std::ifstream in(path, std::ios::binary);
     std::string line;
     for (int lines = 0; lines < 256 && std::getline(in, line); ++lines) {
@@ -167,7 +167,7 @@ void check_metaimage_header(const std::string& path) {
 }
 
 void check_metaimage_payload(const std::string& path) {
-    if (!ends_with(path, ".mha")) return;
+    if (!ends_with_nocase(path, ".mha")) return;
     std::ifstream in(path, std::ios::binary);
     if (!in) return;
     double voxels = 1, element = 0, compressed_size = -1;

@@ -9,6 +9,10 @@
 
 namespace swu {
 
+// Whether `s` ends with `suffix`, ignoring ASCII case ("CT.NII.GZ" is a NIfTI file to
+// ITK as well): the extension tests of the checks below and of the reader's choice.
+bool ends_with_nocase(const std::string& s, const char* suffix);
+
 // NIfTI-1 / Analyze (.nii, .nii.gz, .hdr): pixdim, quatern and srow values must be
 // finite and below 10^6 mm. ITK 5.2 runs an SVD on them that never ends for extreme
 // values.

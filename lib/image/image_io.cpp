@@ -9,7 +9,6 @@
 #include <itkImageFileWriter.h>
 #include <itkImageSeriesReader.h>
 
-#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -54,24 +53,17 @@ template <class Pixel> Volume from_itk(itk::Image<Pixel, 3>* image, VoxelType ty
     return v;
 }
 
-bool has_suffix_nocase(const std::string& s, const std::string& suffix) {
-    if (s.size() < suffix.size()) return false;
-    for (size_t i = 0; i < suffix.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(s[s.size() - suffix.size() + i])) != suffix[i]) return false;
-    return true;
-}
-
 // The reader for a single file, chosen here rather than by ITK's factory: ITK offers a
 // file every reader it has (GDCM included, which aborts the process on some garbage)
 // until one accepts it. NIfTI, NRRD and MetaImage go by their extension; anything else
 // must be a DICOM file that passed check_dicom_file.
 itk::ImageIOBase::Pointer image_io_for(const std::string& path) {
     for (const char* e : {".nii", ".nii.gz", ".hdr", ".hdr.gz", ".img", ".img.gz", ".nia"})
-        if (has_suffix_nocase(path, e)) return itk::NiftiImageIO::New().GetPointer();
+        if (ends_with_nocase(path, e)) return itk::NiftiImageIO::New().GetPointer();
     for (const char* e : {".nrrd", ".nhdr"})
-        if (has_suffix_nocase(path, e)) return itk::NrrdImageIO::New().GetPointer();
+        if (ends_with_nocase(path, e)) return itk::NrrdImageIO::New().GetPointer();
     for (const char* e : {".mha", ".mhd"})
-        if (has_suffix_nocase(path, e)) return itk::MetaImageIO::New().GetPointer();
+        if (ends_with_nocase(path, e)) return itk::MetaImageIO::New().GetPointer();
     try {
         check_dicom_file(path);
     } catch (const Error&) {
@@ -82,9 +74,9 @@ itk::ImageIOBase::Pointer image_io_for(const std::string& path) {
 }
 
 // Reads the file's voxels as Pixel (ITK converts from the stored type).
-template <class Pixel> Volume read_as(const std::string& path, VoxelType type) {
+template <class Pixel> Volume read_as(const std::string& path, VoxelType type, itk::ImageIOBase* io) {
     auto reader = itk::ImageFileReader<itk::Image<Pixel, 3>>::New();
-    reader->SetImageIO(image_io_for(path));
+    reader->SetImageIO(io);
     reader->SetFileName(path);
     reader->Update();
     return from_itk<Pixel>(reader->GetOutput(), type);
@@ -221,12 +213,12 @@ Volume read_volume(const std::string& path, const std::string& series_uid) {
         check_nifti_payload(path);
         check_metaimage_payload(path);
         switch (kept_type(reader->GetImageIO())) {
-            case VoxelType::Int16: return read_as<int16_t>(path, VoxelType::Int16);
-            case VoxelType::UInt16: return read_as<uint16_t>(path, VoxelType::UInt16);
-            case VoxelType::UInt8: return read_as<uint8_t>(path, VoxelType::UInt8);
+            case VoxelType::Int16: return read_as<int16_t>(path, VoxelType::Int16, reader->GetImageIO());
+            case VoxelType::UInt16: return read_as<uint16_t>(path, VoxelType::UInt16, reader->GetImageIO());
+            case VoxelType::UInt8: return read_as<uint8_t>(path, VoxelType::UInt8, reader->GetImageIO());
             case VoxelType::Float32: break;
         }
-        return read_as<float>(path, VoxelType::Float32);
+        return read_as<float>(path, VoxelType::Float32, reader->GetImageIO());
     } catch (const itk::ExceptionObject& e) {
         const std::string what = e.GetDescription();
         if (what.find("Could not create IO object") != std::string::npos)
