@@ -115,28 +115,27 @@ namespace {
 // run as Winograd F(2x2x2, 3x3x3) (winograd/README.md): 3.4x fewer multiplies. fp32 only;
 // SWU_ONEDNN_WINOGRAD=0 turns it off (for comparisons), =4 takes F(4,3) on the 96^3 grids
 // (winograd_tile).
-bool use_winograd(const Context& ctx, const Act& x, int64_t oc, int k, int stride, int pad) {
-    static const bool enabled = [] {
-        const char* e = std::getenv("SWU_ONEDNN_WINOGRAD");
-        return !(e && std::string(e) == "0");
+// SWU_ONEDNN_WINOGRAD, read once: 0 off, 4 F(4,3) on the largest grids, else F(2,3).
+int winograd_mode() {
+    static const int mode = [] {
+        const std::string e = std::getenv("SWU_ONEDNN_WINOGRAD") ? std::getenv("SWU_ONEDNN_WINOGRAD") : "";
+        return e == "0" ? 0 : e == "4" ? 4 : 2;
     }();
+    return mode;
+}
+
+bool use_winograd(const Context& ctx, const Act& x, int64_t oc, int k, int stride, int pad) {
     // On small grids (the deep stages, 24^3 and below in a 96^3 window) the transformed
     // weights (64 x C x O floats) outweigh the few tiles: direct is as fast or faster.
     // Below 32 channels on either side (feature size 12) the GEMMs are too thin and the
     // transforms dominate: f12's forward took 833 ms instead of 711 with them.
-    return enabled && !ctx.bf16 && k == 3 && stride == 1 && pad == 1 && x.c >= 32 && oc >= 32 &&
+    return winograd_mode() != 0 && !ctx.bf16 && k == 3 && stride == 1 && pad == 1 && x.c >= 32 && oc >= 32 &&
            x.spatial() >= 32 * 32 * 32;
 }
 
 // The output tile: F(4,3) (8x fewer multiplies, about 20x the rounding of F(2,3)) where
 // SWU_ONEDNN_WINOGRAD=4 asks for it on the full-resolution grids; F(2,3) otherwise.
-int winograd_tile(const Act& x) {
-    static const bool f43 = [] {
-        const char* e = std::getenv("SWU_ONEDNN_WINOGRAD");
-        return e && std::string(e) == "4";
-    }();
-    return f43 && x.spatial() >= 64 * 64 * 64 ? 4 : 2;
-}
+int winograd_tile(const Act& x) { return winograd_mode() == 4 && x.spatial() >= 64 * 64 * 64 ? 4 : 2; }
 
 }  // namespace
 
@@ -148,10 +147,11 @@ Act conv3d(Context& ctx, const std::string& name, const float* weights, const fl
         if (x.block != 0) return conv3d(ctx, name, weights, bias, relayout(ctx, x, 0), oc, k, stride, pad, out_block);
         if (out_block != 0) return relayout(ctx, conv3d(ctx, name, weights, bias, x, oc, k, stride, pad, 0), out_block);
         Act y(x.n, x.d, x.h, x.w, oc, 0);
-        Cached& c = ctx.get("winograd:" + name + ":" + shape_key({x.c, oc, winograd_tile(x)}), [&] {
+        const int tile = winograd_tile(x);
+        Cached& c = ctx.get("winograd:" + name + ":" + shape_key({x.c, oc, tile}), [&] {
             Cached r;
             r.winograd = std::make_shared<const swu_winograd::Weights>(
-                swu_winograd::transform_weights(weights, bias, oc, x.c, winograd_tile(x)));
+                swu_winograd::transform_weights(weights, bias, oc, x.c, tile));
             return r;
         });
         swu_winograd::conv3x3x3(*c.winograd, x.ptr(), x.n, x.d, x.h, x.w, y.ptr(), omp_get_max_threads());
