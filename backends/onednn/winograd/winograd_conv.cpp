@@ -40,12 +40,13 @@ Kernel kernel() {
 
 // ---- C{rows, op} = A{rows, k} B{k, op}, row-major, rows a multiple of the kernel's ----
 
-void gemm_portable(int64_t rows, int64_t k, int64_t op, const float* a, const float* b, float* c) {
+void gemm_portable(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda, const float* b, float* c,
+                   int64_t ldc) {
     for (int64_t r = 0; r < rows; ++r) {
-        float* cr = c + r * op;
+        float* cr = c + r * ldc;
         std::fill(cr, cr + op, 0.0f);
         for (int64_t p = 0; p < k; ++p) {
-            const float av = a[r * k + p];
+            const float av = a[r * lda + p];
             const float* bp = b + p * op;
             for (int64_t j = 0; j < op; ++j) cr[j] += av * bp[j];
         }
@@ -53,27 +54,27 @@ void gemm_portable(int64_t rows, int64_t k, int64_t op, const float* a, const fl
 }
 
 // 6 rows x 16 columns in 12 ymm accumulators.
-__attribute__((target("avx2,fma"))) void gemm_avx2(int64_t rows, int64_t k, int64_t op, const float* a, const float* b,
-                                                   float* c) {
+__attribute__((target("avx2,fma"))) void gemm_avx2(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda,
+                                                   const float* b, float* c, int64_t ldc) {
     for (int64_t r = 0; r < rows; r += 6) {
         for (int64_t j = 0; j < op; j += 16) {
             __m256 acc[6][2];
 #pragma GCC unroll 6
             for (int i = 0; i < 6; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
-            const float* ar = a + r * k;
+            const float* ar = a + r * lda;
             for (int64_t p = 0; p < k; ++p) {
                 const __m256 b0 = _mm256_loadu_ps(b + p * op + j), b1 = _mm256_loadu_ps(b + p * op + j + 8);
 #pragma GCC unroll 6
                 for (int i = 0; i < 6; ++i) {
-                    const __m256 av = _mm256_broadcast_ss(ar + i * k + p);
+                    const __m256 av = _mm256_broadcast_ss(ar + i * lda + p);
                     acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
                     acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
                 }
             }
 #pragma GCC unroll 6
             for (int i = 0; i < 6; ++i) {
-                _mm256_storeu_ps(c + (r + i) * op + j, acc[i][0]);
-                _mm256_storeu_ps(c + (r + i) * op + j + 8, acc[i][1]);
+                _mm256_storeu_ps(c + (r + i) * ldc + j, acc[i][0]);
+                _mm256_storeu_ps(c + (r + i) * ldc + j + 8, acc[i][1]);
             }
         }
     }
@@ -81,8 +82,8 @@ __attribute__((target("avx2,fma"))) void gemm_avx2(int64_t rows, int64_t k, int6
 
 // 8 rows x 16*NV columns in 8*NV zmm accumulators.
 template <int NV>
-__attribute__((target("avx512f"))) inline void block_avx512(int64_t k, int64_t op, const float* a, const float* b,
-                                                            float* c) {
+__attribute__((target("avx512f"))) inline void block_avx512(int64_t k, int64_t op, const float* a, int64_t lda,
+                                                            const float* b, float* c, int64_t ldc) {
     __m512 acc[8][NV];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; ++i)
@@ -94,7 +95,7 @@ __attribute__((target("avx512f"))) inline void block_avx512(int64_t k, int64_t o
         for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + p * op + 16 * v);
 #pragma GCC unroll 8
         for (int i = 0; i < 8; ++i) {
-            const __m512 av = _mm512_set1_ps(a[i * k + p]);
+            const __m512 av = _mm512_set1_ps(a[i * lda + p]);
 #pragma GCC unroll 3
             for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
         }
@@ -102,24 +103,27 @@ __attribute__((target("avx512f"))) inline void block_avx512(int64_t k, int64_t o
 #pragma GCC unroll 8
     for (int i = 0; i < 8; ++i)
 #pragma GCC unroll 3
-        for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + i * op + 16 * v, acc[i][v]);
+        for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);
 }
 
-__attribute__((target("avx512f"))) void gemm_avx512(int64_t rows, int64_t k, int64_t op, const float* a, const float* b,
-                                                    float* c) {
+__attribute__((target("avx512f"))) void gemm_avx512(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda,
+                                                    const float* b, float* c, int64_t ldc) {
     for (int64_t r = 0; r < rows; r += 8) {
+        const float* ar = a + r * lda;
+        float* cr = c + r * ldc;
         int64_t j = 0;
-        for (; j + 48 <= op; j += 48) block_avx512<3>(k, op, a + r * k, b + j, c + r * op + j);
-        if (op - j == 32) block_avx512<2>(k, op, a + r * k, b + j, c + r * op + j);
-        else if (op - j == 16) block_avx512<1>(k, op, a + r * k, b + j, c + r * op + j);
+        for (; j + 48 <= op; j += 48) block_avx512<3>(k, op, ar, lda, b + j, cr + j, ldc);
+        if (op - j == 32) block_avx512<2>(k, op, ar, lda, b + j, cr + j, ldc);
+        else if (op - j == 16) block_avx512<1>(k, op, ar, lda, b + j, cr + j, ldc);
     }
 }
 
-void gemm(int64_t rows, int64_t k, int64_t op, const float* a, const float* b, float* c) {
+// Rows of A are lda floats apart, rows of C ldc apart.
+void gemm(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda, const float* b, float* c, int64_t ldc) {
     switch (kernel()) {
-        case Kernel::avx512: gemm_avx512(rows, k, op, a, b, c); return;
-        case Kernel::avx2: gemm_avx2(rows, k, op, a, b, c); return;
-        case Kernel::portable: gemm_portable(rows, k, op, a, b, c); return;
+        case Kernel::avx512: gemm_avx512(rows, k, op, a, lda, b, c, ldc); return;
+        case Kernel::avx2: gemm_avx2(rows, k, op, a, lda, b, c, ldc); return;
+        case Kernel::portable: gemm_portable(rows, k, op, a, lda, b, c, ldc); return;
     }
 }
 
@@ -214,18 +218,128 @@ inline void output_tile_t(const float* m, int64_t mstep, int64_t OP, int64_t O, 
     }
 }
 
+// F(2,3)'s input transform with a vector of L channels held in registers through the x
+// and y passes of each z plane (16 values), then the z pass from a 4 KB buffer: two
+// trips through memory per point instead of three line passes. Vec is a GCC vector of L
+// floats; C must be a multiple of L.
+template <class Vec, int L>
+__attribute__((always_inline)) inline void input_tile_f2(const float* src, int64_t zstep, int64_t ystep, int64_t C,
+                                                         float* v) {
+    for (int64_t ch = 0; ch < C; ch += L) {
+        Vec plane[4][16];
+        for (int iz = 0; iz < 4; ++iz) {
+            Vec d[4][4];
+            for (int iy = 0; iy < 4; ++iy)
+                for (int ix = 0; ix < 4; ++ix)
+                    std::memcpy(&d[iy][ix], src + iz * zstep + iy * ystep + ix * C + ch, sizeof(Vec));
+            Vec t[4][4];
+            for (int iy = 0; iy < 4; ++iy) {  // along x
+                t[iy][0] = d[iy][0] - d[iy][2];
+                t[iy][1] = d[iy][1] + d[iy][2];
+                t[iy][2] = d[iy][2] - d[iy][1];
+                t[iy][3] = d[iy][1] - d[iy][3];
+            }
+            for (int ex = 0; ex < 4; ++ex) {  // along y
+                plane[iz][0 * 4 + ex] = t[0][ex] - t[2][ex];
+                plane[iz][1 * 4 + ex] = t[1][ex] + t[2][ex];
+                plane[iz][2 * 4 + ex] = t[2][ex] - t[1][ex];
+                plane[iz][3 * 4 + ex] = t[1][ex] - t[3][ex];
+            }
+        }
+        for (int q = 0; q < 16; ++q) {  // along z: row (ez * 16 + q)
+            const Vec r0 = plane[0][q] - plane[2][q], r1 = plane[1][q] + plane[2][q], r2 = plane[2][q] - plane[1][q],
+                      r3 = plane[1][q] - plane[3][q];
+            std::memcpy(v + (0 * 16 + q) * C + ch, &r0, sizeof(Vec));
+            std::memcpy(v + (1 * 16 + q) * C + ch, &r1, sizeof(Vec));
+            std::memcpy(v + (2 * 16 + q) * C + ch, &r2, sizeof(Vec));
+            std::memcpy(v + (3 * 16 + q) * C + ch, &r3, sizeof(Vec));
+        }
+    }
+}
+
+typedef float Vec16 __attribute__((vector_size(64)));
+typedef float Vec8 __attribute__((vector_size(32)));
+
+__attribute__((target("avx512f"))) void input_tile_f2_avx512(const float* src, int64_t zstep, int64_t ystep, int64_t C,
+                                                              float* v) {
+    input_tile_f2<Vec16, 16>(src, zstep, ystep, C, v);
+}
+__attribute__((target("avx2,fma"))) void input_tile_f2_avx2(const float* src, int64_t zstep, int64_t ystep, int64_t C,
+                                                            float* v) {
+    input_tile_f2<Vec8, 8>(src, zstep, ystep, C, v);
+}
+
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void input_tile(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v,
+void input_tile_lines(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v,
                 int64_t vstep) {
     if (m == 4) input_tile_t<4>(src, zstep, ystep, C, ta, tb, v, vstep);
     else input_tile_t<2>(src, zstep, ystep, C, ta, tb, v, vstep);
 }
 
+// F(2,3)'s output transform the same way: per vector of L output channels, the x and y
+// passes of each z-frequency plane in registers, then the z pass, the bias and the store
+// of the outputs inside the volume. O must be a multiple of L.
+template <class Vec, int L>
+__attribute__((always_inline)) inline void output_tile_f2(const float* m, int64_t OP, int64_t O, const float* bias,
+                                                          float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+    for (int64_t oc = 0; oc < O; oc += L) {
+        Vec plane[4][4];
+        for (int a = 0; a < 4; ++a) {
+            Vec d[4][4];
+            for (int b = 0; b < 4; ++b)
+                for (int e = 0; e < 4; ++e) std::memcpy(&d[b][e], m + ((a * 4 + b) * 4 + e) * OP + oc, sizeof(Vec));
+            Vec t[4][2];
+            for (int b = 0; b < 4; ++b) {  // along x
+                t[b][0] = d[b][0] + d[b][1] + d[b][2];
+                t[b][1] = d[b][1] - d[b][2] - d[b][3];
+            }
+            for (int ox = 0; ox < 2; ++ox) {  // along y
+                plane[a][0 * 2 + ox] = t[0][ox] + t[1][ox] + t[2][ox];
+                plane[a][1 * 2 + ox] = t[1][ox] - t[2][ox] - t[3][ox];
+            }
+        }
+        Vec bv;
+        std::memcpy(&bv, bias + oc, sizeof(Vec));
+        for (int q = 0; q < 4; ++q) {  // along z: outputs (0, q) and (1, q)
+            const Vec r0 = plane[0][q] + plane[1][q] + plane[2][q] + bv;
+            const Vec r1 = plane[1][q] - plane[2][q] - plane[3][q] + bv;
+            if (inside[q]) std::memcpy(y + (q / 2) * ystep + (q % 2) * O + oc, &r0, sizeof(Vec));
+            if (inside[4 + q]) std::memcpy(y + zstep + (q / 2) * ystep + (q % 2) * O + oc, &r1, sizeof(Vec));
+        }
+    }
+}
+
+__attribute__((target("avx512f"))) void output_tile_f2_avx512(const float* m, int64_t OP, int64_t O, const float* bias,
+                                                               float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+    output_tile_f2<Vec16, 16>(m, OP, O, bias, y, zstep, ystep, inside);
+}
+__attribute__((target("avx2,fma"))) void output_tile_f2_avx2(const float* m, int64_t OP, int64_t O, const float* bias,
+                                                             float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+    output_tile_f2<Vec8, 8>(m, OP, O, bias, y, zstep, ystep, inside);
+}
+
+// Tile -> its P transformed rows of C channels, contiguous at v.
+void input_tile(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v) {
+    if (m == 2 && kernel() == Kernel::avx512 && C % 16 == 0) return input_tile_f2_avx512(src, zstep, ystep, C, v);
+    if (m == 2 && kernel() != Kernel::portable && C % 8 == 0) return input_tile_f2_avx2(src, zstep, ystep, C, v);
+    input_tile_lines(m, src, zstep, ystep, C, ta, tb, v, C);
+}
+
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void output_tile(int m, const float* mm, int64_t mstep, int64_t OP, int64_t O, const float* bias, float* ta, float* tb,
-                 float* y, int64_t zstep, int64_t ystep, const bool* inside) {
-    if (m == 4) output_tile_t<4>(mm, mstep, OP, O, bias, ta, tb, y, zstep, ystep, inside);
-    else output_tile_t<2>(mm, mstep, OP, O, bias, ta, tb, y, zstep, ystep, inside);
+void output_tile_lines(int m, const float* mm, int64_t OP, int64_t O, const float* bias, float* ta, float* tb, float* y,
+                       int64_t zstep, int64_t ystep, const bool* inside) {
+    if (m == 4) output_tile_t<4>(mm, OP, OP, O, bias, ta, tb, y, zstep, ystep, inside);
+    else output_tile_t<2>(mm, OP, OP, O, bias, ta, tb, y, zstep, ystep, inside);
+}
+
+// A tile's P product rows (OP wide, contiguous at mm) -> its outputs plus bias.
+void output_tile(int m, const float* mm, int64_t OP, int64_t O, const float* bias, float* ta, float* tb, float* y,
+                 int64_t zstep, int64_t ystep, const bool* inside) {
+    if (m == 2 && kernel() == Kernel::avx512 && O % 16 == 0)
+        return output_tile_f2_avx512(mm, OP, O, bias, y, zstep, ystep, inside);
+    if (m == 2 && kernel() != Kernel::portable && O % 8 == 0)
+        return output_tile_f2_avx2(mm, OP, O, bias, y, zstep, ystep, inside);
+    output_tile_lines(m, mm, OP, O, bias, ta, tb, y, zstep, ystep, inside);
 }
 
 void grow(std::vector<float>& v, int64_t n) {
@@ -329,10 +443,11 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < blocks; ++blk) {
             const int64_t t0 = blk * T, count = std::min(T, tiles - t0);
-            // Input transform: V[p][tt][C].
+            // Input transform: V[tt][p][C], one tile's P rows contiguous.
             for (int64_t tt = 0; tt < T; ++tt) {
+                float* vt = V.data() + tt * P * C;
                 if (tt >= count) {  // rows past the last tile: zeros, never written out
-                    for (int p = 0; p < P; ++p) std::fill_n(V.data() + (p * T + tt) * C, C, 0.0f);
+                    std::fill_n(vt, P * C, 0.0f);
                     continue;
                 }
                 int64_t item, z0, y0, x0;
@@ -341,7 +456,7 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
                 const bool interior = z0 >= 1 && y0 >= 1 && x0 >= 1 && z0 + M < d && y0 + M < h && x0 + M < wd;
                 if (interior) {  // straight from the volume
                     input_tile(M, xi + (((z0 - 1) * h + (y0 - 1)) * wd + (x0 - 1)) * C, h * wd * C, wd * C, C, ta.data(),
-                               tb.data(), V.data() + tt * C, T * C);
+                               tb.data(), vt);
                     continue;
                 }
                 for (int iz = 0; iz < A; ++iz)
@@ -352,10 +467,11 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
                             if (z < 0 || z >= d || yy < 0 || yy >= h || xx < 0 || xx >= wd) std::fill_n(dst, C, 0.0f);
                             else std::memcpy(dst, xi + ((z * h + yy) * wd + xx) * C, static_cast<size_t>(C) * 4);
                         }
-                input_tile(M, gather.data(), A * A * C, A * C, C, ta.data(), tb.data(), V.data() + tt * C, T * C);
+                input_tile(M, gather.data(), A * A * C, A * C, C, ta.data(), tb.data(), vt);
             }
-            // P GEMMs: M[p] {T, OP} = V[p] {T, C} U[p] {C, OP}.
-            for (int p = 0; p < P; ++p) gemm(T, C, OP, V.data() + p * T * C, wt.u.data() + p * C * OP, Mm.data() + p * T * OP);
+            // P GEMMs: M[.][p] {T, OP} = V[.][p] {T, C} U[p] {C, OP} (rows P * C and P * OP apart).
+            for (int p = 0; p < P; ++p)
+                gemm(T, C, OP, V.data() + p * C, P * C, wt.u.data() + p * C * OP, Mm.data() + p * OP, P * OP);
             // Output transform, bias, store.
             for (int64_t tt = 0; tt < count; ++tt) {
                 int64_t item, z0, y0, x0;
@@ -363,7 +479,7 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
                 bool inside[64];
                 for (int q = 0; q < M * M * M; ++q)
                     inside[q] = z0 + q / (M * M) < d && y0 + (q / M) % M < h && x0 + q % M < wd;
-                output_tile(M, Mm.data() + tt * OP, T * OP, OP, O, wt.bias.data(), ta.data(), tb.data(),
+                output_tile(M, Mm.data() + tt * P * OP, OP, O, wt.bias.data(), ta.data(), tb.data(),
                             y + item * d * h * wd * O + ((z0 * h + y0) * wd + x0) * O, h * wd * O, wd * O, inside);
             }
         }
