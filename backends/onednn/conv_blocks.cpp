@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "dnnl_ops.hpp"
+#include "instance_norm.hpp"
 #include "network.hpp"
 
 namespace swu_onednn {
@@ -82,18 +83,15 @@ Act res_block(Network& m, const std::string& name, const Act& input) {
     Act copy;
     const Act& x = input.c == 1 ? input : in_block(m.ctx, input, block, copy);
     Act a = conv3d(m.ctx, w1, m.at(w1), nullptr, x, cout, 3, 1, 1, block);
-    instance_norm(m.ctx, a);
-    leaky_relu(m.ctx, a.ptr(), a.size());
+    instance_norm_lrelu(a);
     Act out = conv3d(m.ctx, w2, m.at(w2), nullptr, a, cout, 3, 1, 1, block);
-    instance_norm(m.ctx, out);
     if (m.has(w3)) {
-        Act r = conv3d(m.ctx, w3, m.at(w3), nullptr, x, cout, 1, 1, 0, block);
-        instance_norm(m.ctx, r);
-        add_leaky_relu(m.ctx, out.ptr(), r.ptr(), out.size());
+        const Act r = conv3d(m.ctx, w3, m.at(w3), nullptr, x, cout, 1, 1, 0, block);
+        instance_norm_add_lrelu(out, r, true);
     } else {
         if (x.block != out.block || x.c != out.c)
             throw std::runtime_error("res block '" + name + "' has an identity shortcut across a change of shape");
-        add_leaky_relu(m.ctx, out.ptr(), x.ptr(), out.size());
+        instance_norm_add_lrelu(out, x, false);
     }
     return out;
 }

@@ -20,7 +20,6 @@ using dt = memory::data_type;
 namespace {
 
 constexpr float kEps = 1e-5f;
-constexpr float kLeakySlope = 0.01f;
 
 std::string shape_key(const std::vector<int64_t>& v) {
     std::string s;
@@ -277,92 +276,6 @@ void layer_norm(Context& ctx, const float* x, float* y, int64_t M, int64_t C, co
         args[DNNL_ARG_VARIANCE] = ctx.wrap(c.mean, var.data());
     }
     run(ctx, c, std::move(args));
-}
-
-namespace {
-
-// Per-channel mean and biased variance of one item {S, C}, accumulated in double in two
-// passes: oneDNN's batch norm sums in float along the spatial axis, which at 96^3 voxels
-// costs ~1e-5 relative in the statistics (PyTorch sums pairwise); the statistics are then
-// handed to the primitive as global statistics.
-void channel_stats(const float* x, int64_t S, int64_t C, float* mean, float* var) {
-    std::vector<double> sum(static_cast<size_t>(C), 0.0), sq(static_cast<size_t>(C), 0.0);
-#pragma omp parallel
-    {
-        std::vector<double> local(static_cast<size_t>(C), 0.0);
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < S; ++s)
-            for (int64_t c = 0; c < C; ++c) local[static_cast<size_t>(c)] += x[s * C + c];
-#pragma omp critical
-        for (int64_t c = 0; c < C; ++c) sum[static_cast<size_t>(c)] += local[static_cast<size_t>(c)];
-#pragma omp barrier
-        std::fill(local.begin(), local.end(), 0.0);
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < S; ++s)
-            for (int64_t c = 0; c < C; ++c) {
-                const double d = x[s * C + c] - sum[static_cast<size_t>(c)] / static_cast<double>(S);
-                local[static_cast<size_t>(c)] += d * d;
-            }
-#pragma omp critical
-        for (int64_t c = 0; c < C; ++c) sq[static_cast<size_t>(c)] += local[static_cast<size_t>(c)];
-    }
-    for (int64_t c = 0; c < C; ++c) {
-        mean[c] = static_cast<float>(sum[static_cast<size_t>(c)] / static_cast<double>(S));
-        var[c] = static_cast<float>(sq[static_cast<size_t>(c)] / static_cast<double>(S));
-    }
-}
-
-}  // namespace
-
-void instance_norm(Context& ctx, Act& x) {
-    const int64_t S = x.spatial(), C = x.c, Cp = x.padded_c();
-    // One item {1, C, D, H, W} in the activation's own layout: 5D ndhwc or nCdhw8c/16c, the
-    // layouts oneDNN's jit batch norm takes (3D nwc falls to the reference).
-    const memory::desc data = md({1, C, x.d, x.h, x.w}, layout_tag(x));
-    const memory::desc stats = md({C}, tag::x);
-    const std::string key = "in:" + shape_key({C, x.d, x.h, x.w, x.block});
-    Cached& c = ctx.get(key, [&] {
-        dnnl::batch_normalization_forward::desc desc(dnnl::prop_kind::forward_inference, data, kEps,
-                                                     dnnl::normalization_flags::use_global_stats);
-        dnnl::batch_normalization_forward::primitive_desc pd(desc, ctx.attr(), ctx.engine);
-        return finish<dnnl::batch_normalization_forward>(ctx, pd, memory::desc(), nullptr);
-    });
-    // An item is Cp / width groups of {S, width} (one group when channels-last).
-    const int64_t width = x.block ? x.block : C;
-    std::vector<float> mean(static_cast<size_t>(Cp)), var(static_cast<size_t>(Cp));
-    for (int64_t i = 0; i < x.n; ++i) {
-        float* p = x.ptr() + i * S * Cp;
-        for (int64_t g = 0; g < Cp / width; ++g)
-            channel_stats(p + g * S * width, S, width, mean.data() + g * width, var.data() + g * width);
-        run(ctx, c,
-            {{DNNL_ARG_SRC, ctx.wrap(data, p)},
-             {DNNL_ARG_DST, ctx.wrap(data, p)},
-             {DNNL_ARG_MEAN, ctx.wrap(stats, mean.data())},
-             {DNNL_ARG_VARIANCE, ctx.wrap(stats, var.data())}});
-    }
-}
-
-void leaky_relu(Context& ctx, float* x, int64_t n) {
-    Cached& c = ctx.get("lrelu:" + std::to_string(n), [&] {
-        dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_relu,
-                                         md({n}, tag::a), kLeakySlope);
-        return finish<dnnl::eltwise_forward>(ctx, dnnl::eltwise_forward::primitive_desc(desc, ctx.attr(), ctx.engine), memory::desc(), nullptr);
-    });
-    const memory m = ctx.wrap(md({n}, tag::a), x);
-    run(ctx, c, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
-}
-
-void add_leaky_relu(Context& ctx, float* a, const float* b, int64_t n) {
-    Cached& c = ctx.get("add_lrelu:" + std::to_string(n), [&] {
-        dnnl::primitive_attr attr = ctx.attr();
-        dnnl::post_ops ops;
-        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, kLeakySlope, 0.f);
-        attr.set_post_ops(ops);
-        dnnl::binary::desc desc(dnnl::algorithm::binary_add, md({n}, tag::a), md({n}, tag::a), md({n}, tag::a));
-        return finish<dnnl::binary>(ctx, dnnl::binary::primitive_desc(desc, attr, ctx.engine), memory::desc(), nullptr);
-    });
-    const memory ma = ctx.wrap(md({n}, tag::a), a);
-    run(ctx, c, {{DNNL_ARG_SRC_0, ma}, {DNNL_ARG_SRC_1, ctx.wrap(md({n}, tag::a), b)}, {DNNL_ARG_DST, ma}});
 }
 
 void softmax_rows(Context& ctx, float* x, int64_t rows, int64_t n) {

@@ -33,15 +33,6 @@ void linear(Context& ctx, const std::string& name, const float* x, int64_t M, in
 // Layer norm over the last axis of {M, C}, eps 1e-5; scale/shift null = no affine.
 void layer_norm(Context& ctx, const float* x, float* y, int64_t M, int64_t C, const float* scale, const float* shift);
 
-// InstanceNorm3d(affine=False, eps 1e-5), in place, in either layout: batch norm
-// statistics per item.
-void instance_norm(Context& ctx, Act& x);
-
-// x = LeakyReLU_0.01(x) in place (any layout: pass Act::size()).
-void leaky_relu(Context& ctx, float* x, int64_t n);
-// a = LeakyReLU_0.01(a + b) in place (a and b in the same layout).
-void add_leaky_relu(Context& ctx, float* a, const float* b, int64_t n);
-
 // Softmax over the last axis of {rows, n}, in place.
 void softmax_rows(Context& ctx, float* x, int64_t rows, int64_t n);
 

@@ -1,0 +1,130 @@
+#include "instance_norm.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace swu_onednn {
+
+namespace {
+
+constexpr double kEps = 1e-5;
+constexpr float kSlope = 0.01f;
+
+// Sums of (x - pivot) and (x - pivot)^2 per channel over voxels [s0, s1) of one group
+// {S, W}, added to sum and sq.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void accumulate(const float* x, int64_t s0, int64_t s1, int64_t W, const float* pivot, double* sum, double* sq) {
+    for (int64_t s = s0; s < s1; ++s) {
+        const float* row = x + s * W;
+#pragma omp simd
+        for (int64_t c = 0; c < W; ++c) {
+            const double d = static_cast<double>(row[c]) - static_cast<double>(pivot[c]);
+            sum[c] += d;
+            sq[c] += d * d;
+        }
+    }
+}
+
+// Per channel of one group {S, W}: mean and 1/sqrt(var + eps), biased variance.
+void group_stats(const float* x, int64_t S, int64_t W, float* mean, float* rstd) {
+    std::vector<double> sum(static_cast<size_t>(W), 0.0), sq(static_cast<size_t>(W), 0.0);
+    const float* pivot = x;  // the first voxel's channels
+#pragma omp parallel
+    {
+        std::vector<double> ls(static_cast<size_t>(W), 0.0), lq(static_cast<size_t>(W), 0.0);
+        const int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        const int64_t s0 = S * t / nt, s1 = S * (t + 1) / nt;
+        accumulate(x, s0, s1, W, pivot, ls.data(), lq.data());
+#pragma omp critical
+        for (int64_t c = 0; c < W; ++c) {
+            sum[static_cast<size_t>(c)] += ls[static_cast<size_t>(c)];
+            sq[static_cast<size_t>(c)] += lq[static_cast<size_t>(c)];
+        }
+    }
+    for (int64_t c = 0; c < W; ++c) {
+        const double m = sum[static_cast<size_t>(c)] / static_cast<double>(S);
+        const double var = std::max(0.0, sq[static_cast<size_t>(c)] / static_cast<double>(S) - m * m);
+        mean[c] = static_cast<float>(static_cast<double>(pivot[c]) + m);
+        rstd[c] = static_cast<float>(1.0 / std::sqrt(var + kEps));
+    }
+}
+
+struct Norm {
+    std::vector<float> mean, rstd;  // per padded channel of one item
+};
+
+// An item is padded_c / W groups of {S, W}: one group when channels-last, one per channel
+// block when blocked (pad channels are zeros: mean 0, output 0).
+int64_t group_width(const Act& x) { return x.block ? x.block : x.c; }
+
+Norm item_norm(const Act& x, int64_t item) {
+    const int64_t S = x.spatial(), W = group_width(x), Cp = x.padded_c();
+    Norm n{std::vector<float>(static_cast<size_t>(Cp)), std::vector<float>(static_cast<size_t>(Cp))};
+    const float* p = x.ptr() + item * S * Cp;
+    for (int64_t g = 0; g < Cp / W; ++g) group_stats(p + g * S * W, S, W, n.mean.data() + g * W, n.rstd.data() + g * W);
+    return n;
+}
+
+enum class Add { none, plain, normalised };
+
+template <Add add>
+inline void apply_rows(float* x, const float* r, int64_t s0, int64_t s1, int64_t W, const float* m, const float* k,
+                       const float* rm, const float* rk) {
+    for (int64_t s = s0; s < s1; ++s) {
+        float* row = x + s * W;
+        const float* rrow = r ? r + s * W : nullptr;
+#pragma omp simd
+        for (int64_t c = 0; c < W; ++c) {
+            float v = (row[c] - m[c]) * k[c];
+            if (add == Add::plain) v += rrow[c];
+            if (add == Add::normalised) v += (rrow[c] - rm[c]) * rk[c];
+            row[c] = v > 0.f ? v : v * kSlope;
+        }
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void apply(Add add, float* x, const float* r, int64_t s0, int64_t s1, int64_t W, const float* m, const float* k,
+           const float* rm, const float* rk) {
+    switch (add) {
+        case Add::none: apply_rows<Add::none>(x, r, s0, s1, W, m, k, rm, rk); return;
+        case Add::plain: apply_rows<Add::plain>(x, r, s0, s1, W, m, k, rm, rk); return;
+        case Add::normalised: apply_rows<Add::normalised>(x, r, s0, s1, W, m, k, rm, rk); return;
+    }
+}
+
+void run(Act& x, const Act* shortcut, Add add) {
+    if (shortcut && (shortcut->block != x.block || shortcut->c != x.c || shortcut->n != x.n ||
+                     shortcut->spatial() != x.spatial()))
+        throw std::runtime_error("instance norm: the shortcut's shape or layout differs from the output's");
+    const int64_t S = x.spatial(), W = group_width(x), Cp = x.padded_c(), groups = Cp / W;
+    for (int64_t i = 0; i < x.n; ++i) {
+        const Norm n = item_norm(x, i);
+        const Norm rn = add == Add::normalised ? item_norm(*shortcut, i) : Norm{};
+        float* p = x.ptr() + i * S * Cp;
+        const float* r = shortcut ? shortcut->ptr() + i * S * Cp : nullptr;
+        const int64_t nt = omp_get_max_threads();  // each group in nt contiguous parts
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < groups * nt; ++t) {
+            const int64_t g = t / nt, part = t % nt, s0 = S * part / nt, s1 = S * (part + 1) / nt;
+            const int64_t off = g * S * W;
+            apply(add, p + off, r ? r + off : nullptr, s0, s1, W, n.mean.data() + g * W, n.rstd.data() + g * W,
+                  add == Add::normalised ? rn.mean.data() + g * W : nullptr,
+                  add == Add::normalised ? rn.rstd.data() + g * W : nullptr);
+        }
+    }
+}
+
+}  // namespace
+
+void instance_norm_lrelu(Act& x) { run(x, nullptr, Add::none); }
+
+void instance_norm_add_lrelu(Act& out, const Act& shortcut, bool normalise_shortcut) {
+    run(out, &shortcut, normalise_shortcut ? Add::normalised : Add::plain);
+}
+
+}  // namespace swu_onednn

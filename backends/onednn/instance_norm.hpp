@@ -1,0 +1,20 @@
+// InstanceNorm3d(affine=False, eps 1e-5) fused with what follows it in MONAI's
+// UnetResBlock (the residual add, LeakyReLU 0.01): per item one pass over the data for
+// the statistics (accumulated in double, shifted by each channel's first value, so no
+// cancellation) and one pass that normalises, adds and activates. oneDNN 2.6 has no
+// instance norm; its batch norm sums in float (~1e-5 relative at 96^3 voxels) and would
+// take three more passes for the add and the activation.
+#pragma once
+
+#include "tensor.hpp"
+
+namespace swu_onednn {
+
+// x = LeakyReLU(IN(x)), in place, in either layout.
+void instance_norm_lrelu(Act& x);
+
+// out = LeakyReLU(IN(out) + IN(shortcut)) when normalise_shortcut, else
+// LeakyReLU(IN(out) + shortcut); out and shortcut in the same layout and shape.
+void instance_norm_add_lrelu(Act& out, const Act& shortcut, bool normalise_shortcut);
+
+}  // namespace swu_onednn
