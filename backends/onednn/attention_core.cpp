@@ -84,21 +84,26 @@ template <> struct IntVec<16> { typedef VecI16 type; };
 template <> struct IntVec<8> { typedef VecI8 type; };
 
 // One row of scores (n valid of np): + bias, + mask where the key's region differs from
-// `own` (MONAI's order: (attn + bias) + mask), softmax in place; columns past n become 0.
+// `own` (MONAI's order: (attn + bias) + mask), then e^(x - max) in place (columns past n
+// become 0). Returns 1 / the row's sum: the softmax's division is applied to the row's
+// output (apply_values), not to its n probabilities.
 template <class Vec, int L>
-__attribute__((always_inline)) inline void softmax_row(float* row, int64_t n, int64_t np, const float* brow,
-                                                       const int32_t* lab, int32_t own) {
+__attribute__((always_inline)) inline float softmax_row(float* row, int64_t n, int64_t np, const float* brow,
+                                                        const int32_t* lab, int32_t own) {
     if constexpr (L == 1) {
-        for (int64_t b = 0; b < n; ++b) row[b] = (row[b] + brow[b]) + (lab && lab[b] != own ? kMaskValue : 0.0f);
-        float mx = row[0];
-        for (int64_t b = 1; b < n; ++b) mx = std::max(mx, row[b]);
+        float mx = -1e30f;
+        for (int64_t b = 0; b < n; ++b) {
+            row[b] = (row[b] + brow[b]) + (lab && lab[b] != own ? kMaskValue : 0.0f);
+            mx = std::max(mx, row[b]);
+        }
         float sum = 0.0f;
         for (int64_t b = 0; b < n; ++b) sum += row[b] = exp_nonpositive(row[b] - mx);
-        const float inv = 1.0f / sum;
-        for (int64_t b = 0; b < n; ++b) row[b] *= inv;
         for (int64_t b = n; b < np; ++b) row[b] = 0.0f;
+        return 1.0f / sum;
     } else {
         typedef typename IntVec<L>::type VecI;
+        Vec mv;
+        splat(mv, -1e30f);
         int64_t b = 0;
         for (; b + L <= n; b += L) {
             Vec v, bv;
@@ -111,18 +116,15 @@ __attribute__((always_inline)) inline void softmax_row(float* row, int64_t n, in
                 v += lv != own ? Vec{} + kMaskValue : Vec{};
             }
             store(row + b, v);
-        }
-        for (; b < n; ++b) row[b] = (row[b] + brow[b]) + (lab && lab[b] != own ? kMaskValue : 0.0f);
-        for (; b < np; ++b) row[b] = -1e30f;  // e^(-1e30 - max) = 0
-        Vec mv;
-        load(mv, row);
-        for (b = L; b < np; b += L) {
-            Vec v;
-            load(v, row + b);
             mv = v > mv ? v : mv;
         }
         float mx = mv[0];
         for (int i = 1; i < L; ++i) mx = std::max(mx, mv[i]);
+        for (; b < n; ++b) {
+            row[b] = (row[b] + brow[b]) + (lab && lab[b] != own ? kMaskValue : 0.0f);
+            mx = std::max(mx, row[b]);
+        }
+        for (; b < np; ++b) row[b] = -1e30f;  // e^(-1e30 - max) = 0
         Vec sv = Vec{};
         for (b = 0; b < np; b += L) {
             Vec v;
@@ -134,20 +136,17 @@ __attribute__((always_inline)) inline void softmax_row(float* row, int64_t n, in
         }
         float sum = 0.0f;
         for (int i = 0; i < L; ++i) sum += sv[i];
-        const float inv = 1.0f / sum;
-        for (b = 0; b < np; b += L) {
-            Vec v;
-            load(v, row + b);
-            store(row + b, v * inv);
-        }
+        return 1.0f / sum;
     }
 }
 
-// Scores of rows [a0, a0 + R) against all keys, then bias, mask and softmax, in s {R, np}.
+// Scores of rows [a0, a0 + R) against all keys, then bias, mask and e^(x - max), in s {R, np},
+// with each row's 1 / sum in inv_sum.
 // kt {hd, np} is k transposed (columns past n are zeros), q {n, hd} already scaled.
 template <class Vec, int L>
 __attribute__((always_inline)) inline void scores(const float* q, const float* kt, int64_t n, int64_t np, int64_t hd,
-                                                  int64_t a0, int R, const float* bias, const int32_t* lab, float* s) {
+                                                  int64_t a0, int R, const float* bias, const int32_t* lab, float* s,
+                                                  float* inv_sum) {
     for (int64_t j = 0; j < np; j += 2 * L) {
         Vec acc[kRows][2];
 #pragma GCC unroll 8
@@ -169,13 +168,14 @@ __attribute__((always_inline)) inline void scores(const float* q, const float* k
             store(s + r * np + j + L, acc[r][1]);
         }
     }
-    for (int r = 0; r < R; ++r) softmax_row<Vec, L>(s + r * np, n, np, bias + (a0 + r) * n, lab, lab ? lab[a0 + r] : 0);
+    for (int r = 0; r < R; ++r)
+        inv_sum[r] = softmax_row<Vec, L>(s + r * np, n, np, bias + (a0 + r) * n, lab, lab ? lab[a0 + r] : 0);
 }
 
-// o rows [a0, a0 + R) = p {R, np} @ v {n, hd}, written at out + a * ostride.
+// o rows [a0, a0 + R) = (p {R, np} @ v {n, hd}) * inv_sum, written at out + a * ostride.
 template <class Vec, int L>
-__attribute__((always_inline)) inline void apply_values(const float* p, int64_t np, const float* v, int64_t n,
-                                                        int64_t hd, int R, float* out, int64_t ostride) {
+__attribute__((always_inline)) inline void apply_values(const float* p, const float* inv_sum, int64_t np, const float* v,
+                                                        int64_t n, int64_t hd, int R, float* out, int64_t ostride) {
     for (int64_t e = 0; e < hd; e += L) {
         Vec acc[kRows];
 #pragma GCC unroll 8
@@ -190,7 +190,7 @@ __attribute__((always_inline)) inline void apply_values(const float* p, int64_t 
                 acc[r] += pb * vb;
             }
         }
-        for (int r = 0; r < R; ++r) store(out + r * ostride + e, acc[r]);
+        for (int r = 0; r < R; ++r) store(out + r * ostride + e, acc[r] * inv_sum[r]);
     }
 }
 
@@ -217,8 +217,9 @@ __attribute__((always_inline)) inline void window_head(const float* qkv, int64_t
     std::fill(q.data() + n * hd, q.data() + nq * hd, 0.0f);
     for (int64_t a0 = 0; a0 < n; a0 += kRows) {
         const int R = static_cast<int>(std::min<int64_t>(kRows, n - a0));
-        scores<Vec, L>(q.data(), kt.data(), n, np, hd, a0, R, bias, lab, s.data());
-        apply_values<Vec, L>(s.data(), np, v.data(), n, hd, R, out + a0 * C, C);
+        float inv_sum[kRows];
+        scores<Vec, L>(q.data(), kt.data(), n, np, hd, a0, R, bias, lab, s.data(), inv_sum);
+        apply_values<Vec, L>(s.data(), inv_sum, np, v.data(), n, hd, R, out + a0 * C, C);
     }
 }
 
