@@ -110,7 +110,7 @@ Act relayout(Context& ctx, const Act& x, int block) {
 
 namespace {
 
-// 3x3x3 stride-1 convolutions of 32 or more channels, on grids of 32^3 voxels or more,
+// 3x3x3 stride-1 convolutions of 32 or more channels, on grids of 12^3 voxels or more,
 // run as Winograd F(2x2x2, 3x3x3) (winograd/README.md): 3.4x fewer multiplies. fp32 only;
 // SWU_ONEDNN_WINOGRAD=0 turns it off (for comparisons), =4 takes F(4,3) on the 96^3 grids
 // (winograd_tile).
@@ -124,12 +124,14 @@ int winograd_mode() {
 }
 
 bool use_winograd(const Context& ctx, const Act& x, int64_t oc, int k, int stride, int pad) {
-    // On small grids (the deep stages, 24^3 and below in a 96^3 window) the transformed
-    // weights (64 x C x O floats) outweigh the few tiles: direct is as fast or faster.
+    // On small grids (6^3 and below in a 96^3 window) the transformed weights (64 x C x O
+    // floats: 75 MB for 768 -> 384) outweigh the few tiles: direct is as fast or faster.
+    // From 12^3 on Winograd wins (2 threads, AVX-512: 96 -> 96 at 24^3 13 ms against 21
+    // direct, 384 -> 192 at 12^3 13 against 19).
     // Below 32 channels on either side (feature size 12) the GEMMs are too thin and the
     // transforms dominate: f12's forward took 833 ms instead of 711 with them.
     return winograd_mode() != 0 && !ctx.bf16 && k == 3 && stride == 1 && pad == 1 && x.c >= 32 && oc >= 32 &&
-           x.spatial() >= 32 * 32 * 32;
+           x.spatial() >= 12 * 12 * 12;
 }
 
 // The output tile: F(4,3) (8x fewer multiplies, about 20x the rounding of F(2,3)) where

@@ -29,20 +29,34 @@ void accumulate(const float* x, int64_t s0, int64_t s1, int64_t W, const float* 
     }
 }
 
+// A group {S, W} is walked as {S / reps, P} "wide rows" of P = reps * W floats (reps rows
+// of W each) plus S % reps tail rows: thin groups (the blocked layouts' W = 8 or 16) get
+// inner loops long enough to vectorise, per-channel values repeated reps times.
+int64_t repeats(int64_t W) { return std::max<int64_t>(1, 64 / W); }
+
+template <class T>
+std::vector<T> repeated(const T* v, int64_t W, int64_t reps) {
+    std::vector<T> r(static_cast<size_t>(W * reps));
+    for (int64_t i = 0; i < W * reps; ++i) r[static_cast<size_t>(i)] = v[i % W];
+    return r;
+}
+
 // Per channel of one group {S, W}: mean and 1/sqrt(var + eps), biased variance.
 void group_stats(const float* x, int64_t S, int64_t W, float* mean, float* rstd) {
+    const int64_t reps = repeats(W), P = W * reps, wide = S / reps;
     std::vector<double> sum(static_cast<size_t>(W), 0.0), sq(static_cast<size_t>(W), 0.0);
     const float* pivot = x;  // the first voxel's channels
+    const std::vector<float> wide_pivot = repeated(pivot, W, reps);
 #pragma omp parallel
     {
-        std::vector<double> ls(static_cast<size_t>(W), 0.0), lq(static_cast<size_t>(W), 0.0);
+        std::vector<double> ls(static_cast<size_t>(P), 0.0), lq(static_cast<size_t>(P), 0.0);
         const int nt = omp_get_num_threads(), t = omp_get_thread_num();
-        const int64_t s0 = S * t / nt, s1 = S * (t + 1) / nt;
-        accumulate(x, s0, s1, W, pivot, ls.data(), lq.data());
+        accumulate(x, wide * t / nt, wide * (t + 1) / nt, P, wide_pivot.data(), ls.data(), lq.data());
+        if (t == nt - 1) accumulate(x + wide * P, 0, S - wide * reps, W, pivot, ls.data(), lq.data());
 #pragma omp critical
-        for (int64_t c = 0; c < W; ++c) {
-            sum[static_cast<size_t>(c)] += ls[static_cast<size_t>(c)];
-            sq[static_cast<size_t>(c)] += lq[static_cast<size_t>(c)];
+        for (int64_t c = 0; c < P; ++c) {
+            sum[static_cast<size_t>(c % W)] += ls[static_cast<size_t>(c)];
+            sq[static_cast<size_t>(c % W)] += lq[static_cast<size_t>(c)];
         }
     }
     for (int64_t c = 0; c < W; ++c) {
@@ -108,13 +122,20 @@ void run(Act& x, const Act* shortcut, Add add) {
         float* p = x.ptr() + i * S * Cp;
         const float* r = shortcut ? shortcut->ptr() + i * S * Cp : nullptr;
         const int64_t nt = omp_get_max_threads();  // each group in nt contiguous parts
-#pragma omp parallel for schedule(static)
-        for (int64_t t = 0; t < groups * nt; ++t) {
-            const int64_t g = t / nt, part = t % nt, s0 = S * part / nt, s1 = S * (part + 1) / nt;
+        const int64_t reps = repeats(W), P = W * reps, wide = S / reps;
+        for (int64_t g = 0; g < groups; ++g) {
             const int64_t off = g * S * W;
-            apply(add, p + off, r ? r + off : nullptr, s0, s1, W, n.mean.data() + g * W, n.rstd.data() + g * W,
-                  add == Add::normalised ? rn.mean.data() + g * W : nullptr,
-                  add == Add::normalised ? rn.rstd.data() + g * W : nullptr);
+            const bool both = add == Add::normalised;
+            const std::vector<float> m = repeated(n.mean.data() + g * W, W, reps), k = repeated(n.rstd.data() + g * W, W, reps);
+            const std::vector<float> rm = both ? repeated(rn.mean.data() + g * W, W, reps) : std::vector<float>();
+            const std::vector<float> rk = both ? repeated(rn.rstd.data() + g * W, W, reps) : std::vector<float>();
+#pragma omp parallel for schedule(static)
+            for (int64_t part = 0; part < nt; ++part)
+                apply(add, p + off, r ? r + off : nullptr, wide * part / nt, wide * (part + 1) / nt, P, m.data(), k.data(),
+                      both ? rm.data() : nullptr, both ? rk.data() : nullptr);
+            const int64_t tail = wide * P;  // the last S % reps rows, W wide
+            apply(add, p + off + tail, r ? r + off + tail : nullptr, 0, S - wide * reps, W, m.data(), k.data(),
+                  both ? rm.data() : nullptr, both ? rk.data() : nullptr);
         }
     }
 }
