@@ -111,8 +111,8 @@ Act relayout(Context& ctx, const Act& x, int block) {
 namespace {
 
 // 3x3x3 stride-1 convolutions of 32 or more channels, on grids of 12^3 voxels or more,
-// run as Winograd F(2x2x2, 3x3x3) (winograd/README.md): 3.4x fewer multiplies. fp32 only;
-// SWU_ONEDNN_WINOGRAD=0 turns it off (for comparisons), =4 takes F(4,3) on the 96^3 grids
+// run as Winograd F(2x2x2, 3x3x3) (winograd/README.md): 3.4x fewer multiplies, in fp32 (for
+// bf16 models only where the CPU lacks AMX); SWU_ONEDNN_WINOGRAD=0 turns it off (for comparisons), =4 takes F(4,3) on the 96^3 grids
 // (winograd_tile).
 // SWU_ONEDNN_WINOGRAD, read once: 0 off, 4 F(4,3) on the largest grids, else F(2,3).
 int winograd_mode() {
@@ -130,7 +130,9 @@ bool use_winograd(const Context& ctx, const Act& x, int64_t oc, int k, int strid
     // direct, 384 -> 192 at 12^3 13 against 19).
     // Below 32 channels on either side (feature size 12) the GEMMs are too thin and the
     // transforms dominate: f12's forward took 833 ms instead of 711 with them.
-    return winograd_mode() != 0 && !ctx.bf16 && k == 3 && stride == 1 && pad == 1 && x.c >= 32 && oc >= 32 &&
+    // bf16 models too where oneDNN has no AMX: its bf16 direct convolutions are then slower
+    // than this (f48 window, Xeon capped to avx512_core_bf16: 3.4 s all direct).
+    return winograd_mode() != 0 && (!ctx.bf16 || !ctx.amx) && k == 3 && stride == 1 && pad == 1 && x.c >= 32 && oc >= 32 &&
            x.spatial() >= 12 * 12 * 12;
 }
 

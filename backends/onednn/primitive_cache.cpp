@@ -27,9 +27,15 @@ int channel_block() {
     return (isa & avx512) == avx512 ? 0 : 8;
 }
 
+bool has_amx() {
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const auto amx = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_amx);
+    return (isa & amx) == amx;
+}
+
 }  // namespace
 
-Context::Context() : engine(dnnl::engine::kind::cpu, 0), stream(engine), block(channel_block()) {}
+Context::Context() : engine(dnnl::engine::kind::cpu, 0), stream(engine), block(channel_block()), amx(has_amx()) {}
 
 Cached& Context::get(const std::string& key, const std::function<Cached()>& make) {
     auto it = cache_.find(key);
