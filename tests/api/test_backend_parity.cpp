@@ -66,21 +66,21 @@ double normalised_error(const std::vector<float>& a, const std::vector<float>& b
     return diff / std::max(scale, 1e-30);
 }
 
-void check_parity(int64_t batch, int64_t d, int64_t h, int64_t w) {
+void check_parity(int64_t batch, int64_t d, int64_t h, int64_t w, const char* net = "net_f12") {
     if (!built("torch") || !built("onednn")) {
         WARN("backend parity needs both torch and onednn; built: " SWU_TEST_BACKENDS);
         return;
     }
     REQUIRE(golden_available());
-    const std::vector<swu::NamedTensor> weights = formula_weights(read_keys(golden_path("net_f12/keys.txt")), 7);
+    const std::vector<swu::NamedTensor> weights = formula_weights(read_keys(golden_path(std::string(net) + "/keys.txt")), 7);
     const int64_t shape[5] = {batch, 1, d, h, w};
     std::vector<float> x = formula_input(static_cast<int>(batch), 3, static_cast<int>(d), static_cast<int>(h),
                                          static_cast<int>(w));
     const Taps ref = run_all_taps("torch", weights, x, shape);
     const Taps got = run_all_taps("onednn", weights, x, shape);
-    char label[64];
-    std::snprintf(label, sizeof label, "%lldx%lldx%lld batch %lld", static_cast<long long>(d), static_cast<long long>(h),
-                  static_cast<long long>(w), static_cast<long long>(batch));
+    char label[80];
+    std::snprintf(label, sizeof label, "%s %lldx%lldx%lld batch %lld", net, static_cast<long long>(d),
+                  static_cast<long long>(h), static_cast<long long>(w), static_cast<long long>(batch));
     for (const std::string& name : tap_names()) {
         const double e = normalised_error(got.at(name), ref.at(name));
         std::printf("parity %-22s %-14s normalised error %.3g\n", label, name.c_str(), e);
@@ -102,4 +102,8 @@ TEST_CASE("onednn and torch agree op by op: 32^3, batch 1", "[unit][parity]") { 
 TEST_CASE("onednn and torch agree op by op: 64x96x128 and 64^3 batch 3", "[parity][slow]") {
     check_parity(1, 64, 96, 128);
     check_parity(3, 64, 64, 64);
+    // Feature size 48: the Winograd convolutions (every grid from 12^3) and the AVX-512/AVX2
+    // attention kernels, over items of a batch and windows cut by a non-cubic grid.
+    check_parity(3, 64, 64, 64, "net_f48");
+    check_parity(1, 32, 64, 96, "net_f48");
 }
