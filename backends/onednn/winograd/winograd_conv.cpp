@@ -427,6 +427,10 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
     const int64_t fit = (int64_t(1) << 20) / (P * 4 * (C + OP));
     const int64_t T = std::max<int64_t>(24, fit / 24 * 24);
     const int64_t tiles = g.tiles(), blocks = (tiles + T - 1) / T;
+    // A tile's rows in V and M: P * C (P * OP) floats plus 16, so that the 8 tiles a GEMM
+    // block reads (writes) at once do not all fall in one L1 set (P * C * 4 bytes is a
+    // multiple of 4 KB for C = 48, 96, ...).
+    const int64_t vstride = P * C + 16, mstride = P * OP + 16;
     const int nthreads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, blocks)));
 
 #pragma omp parallel num_threads(nthreads)
@@ -435,8 +439,8 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
         // for every convolution cost as much as the transforms (the kernel clears them).
         thread_local std::vector<float> V, Mm, gather, ta, tb;
         const int64_t width = std::max(C, OP);
-        grow(V, P * T * C);
-        grow(Mm, P * T * OP);
+        grow(V, vstride * T);
+        grow(Mm, mstride * T);
         grow(gather, P * C);
         grow(ta, P * width);
         grow(tb, P * width);
@@ -445,7 +449,7 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
             const int64_t t0 = blk * T, count = std::min(T, tiles - t0);
             // Input transform: V[tt][p][C], one tile's P rows contiguous.
             for (int64_t tt = 0; tt < T; ++tt) {
-                float* vt = V.data() + tt * P * C;
+                float* vt = V.data() + tt * vstride;
                 if (tt >= count) {  // rows past the last tile: zeros, never written out
                     std::fill_n(vt, P * C, 0.0f);
                     continue;
@@ -469,9 +473,9 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
                         }
                 input_tile(M, gather.data(), A * A * C, A * C, C, ta.data(), tb.data(), vt);
             }
-            // P GEMMs: M[.][p] {T, OP} = V[.][p] {T, C} U[p] {C, OP} (rows P * C and P * OP apart).
+            // P GEMMs: M[.][p] {T, OP} = V[.][p] {T, C} U[p] {C, OP} (rows vstride and mstride apart).
             for (int p = 0; p < P; ++p)
-                gemm(T, C, OP, V.data() + p * C, P * C, wt.u.data() + p * C * OP, Mm.data() + p * OP, P * OP);
+                gemm(T, C, OP, V.data() + p * C, vstride, wt.u.data() + p * C * OP, Mm.data() + p * OP, mstride);
             // Output transform, bias, store.
             for (int64_t tt = 0; tt < count; ++tt) {
                 int64_t item, z0, y0, x0;
@@ -479,7 +483,7 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
                 bool inside[64];
                 for (int q = 0; q < M * M * M; ++q)
                     inside[q] = z0 + q / (M * M) < d && y0 + (q / M) % M < h && x0 + q % M < wd;
-                output_tile(M, Mm.data() + tt * P * OP, OP, O, wt.bias.data(), ta.data(), tb.data(),
+                output_tile(M, Mm.data() + tt * mstride, OP, O, wt.bias.data(), ta.data(), tb.data(),
                             y + item * d * h * wd * O + ((z0 * h + y0) * wd + x0) * O, h * wd * O, wd * O, inside);
             }
         }
