@@ -1,13 +1,13 @@
 #include "attention_core.hpp"
 
+#include "simd.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
-#include <string>
+#include <type_traits>
 #include <vector>
 
 namespace swu_onednn {
@@ -17,10 +17,6 @@ namespace {
 constexpr float kMaskValue = -100.0f;
 constexpr int kRows = 8;  // query rows whose scores are held at once
 
-typedef float Vec16 __attribute__((vector_size(64)));
-typedef float Vec8 __attribute__((vector_size(32)));
-typedef int32_t VecI16 __attribute__((vector_size(64)));
-typedef int32_t VecI8 __attribute__((vector_size(32)));
 
 template <class Vec>
 __attribute__((always_inline)) inline void load(Vec& v, const float* p) {
@@ -37,29 +33,11 @@ __attribute__((always_inline)) inline void splat(float& v, float x) { v = x; }
 __attribute__((always_inline)) inline void splat(Vec8& v, float x) { v = __builtin_shuffle(Vec8{x}, VecI8{}); }
 __attribute__((always_inline)) inline void splat(Vec16& v, float x) { v = __builtin_shuffle(Vec16{x}, VecI16{}); }
 
-// e^x for x <= 0 (softmax arguments after the row maximum is subtracted): Cody-Waite
-// range reduction and Cephes' degree-6 polynomial, ~1 ulp; x < -87 gives 0.
-inline float exp_nonpositive(float x) {
-    const bool under = x < -87.0f;
-    x = std::max(x, -87.0f);
-    const float k = __builtin_rintf(x * 1.44269504088896341f);
-    const float r = (x - k * 0.693359375f) + k * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return under ? 0.0f : p * scale;
-}
-
-// The same e^x on L lanes (GCC vector conditionals and conversions), in place.
+// e^x for x <= 0 (softmax arguments after the row maximum is subtracted), in place, on a
+// float or a GCC vector of them (VecI: its int32 counterpart): Cody-Waite range reduction
+// and Cephes' degree-6 polynomial, ~1 ulp; x < -87 gives 0.
 template <class Vec, class VecI>
-__attribute__((always_inline)) inline void exp_nonpositive_v(Vec& x) {
+__attribute__((always_inline)) inline void exp_nonpositive(Vec& x) {
     const Vec lo = Vec{} - 87.0f;
     const auto under = x < lo;
     x = under ? lo : x;
@@ -73,7 +51,12 @@ __attribute__((always_inline)) inline void exp_nonpositive_v(Vec& x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    const VecI bits = (__builtin_convertvector(k, VecI) + 127) << 23;
+    VecI bits;
+    if constexpr (std::is_same<Vec, float>::value) {
+        bits = (static_cast<int32_t>(k) + 127) << 23;
+    } else {
+        bits = (__builtin_convertvector(k, VecI) + 127) << 23;
+    }
     Vec scale;
     std::memcpy(&scale, &bits, sizeof scale);
     x = under ? Vec{} : p * scale;
@@ -97,7 +80,11 @@ __attribute__((always_inline)) inline float softmax_row(float* row, int64_t n, i
             mx = std::max(mx, row[b]);
         }
         float sum = 0.0f;
-        for (int64_t b = 0; b < n; ++b) sum += row[b] = exp_nonpositive(row[b] - mx);
+        for (int64_t b = 0; b < n; ++b) {
+            float e = row[b] - mx;
+            exp_nonpositive<float, int32_t>(e);
+            sum += row[b] = e;
+        }
         for (int64_t b = n; b < np; ++b) row[b] = 0.0f;
         return 1.0f / sum;
     } else {
@@ -130,7 +117,7 @@ __attribute__((always_inline)) inline float softmax_row(float* row, int64_t n, i
             Vec v;
             load(v, row + b);
             v -= mx;
-            exp_nonpositive_v<Vec, VecI>(v);
+            exp_nonpositive<Vec, VecI>(v);
             store(row + b, v);
             sv += v;
         }
@@ -237,28 +224,11 @@ void window_head_scalar(const float* qkv, int64_t n, int64_t heads, int64_t hd, 
     window_head<float, 1>(qkv, n, heads, hd, scale, bias, lab, out);
 }
 
-enum class Isa { scalar, avx2, avx512 };
-
-Isa detect() {
-    __builtin_cpu_init();
-    Isa isa = Isa::scalar;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isa = Isa::avx2;
-    if (__builtin_cpu_supports("avx512f")) isa = Isa::avx512;
-    // oneDNN's cap applies here too (ONEDNN_MAX_CPU_ISA=AVX2 checks the AVX2 path).
-    if (const char* e = std::getenv("ONEDNN_MAX_CPU_ISA")) {
-        std::string cap(e);
-        for (char& ch : cap) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (isa == Isa::avx512 && cap.rfind("avx2", 0) == 0) isa = Isa::avx2;
-        if (cap == "sse41" || cap == "default") isa = Isa::scalar;
-    }
-    return isa;
-}
-
 }  // namespace
 
 void attention_core(const float* qkv, int64_t windows, int64_t n, int64_t heads, int64_t hd, float scale,
                     const float* bias, const int32_t* labels, int64_t first_window, int64_t image_windows, float* out) {
-    static const Isa isa = detect();
+    const Simd isa = simd_level();
     const int64_t C = heads * hd;
     // Head-major, so that each thread walks the windows of one head and its n x n bias stays in cache.
 #pragma omp parallel for schedule(static)
@@ -268,8 +238,8 @@ void attention_core(const float* qkv, int64_t windows, int64_t n, int64_t heads,
         const float* b = bias + h * n * n;
         const int32_t* lab = labels ? labels + ((first_window + w) % image_windows) * n : nullptr;
         float* dst = out + w * n * C + h * hd;
-        if (isa == Isa::avx512 && hd % 16 == 0) window_head_avx512(src, n, heads, hd, scale, b, lab, dst);
-        else if (isa != Isa::scalar && hd % 8 == 0) window_head_avx2(src, n, heads, hd, scale, b, lab, dst);
+        if (isa == Simd::avx512 && hd % 16 == 0) window_head_avx512(src, n, heads, hd, scale, b, lab, dst);
+        else if (isa != Simd::portable && hd % 8 == 0) window_head_avx2(src, n, heads, hd, scale, b, lab, dst);
         else window_head_scalar(src, n, heads, hd, scale, b, lab, dst);
     }
 }

@@ -1,5 +1,7 @@
 #include "winograd_conv.hpp"
 
+#include "../simd.hpp"
+
 #include <immintrin.h>
 #include <omp.h>
 
@@ -15,21 +17,17 @@ namespace {
 
 // ---- which GEMM kernel ------------------------------------------------------------------
 
-enum class Kernel { portable, avx2, avx512 };
+using Kernel = swu_onednn::Simd;
 
+// The CPU's (and ONEDNN_MAX_CPU_ISA's) level; SWU_WINOGRAD_KERNEL=avx2|portable forces a
+// lower kernel still (tests).
 Kernel detect() {
-    __builtin_cpu_init();
-    Kernel k = Kernel::portable;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) k = Kernel::avx2;
-    if (__builtin_cpu_supports("avx512f")) k = Kernel::avx512;
-    // oneDNN's own cap (ONEDNN_MAX_CPU_ISA=AVX2 checks the AVX2 path on an AVX-512 CPU)
-    // applies here too, and SWU_WINOGRAD_KERNEL can force a lower kernel still.
+    Kernel k = swu_onednn::simd_level();
     std::string cap;
-    if (const char* e = std::getenv("ONEDNN_MAX_CPU_ISA")) cap = e;
     if (const char* e = std::getenv("SWU_WINOGRAD_KERNEL")) cap = e;
     for (char& ch : cap) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (k == Kernel::avx512 && (cap == "avx2" || cap == "avx2_vnni")) k = Kernel::avx2;
-    if (cap == "portable" || cap == "sse41" || cap == "default") k = Kernel::portable;
+    if (k == Kernel::avx512 && cap == "avx2") k = Kernel::avx2;
+    if (cap == "portable") k = Kernel::portable;
     return k;
 }
 
@@ -257,8 +255,8 @@ __attribute__((always_inline)) inline void input_tile_f2(const float* src, int64
     }
 }
 
-typedef float Vec16 __attribute__((vector_size(64)));
-typedef float Vec8 __attribute__((vector_size(32)));
+using swu_onednn::Vec16;
+using swu_onednn::Vec8;
 
 __attribute__((target("avx512f"))) void input_tile_f2_avx512(const float* src, int64_t zstep, int64_t ystep, int64_t C,
                                                               float* v) {
