@@ -230,8 +230,11 @@ Act deconv3d_k2s2(Context& ctx, const std::string& name, const float* weights, c
 }
 
 void linear(Context& ctx, const std::string& name, const float* x, int64_t M, int64_t K, const float* w, const float* b,
-            int64_t N, float* y, Post post, const float* residual) {
-    const std::string key = "linear:" + name + ":" + shape_key({M, K, N, static_cast<int64_t>(post), b != nullptr});
+            int64_t N, float* y, Post post, const float* residual, bool x_bf16, bool y_bf16) {
+    if ((x_bf16 || y_bf16) && !ctx.bf16) throw std::logic_error("linear: bf16 activations in an fp32 model");
+    const memory::desc y_md = md({M, N}, tag::ab, y_bf16 ? dt::bf16 : dt::f32);
+    const std::string key =
+        "linear:" + name + ":" + shape_key({M, K, N, static_cast<int64_t>(post), b != nullptr, x_bf16, y_bf16});
     Cached& c = ctx.get(key, [&] {
         dnnl::primitive_attr attr = ctx.attr();
         dnnl::post_ops ops;
@@ -240,14 +243,15 @@ void linear(Context& ctx, const std::string& name, const float* x, int64_t M, in
         attr.set_post_ops(ops);
         // The weights are reordered once into the layout (and type) the matmul wants.
         dnnl::matmul::desc desc(md({M, K}, tag::ab, mul_type(ctx.bf16)), md({K, N}, tag::any, mul_type(ctx.bf16)),
-                                b ? md({1, N}, tag::ab) : memory::desc(), md({M, N}, tag::ab));
+                                b ? md({1, N}, tag::ab) : memory::desc(), y_md);
         dnnl::matmul::primitive_desc pd(desc, attr, ctx.engine);
         return finish<dnnl::matmul>(ctx, pd, md({K, N}, tag::ba), w);
     });
     Buffer keep;
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, mul_input(ctx, ctx.bf16, {M, K}, tag::ab, x, keep)},
+    const memory src = x_bf16 ? ctx.wrap(md({M, K}, tag::ab, dt::bf16), x) : mul_input(ctx, ctx.bf16, {M, K}, tag::ab, x, keep);
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
                                             {DNNL_ARG_WEIGHTS, c.weights_mem},
-                                            {DNNL_ARG_DST, ctx.wrap(md({M, N}, tag::ab), y)}};
+                                            {DNNL_ARG_DST, ctx.wrap(y_md, y)}};
     if (b) args[DNNL_ARG_BIAS] = ctx.wrap(md({1, N}, tag::ab), b);
     if (post == Post::add)
         args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = ctx.wrap(md({M, N}, tag::ab), residual);

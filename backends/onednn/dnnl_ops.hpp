@@ -27,8 +27,12 @@ Act deconv3d_k2s2(Context& ctx, const std::string& name, const float* weights, c
 enum class Post { none, gelu, add };
 // y{M, N} = x{M, K} W^T + b (W {N, K} as PyTorch stores it; b may be null), then
 // GELU (exact erf) or + residual{M, N}.
+// x_bf16 / y_bf16 (bf16 models only): x holds, or y receives, bf16 values (2 bytes each) in
+// place of floats, so that the MLP's hidden activations pass from one matmul to the next
+// without a conversion pass (the same rounding the conversion would do).
 void linear(Context& ctx, const std::string& name, const float* x, int64_t M, int64_t K, const float* w, const float* b,
-            int64_t N, float* y, Post post = Post::none, const float* residual = nullptr);
+            int64_t N, float* y, Post post = Post::none, const float* residual = nullptr, bool x_bf16 = false,
+            bool y_bf16 = false);
 
 // Layer norm over the last axis of {M, C}, eps 1e-5; scale/shift null = no affine.
 void layer_norm(Context& ctx, const float* x, float* y, int64_t M, int64_t C, const float* scale, const float* shift);

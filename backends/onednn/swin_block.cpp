@@ -114,10 +114,11 @@ void swin_block(Network& m, const std::string& name, Act& x, int64_t heads, cons
         const int64_t rows = std::min(kMlpChunk, T - first);
         const float* xr = x.ptr() + first * C;
         layer_norm(m.ctx, xr, normed.get(), rows, C, m.at(name + ".norm2.weight"), m.at(name + ".norm2.bias"));
+        // bf16 models: the hidden activations are written as bf16 (linear2 would round them so anyway).
         linear(m.ctx, name + ".mlp.linear1", normed.get(), rows, C, m.at(name + ".mlp.linear1.weight"),
-               m.at(name + ".mlp.linear1.bias"), hidden, h.get(), Post::gelu);
+               m.at(name + ".mlp.linear1.bias"), hidden, h.get(), Post::gelu, nullptr, false, m.ctx.bf16);
         linear(m.ctx, name + ".mlp.linear2", h.get(), rows, hidden, m.at(name + ".mlp.linear2.weight"),
-               m.at(name + ".mlp.linear2.bias"), C, y.ptr() + first * C, Post::add, xr);
+               m.at(name + ".mlp.linear2.bias"), C, y.ptr() + first * C, Post::add, xr, m.ctx.bf16);
     }
     x = std::move(y);
 }
