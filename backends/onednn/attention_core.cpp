@@ -30,8 +30,14 @@ __attribute__((always_inline)) inline void store(float* p, const Vec& v) {
 // Every lane = x, as an initialiser of identical elements (a single broadcast; Vec{} + x
 // would keep an addition, since -0 + 0 is +0).
 __attribute__((always_inline)) inline void splat(float& v, float x) { v = x; }
-__attribute__((always_inline)) inline void splat(Vec8& v, float x) { v = __builtin_shuffle(Vec8{x}, VecI8{}); }
-__attribute__((always_inline)) inline void splat(Vec16& v, float x) { v = __builtin_shuffle(Vec16{x}, VecI16{}); }
+__attribute__((always_inline)) inline void splat(Vec8& v, float x) {
+    const Vec8 a{x};
+    v = __builtin_shufflevector(a, a, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+__attribute__((always_inline)) inline void splat(Vec16& v, float x) {
+    const Vec16 a{x};
+    v = __builtin_shufflevector(a, a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
 
 // e^x for x <= 0 (softmax arguments after the row maximum is subtracted), in place, on a
 // float or a GCC vector of them (VecI: its int32 counterpart): Cody-Waite range reduction

@@ -20,7 +20,6 @@ __attribute__((target_clones("avx512f", "avx2", "default")))
 void accumulate(const float* x, int64_t s0, int64_t s1, int64_t W, const float* pivot, double* sum, double* sq) {
     for (int64_t s = s0; s < s1; ++s) {
         const float* row = x + s * W;
-#pragma omp simd
         for (int64_t c = 0; c < W; ++c) {
             const double d = static_cast<double>(row[c]) - static_cast<double>(pivot[c]);
             sum[c] += d;
@@ -91,7 +90,6 @@ inline void apply_rows(float* x, const float* r, int64_t s0, int64_t s1, int64_t
     for (int64_t s = s0; s < s1; ++s) {
         float* row = x + s * W;
         const float* rrow = r ? r + s * W : nullptr;
-#pragma omp simd
         for (int64_t c = 0; c < W; ++c) {
             float v = (row[c] - m[c]) * k[c];
             if (add == Add::plain) v += rrow[c];
