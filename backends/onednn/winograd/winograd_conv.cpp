@@ -182,11 +182,10 @@ template <> struct Line<4> {
     }
 };
 
-// Input tile -> A^3 transformed rows of C, row p at v + p * vstep. The tile's points are
+// Input tile -> A^3 transformed rows of C, row p at v + p * C. The tile's points are
 // row (iz, iy) at src + iz * zstep + iy * ystep, points C apart along x.
 template <int M>
-inline void input_tile_t(const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v,
-                         int64_t vstep) {
+inline void input_tile_t(const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v) {
     constexpr int A = M + 2;
     for (int iz = 0; iz < A; ++iz)
         for (int iy = 0; iy < A; ++iy) Line<M>::bt(src + iz * zstep + iy * ystep, C, ta + (iz * A + iy) * A * C, C, C);
@@ -194,17 +193,17 @@ inline void input_tile_t(const float* src, int64_t zstep, int64_t ystep, int64_t
         for (int ix = 0; ix < A; ++ix) Line<M>::bt(ta + (iz * A * A + ix) * C, A * C, tb + (iz * A * A + ix) * C, A * C, C);
     for (int iy = 0; iy < A; ++iy)
         for (int ix = 0; ix < A; ++ix)
-            Line<M>::bt(tb + (iy * A + ix) * C, A * A * C, v + (iy * A + ix) * vstep, A * A * vstep, C);
+            Line<M>::bt(tb + (iy * A + ix) * C, A * A * C, v + (iy * A + ix) * C, A * A * C, C);
 }
 
-// A^3 products (row p at m + p * mstep, OP wide) -> the M^3 outputs plus bias, written
+// A^3 products (row p at m + p * OP, OP wide) -> the M^3 outputs plus bias, written
 // where `inside` says (output (oz, oy, ox) at y + oz * zstep + oy * ystep + ox * O).
 template <int M>
-inline void output_tile_t(const float* m, int64_t mstep, int64_t OP, int64_t O, const float* bias, float* ta, float* tb,
-                          float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+inline void output_tile_t(const float* m, int64_t OP, int64_t O, const float* bias, float* ta, float* tb, float* y,
+                          int64_t zstep, int64_t ystep, const bool* inside) {
     constexpr int A = M + 2;
     // x: [A][A][A] -> [A][A][M] in ta; y: -> [A][M][M] in tb; z: -> [M][M][M] in ta.
-    for (int a = 0; a < A * A; ++a) Line<M>::at(m + a * A * mstep, mstep, ta + a * M * OP, OP, OP);
+    for (int a = 0; a < A * A; ++a) Line<M>::at(m + a * A * OP, OP, ta + a * M * OP, OP, OP);
     for (int iz = 0; iz < A; ++iz)
         for (int ox = 0; ox < M; ++ox) Line<M>::at(ta + (iz * A * M + ox) * OP, M * OP, tb + (iz * M * M + ox) * OP, M * OP, OP);
     for (int b = 0; b < M * M; ++b) Line<M>::at(tb + b * OP, M * M * OP, ta + b * OP, M * M * OP, OP);
@@ -268,10 +267,9 @@ __attribute__((target("avx2,fma"))) void input_tile_f2_avx2(const float* src, in
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void input_tile_lines(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v,
-                int64_t vstep) {
-    if (m == 4) input_tile_t<4>(src, zstep, ystep, C, ta, tb, v, vstep);
-    else input_tile_t<2>(src, zstep, ystep, C, ta, tb, v, vstep);
+void input_tile_lines(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v) {
+    if (m == 4) input_tile_t<4>(src, zstep, ystep, C, ta, tb, v);
+    else input_tile_t<2>(src, zstep, ystep, C, ta, tb, v);
 }
 
 // F(2,3)'s output transform the same way: per vector of L output channels, the x and y
@@ -316,28 +314,39 @@ __attribute__((target("avx2,fma"))) void output_tile_f2_avx2(const float* m, int
     output_tile_f2<Vec8, 8>(m, OP, O, bias, y, zstep, ystep, inside);
 }
 
+// The vector width of the register-held F(2,3) transforms for `channels` channels: 16
+// (AVX-512), 8 (AVX2), or 0: the line passes (F(4,3), the portable kernel, other counts).
+int fused_lanes(int m, int64_t channels) {
+    if (m != 2) return 0;
+    if (kernel() == Kernel::avx512 && channels % 16 == 0) return 16;
+    if (kernel() != Kernel::portable && channels % 8 == 0) return 8;
+    return 0;
+}
+
 // Tile -> its P transformed rows of C channels, contiguous at v.
 void input_tile(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v) {
-    if (m == 2 && kernel() == Kernel::avx512 && C % 16 == 0) return input_tile_f2_avx512(src, zstep, ystep, C, v);
-    if (m == 2 && kernel() != Kernel::portable && C % 8 == 0) return input_tile_f2_avx2(src, zstep, ystep, C, v);
-    input_tile_lines(m, src, zstep, ystep, C, ta, tb, v, C);
+    switch (fused_lanes(m, C)) {
+        case 16: return input_tile_f2_avx512(src, zstep, ystep, C, v);
+        case 8: return input_tile_f2_avx2(src, zstep, ystep, C, v);
+        default: return input_tile_lines(m, src, zstep, ystep, C, ta, tb, v);
+    }
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void output_tile_lines(int m, const float* mm, int64_t OP, int64_t O, const float* bias, float* ta, float* tb, float* y,
                        int64_t zstep, int64_t ystep, const bool* inside) {
-    if (m == 4) output_tile_t<4>(mm, OP, OP, O, bias, ta, tb, y, zstep, ystep, inside);
-    else output_tile_t<2>(mm, OP, OP, O, bias, ta, tb, y, zstep, ystep, inside);
+    if (m == 4) output_tile_t<4>(mm, OP, O, bias, ta, tb, y, zstep, ystep, inside);
+    else output_tile_t<2>(mm, OP, O, bias, ta, tb, y, zstep, ystep, inside);
 }
 
 // A tile's P product rows (OP wide, contiguous at mm) -> its outputs plus bias.
 void output_tile(int m, const float* mm, int64_t OP, int64_t O, const float* bias, float* ta, float* tb, float* y,
                  int64_t zstep, int64_t ystep, const bool* inside) {
-    if (m == 2 && kernel() == Kernel::avx512 && O % 16 == 0)
-        return output_tile_f2_avx512(mm, OP, O, bias, y, zstep, ystep, inside);
-    if (m == 2 && kernel() != Kernel::portable && O % 8 == 0)
-        return output_tile_f2_avx2(mm, OP, O, bias, y, zstep, ystep, inside);
-    output_tile_lines(m, mm, OP, O, bias, ta, tb, y, zstep, ystep, inside);
+    switch (fused_lanes(m, O)) {
+        case 16: return output_tile_f2_avx512(mm, OP, O, bias, y, zstep, ystep, inside);
+        case 8: return output_tile_f2_avx2(mm, OP, O, bias, y, zstep, ystep, inside);
+        default: return output_tile_lines(m, mm, OP, O, bias, ta, tb, y, zstep, ystep, inside);
+    }
 }
 
 void grow(std::vector<float>& v, int64_t n) {
