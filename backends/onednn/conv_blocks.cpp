@@ -75,16 +75,16 @@ const Act& in_block(Context& ctx, const Act& x, int block, Act& copy) {
 }  // namespace
 
 // conv-IN-LReLU-conv-IN + (1x1x1 conv-IN shortcut when channels change), LReLU.
-Act res_block(Network& m, const std::string& name, const Act& input) {
+Act res_block(Network& m, const std::string& name, const Act& input, bool bf16_winograd) {
     const std::string w1 = name + "conv1.conv.weight", w2 = name + "conv2.conv.weight", w3 = name + "conv3.conv.weight";
     const int64_t cout = m.param(w1).shape[0];
     const int block = m.ctx.block;
     // The image (C = 1) enters the convolution as it is; Swin tokens are reordered.
     Act copy;
     const Act& x = input.c == 1 ? input : in_block(m.ctx, input, block, copy);
-    Act a = conv3d(m.ctx, w1, m.at(w1), nullptr, x, cout, 3, 1, 1, block);
+    Act a = conv3d(m.ctx, w1, m.at(w1), nullptr, x, cout, 3, 1, 1, block, bf16_winograd);
     instance_norm_lrelu(a);
-    Act out = conv3d(m.ctx, w2, m.at(w2), nullptr, a, cout, 3, 1, 1, block);
+    Act out = conv3d(m.ctx, w2, m.at(w2), nullptr, a, cout, 3, 1, 1, block, bf16_winograd);
     if (m.has(w3)) {
         const Act r = conv3d(m.ctx, w3, m.at(w3), nullptr, x, cout, 1, 1, 0, block);
         instance_norm_add_lrelu(out, r, true);
@@ -102,7 +102,7 @@ Act up_block(Network& m, const std::string& name, const Act& x, const Act& skip)
     const int64_t cout = m.param(wt).shape[1];
     const Act up = deconv3d_k2s2(m.ctx, wt, m.at(wt), x, cout);
     Act copy;
-    return res_block(m, name + ".conv_block.", concat_channels(up, in_block(m.ctx, skip, up.block, copy)));
+    return res_block(m, name + ".conv_block.", concat_channels(up, in_block(m.ctx, skip, up.block, copy)), true);
 }
 
 }  // namespace swu_onednn

@@ -111,9 +111,10 @@ Act relayout(Context& ctx, const Act& x, int block) {
 namespace {
 
 // 3x3x3 stride-1 convolutions of 32 or more channels, on grids of 12^3 voxels or more,
-// run as Winograd F(2x2x2, 3x3x3) (winograd/README.md): 3.4x fewer multiplies, in fp32 (for
-// bf16 models only where the CPU lacks AMX); SWU_ONEDNN_WINOGRAD=0 turns it off (for comparisons), =4 takes F(4,3) on the 96^3 grids
-// (winograd_tile).
+// run as Winograd F(2x2x2, 3x3x3) (winograd/README.md): 3.4x fewer multiplies, in fp32 (bf16
+// models where the CPU lacks AMX: fp32, or bf16 where conv3d's caller allows it and it is
+// faster); SWU_ONEDNN_WINOGRAD=0 turns it off (for comparisons), =4 takes F(4,3) on the
+// 96^3 grids (winograd_tile).
 // SWU_ONEDNN_WINOGRAD, read once: 0 off, 4 F(4,3) on the largest grids, else F(2,3).
 int winograd_mode() {
     static const int mode = [] {
@@ -143,18 +144,21 @@ int winograd_tile(const Act& x) { return winograd_mode() == 4 && x.spatial() >= 
 }  // namespace
 
 Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
-           int k, int stride, int pad, int out_block) {
+           int k, int stride, int pad, int out_block, bool bf16_winograd) {
     if (use_winograd(ctx, x, oc, k, stride, pad)) {
         // Channels-last in and out; a blocked caller (the AVX2 layout) is reordered around
         // it, which costs far less than the multiplies saved.
-        if (x.block != 0) return conv3d(ctx, name, weights, bias, relayout(ctx, x, 0), oc, k, stride, pad, out_block);
-        if (out_block != 0) return relayout(ctx, conv3d(ctx, name, weights, bias, x, oc, k, stride, pad, 0), out_block);
+        if (x.block != 0)
+            return conv3d(ctx, name, weights, bias, relayout(ctx, x, 0), oc, k, stride, pad, out_block, bf16_winograd);
+        if (out_block != 0)
+            return relayout(ctx, conv3d(ctx, name, weights, bias, x, oc, k, stride, pad, 0, bf16_winograd), out_block);
         Act y(x.n, x.d, x.h, x.w, oc, 0);
         const int tile = winograd_tile(x);
+        const bool bf16 = ctx.bf16 && bf16_winograd && swu_winograd::bf16_faster();
         Cached& c = ctx.get("winograd:" + name + ":" + shape_key({x.c, oc, tile}), [&] {
             Cached r;
             r.winograd = std::make_shared<const swu_winograd::Weights>(
-                swu_winograd::transform_weights(weights, bias, oc, x.c, tile));
+                swu_winograd::transform_weights(weights, bias, oc, x.c, tile, bf16));
             return r;
         });
         swu_winograd::conv3x3x3(*c.winograd, x.ptr(), x.n, x.d, x.h, x.w, y.ptr(), omp_get_max_threads());

@@ -18,8 +18,11 @@ Act relayout(Context& ctx, const Act& x, int block);
 // `out_block` (0: channels-last); weights in PyTorch's {O, I, k, k, k}; bias may be null.
 // oneDNN's jit kernels want both sides channels-last, or both blocked (C = 1 counts as
 // both). `name` keys the cached primitive.
+// bf16_winograd (bf16 models): a convolution run as Winograd (dnnl_ops.cpp use_winograd)
+// may round its transformed operands to bf16, where vdpbf16ps outruns fp32 FMAs (AMD Zen
+// 4: twice; winograd_conv.hpp bf16_faster); else it stays fp32 Winograd.
 Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
-           int k, int stride, int pad, int out_block);
+           int k, int stride, int pad, int out_block, bool bf16_winograd = false);
 
 // ConvTranspose3d kernel 2 stride 2, no bias, in x's layout; weights in PyTorch's {I, O, 2, 2, 2}.
 Act deconv3d_k2s2(Context& ctx, const std::string& name, const float* weights, const Act& x, int64_t oc);

@@ -41,7 +41,7 @@ public:
     bool bf16 = false;
     // oneDNN may use AMX here (bf16 direct convolutions at 2-4 TFLOP/s). Without it, its bf16
     // convolutions (~210 GFLOP/s on 2 threads of a Xeon capped to avx512_core_bf16) are slower
-    // than our fp32 Winograd, which then serves bf16 models too (dnnl_ops.cpp use_winograd).
+    // than our Winograd, which then serves bf16 models too (dnnl_ops.cpp use_winograd).
     bool amx;
 
     // The primitive for `key`, built by make() on first use.

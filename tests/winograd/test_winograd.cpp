@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -78,6 +79,52 @@ void check(const Case& k, int m) {
     }
 }
 
+float round_bf16(float f) {  // to nearest even, as the kernels do
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    u = ((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16) << 16;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+// bf16 Winograd (transformed inputs and weights rounded to bf16, products summed in fp32)
+// against exact convolution, beside a direct convolution of the bf16-rounded inputs and
+// weights summed in double (what oneDNN's bf16 kernels compute, less their fp32 sums).
+void check_bf16(const Case& k) {
+    std::mt19937 rng(static_cast<unsigned>(k.c * 1000 + k.o));
+    std::normal_distribution<float> unit(0.0f, 1.0f);
+    std::vector<float> x(static_cast<size_t>(k.d * k.h * k.w * k.c)), w(static_cast<size_t>(k.o * k.c * 27)),
+        b(static_cast<size_t>(k.o));
+    const float scale = 1.0f / std::sqrt(27.0f * static_cast<float>(k.c));
+    for (float& v : x) v = unit(rng);
+    for (float& v : w) v = unit(rng) * scale;
+    for (float& v : b) v = 0.1f * unit(rng);
+    std::vector<float> xb(x), wb(w);
+    for (float& v : xb) v = round_bf16(v);
+    for (float& v : wb) v = round_bf16(v);
+    const std::vector<double> ref = direct<double>(x, w, b, k), bf = direct<double>(xb, wb, b, k);
+    const swu_winograd::Weights wt = swu_winograd::transform_weights(w.data(), b.data(), k.o, k.c, 2, true);
+    REQUIRE(wt.bf16);
+    std::vector<float> y(ref.size(), std::nanf(""));
+    swu_winograd::conv3x3x3(wt, x.data(), 1, k.d, k.h, k.w, y.data(), 2);
+    double err = 0, err_direct = 0, peak = 0, sq = 0, sq_direct = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+        const double e = double(y[i]) - ref[i], ed = bf[i] - ref[i];
+        err = std::max(err, std::fabs(e));
+        err_direct = std::max(err_direct, std::fabs(ed));
+        sq += e * e;
+        sq_direct += ed * ed;
+        peak = std::max(peak, std::fabs(ref[i]));
+    }
+    const double rms = std::sqrt(sq / ref.size()), rms_direct = std::sqrt(sq_direct / ref.size());
+    std::printf("winograd F(2,3) bf16 %4lld -> %4lld on %lldx%lldx%lld: max error %.2e (direct bf16 %.2e), rms %.2e (direct %.2e), %.2e of max |y| %.2f\n",
+                static_cast<long long>(k.c), static_cast<long long>(k.o), static_cast<long long>(k.d),
+                static_cast<long long>(k.h), static_cast<long long>(k.w), err, err_direct, rms, rms_direct, err / peak, peak);
+    INFO("bf16 " << k.c << " -> " << k.o << ": error " << err << ", direct bf16 " << err_direct << ", peak " << peak);
+    CHECK(err <= 4 * err_direct);
+    CHECK(rms <= 4 * rms_direct);
+}
+
 // Every 3x3x3 channel pair of the f12 and f48 networks (encoder, decoder conv1 over the
 // concatenation, conv2), on small odd grids so that partial tiles at every face are tested.
 const Case kCases[] = {
@@ -105,4 +152,13 @@ TEST_CASE("winograd: the AVX2 and portable kernels give the same results", "[uni
         INFO(cmd);
         CHECK(std::system(cmd.c_str()) == 0);
     }
+}
+
+TEST_CASE("winograd: bf16 against direct bf16 convolution, every f48 layer shape", "[unit][winograd]") {
+    if (!swu_winograd::bf16_available()) {
+        WARN("skipped: this CPU has no AVX512-BF16 (or the kernel is capped below AVX-512)");
+        return;
+    }
+    for (const Case& k : kCases)
+        if (k.c % 16 == 0) check_bf16(k);
 }

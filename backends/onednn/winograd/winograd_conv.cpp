@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -125,6 +126,102 @@ void gemm(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda, cons
     }
 }
 
+// ---- bf16: C{rows, op} += A{rows, k} B{k, op} by vdpbf16ps ------------------------------
+// A's rows are bf16, lda apart; B is in pairs of k, b[k / 2][op][2] (Weights::ub). Each
+// vdpbf16ps adds the products of two k at once (32 multiplies per instruction, twice an
+// fp32 FMA's), summed in fp32.
+
+bool cpu_bf16() {
+    __builtin_cpu_init();
+    return kernel() == Kernel::avx512 && __builtin_cpu_supports("avx512bf16");
+}
+
+// 8 rows x 16*NV columns in 8*NV zmm accumulators, as block_avx512.
+template <int NV>
+__attribute__((target("avx512f,avx512bf16"))) inline void block_bf16(int64_t k, int64_t op, const uint16_t* a,
+                                                                     int64_t lda, const uint16_t* b, float* c,
+                                                                     int64_t ldc) {
+    __m512 acc[8][NV];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < k; p += 2) {
+        __m512bh bv[NV];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(b + (p * op + 32 * v));
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i) {
+            int32_t pair;
+            std::memcpy(&pair, a + i * lda + p, sizeof pair);
+            const __m512bh av = (__m512bh)_mm512_set1_epi32(pair);
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], av, bv[v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);
+}
+
+// Rows a multiple of 8, k even (b + j * 2: column j of the pair layout).
+__attribute__((target("avx512f,avx512bf16"))) void gemm(int64_t rows, int64_t k, int64_t op, const uint16_t* a,
+                                                        int64_t lda, const uint16_t* b, float* c, int64_t ldc) {
+    for (int64_t r = 0; r < rows; r += 8) {
+        const uint16_t* ar = a + r * lda;
+        float* cr = c + r * ldc;
+        int64_t j = 0;
+        for (; j + 48 <= op; j += 48) block_bf16<3>(k, op, ar, lda, b + 2 * j, cr + j, ldc);
+        if (op - j == 32) block_bf16<2>(k, op, ar, lda, b + 2 * j, cr + j, ldc);
+        else if (op - j == 16) block_bf16<1>(k, op, ar, lda, b + 2 * j, cr + j, ldc);
+    }
+}
+
+// Multiply-adds per second of a chain-free loop of vdpbf16ps over one of FMAs, both on
+// zmm registers, the best of three short runs (about 0.2 ms each). Zen 4 runs a vdpbf16ps
+// (32 products) per cycle like an FMA (16), so about 2; Intel's Sapphire Rapids runs it
+// at half the FMA's rate, so about 0.5 (it has AMX for bf16 instead).
+template <int DP>
+__attribute__((target("avx512f,avx512bf16"), noinline)) double dot_seconds(long n) {
+    volatile float seed = 0.5f;
+    const __m512 b = _mm512_set1_ps(seed), c = _mm512_set1_ps(seed * 0.25f);
+    const __m512bh bb = (__m512bh)_mm512_set1_epi32(0x3f003f00), cc = bb;  // pairs of bf16 0.5
+    __m512 acc[12];
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(seed * static_cast<float>(i));
+    const auto start = std::chrono::steady_clock::now();
+    for (long k = 0; k < n; ++k)
+#pragma GCC unroll 12
+        for (int i = 0; i < 12; ++i) acc[i] = DP ? _mm512_dpbf16_ps(acc[i], bb, cc) : _mm512_fmadd_ps(acc[i], b, c);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    float sum = 0;
+    for (int i = 0; i < 12; ++i) {
+        alignas(64) float lanes[16];
+        _mm512_store_ps(lanes, acc[i]);
+        sum += lanes[0];
+    }
+    seed = sum;  // keeps the loops
+    return seconds;
+}
+
+double dot_ratio() {
+    constexpr long n = 20000;
+    double fma = 1e9, dp = 1e9;
+    for (int r = 0; r < 3; ++r) {
+        fma = std::min(fma, dot_seconds<0>(n));
+        dp = std::min(dp, dot_seconds<1>(n));
+    }
+    return (32.0 / dp) / (16.0 / fma);
+}
+
+// fp32 -> bf16, rounded to nearest even (finite values; the transforms see no NaN).
+uint16_t to_bf16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    return static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
 // ---- transforms ---------------------------------------------------------------------------
 // One call per tile, cloned per ISA so that the channel loops inside are vectorised at the
 // CPU's width. Points of a line are `step` floats apart; n channels per point. M is the
@@ -218,10 +315,25 @@ inline void output_tile_t(const float* m, int64_t OP, int64_t O, const float* bi
 // F(2,3)'s input transform with a vector of L channels held in registers through the x
 // and y passes of each z plane (16 values), then the z pass from a 4 KB buffer: two
 // trips through memory per point instead of three line passes. Vec is a GCC vector of L
-// floats; C must be a multiple of L.
-template <class Vec, int L>
+// floats; C must be a multiple of L. Out: float, or uint16_t for bf16 (16 lanes).
+template <class Vec>
+__attribute__((always_inline)) inline void store(float* dst, const Vec& r) {
+    std::memcpy(dst, &r, sizeof(Vec));
+}
+__attribute__((always_inline)) inline void store(uint16_t* dst, const swu_onednn::Vec16& r) {
+    // Rounded to nearest even, as to_bf16; GCC vectors, so that no intrinsic needs a target here.
+    typedef uint32_t U16 __attribute__((vector_size(64)));
+    typedef uint16_t H16 __attribute__((vector_size(32)));
+    U16 u;
+    std::memcpy(&u, &r, sizeof u);
+    u = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+    const H16 h = __builtin_convertvector(u, H16);
+    std::memcpy(dst, &h, sizeof h);
+}
+
+template <class Vec, int L, class Out>
 __attribute__((always_inline)) inline void input_tile_f2(const float* src, int64_t zstep, int64_t ystep, int64_t C,
-                                                         float* v) {
+                                                         Out* v) {
     for (int64_t ch = 0; ch < C; ch += L) {
         Vec plane[4][16];
         for (int iz = 0; iz < 4; ++iz) {
@@ -246,10 +358,10 @@ __attribute__((always_inline)) inline void input_tile_f2(const float* src, int64
         for (int q = 0; q < 16; ++q) {  // along z: row (ez * 16 + q)
             const Vec r0 = plane[0][q] - plane[2][q], r1 = plane[1][q] + plane[2][q], r2 = plane[2][q] - plane[1][q],
                       r3 = plane[1][q] - plane[3][q];
-            std::memcpy(v + (0 * 16 + q) * C + ch, &r0, sizeof(Vec));
-            std::memcpy(v + (1 * 16 + q) * C + ch, &r1, sizeof(Vec));
-            std::memcpy(v + (2 * 16 + q) * C + ch, &r2, sizeof(Vec));
-            std::memcpy(v + (3 * 16 + q) * C + ch, &r3, sizeof(Vec));
+            store(v + (0 * 16 + q) * C + ch, r0);
+            store(v + (1 * 16 + q) * C + ch, r1);
+            store(v + (2 * 16 + q) * C + ch, r2);
+            store(v + (3 * 16 + q) * C + ch, r3);
         }
     }
 }
@@ -259,6 +371,10 @@ using swu_onednn::Vec8;
 
 __attribute__((target("avx512f"))) void input_tile_f2_avx512(const float* src, int64_t zstep, int64_t ystep, int64_t C,
                                                               float* v) {
+    input_tile_f2<Vec16, 16>(src, zstep, ystep, C, v);
+}
+__attribute__((target("avx512f"))) void input_tile_f2_bf16(const float* src, int64_t zstep, int64_t ystep, int64_t C,
+                                                            uint16_t* v) {
     input_tile_f2<Vec16, 16>(src, zstep, ystep, C, v);
 }
 __attribute__((target("avx2,fma"))) void input_tile_f2_avx2(const float* src, int64_t zstep, int64_t ystep, int64_t C,
@@ -323,7 +439,11 @@ int fused_lanes(int m, int64_t channels) {
     return 0;
 }
 
-// Tile -> its P transformed rows of C channels, contiguous at v.
+// Tile -> its P transformed rows of C channels, contiguous at v (bf16: F(2,3), AVX-512,
+// C a multiple of 16, as transform_weights grants it).
+void input_tile(int, const float* src, int64_t zstep, int64_t ystep, int64_t C, float*, float*, uint16_t* v) {
+    input_tile_f2_bf16(src, zstep, ystep, C, v);
+}
 void input_tile(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v) {
     switch (fused_lanes(m, C)) {
         case 16: return input_tile_f2_avx512(src, zstep, ystep, C, v);
@@ -349,7 +469,8 @@ void output_tile(int m, const float* mm, int64_t OP, int64_t O, const float* bia
     }
 }
 
-void grow(std::vector<float>& v, int64_t n) {
+template <class T>
+void grow(std::vector<T>& v, int64_t n) {
     if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
 }
 
@@ -379,7 +500,7 @@ const char* kernel_name() {
     return "portable";
 }
 
-Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c, int m) {
+Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c, int m, bool bf16) {
     if (m != 2 && m != 4) m = 2;
     const int A = m + 2, P = A * A * A;
     Weights r;
@@ -422,29 +543,64 @@ Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t 
                         r.u[static_cast<size_t>(((a * A + b) * A + e) * c * r.op + ic * r.op + oc)] = static_cast<float>(s);
                     }
         }
+    r.bf16 = bf16 && m == 2 && c % 16 == 0 && cpu_bf16();
+    if (r.bf16) {  // u[p][ic][oc] -> ub[p][ic / 2][oc][ic % 2]
+        r.ub.resize(r.u.size());
+        for (int64_t p = 0; p < P; ++p)
+            for (int64_t ic = 0; ic < c; ++ic)
+                for (int64_t oc = 0; oc < r.op; ++oc)
+                    r.ub[static_cast<size_t>(p * c * r.op + (ic / 2) * r.op * 2 + oc * 2 + ic % 2)] =
+                        to_bf16(r.u[static_cast<size_t>((p * c + ic) * r.op + oc)]);
+        std::vector<float>().swap(r.u);
+    }
     return r;
 }
 
-void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads) {
+bool bf16_available() { return cpu_bf16(); }
+
+bool bf16_faster() {
+    static const bool faster = [] {
+        if (!cpu_bf16()) return false;
+        if (const char* e = std::getenv("SWU_WINOGRAD_BF16")) return std::strcmp(e, "0") != 0;
+        return dot_ratio() >= 1.3;
+    }();
+    return faster;
+}
+
+double bf16_rate_ratio() { return cpu_bf16() ? dot_ratio() : 0.0; }
+
+namespace {
+
+// The transformed operand V's element: float, or uint16_t (bf16) with Weights::ub.
+template <class In>
+const In* operand(const Weights& wt);
+template <>
+const float* operand<float>(const Weights& wt) { return wt.u.data(); }
+template <>
+const uint16_t* operand<uint16_t>(const Weights& wt) { return wt.ub.data(); }
+
+template <class In>
+void run(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads) {
     const int64_t C = wt.c, O = wt.o, OP = wt.op;
     const int M = wt.m, A = M + 2, P = A * A * A;
     const Geometry g{n, d, h, wd, M, (d + M - 1) / M, (h + M - 1) / M, (wd + M - 1) / M};
     // Tiles per block: a multiple of 24 (both kernels' row counts) whose transformed
     // input and products (P x T x (C + OP) floats) stay within about 1 MB per thread.
-    const int64_t fit = (int64_t(1) << 20) / (P * 4 * (C + OP));
+    const int64_t fit = (int64_t(1) << 20) / (P * (int64_t(sizeof(In)) * C + 4 * OP));
     const int64_t T = std::max<int64_t>(24, fit / 24 * 24);
     const int64_t tiles = g.tiles(), blocks = (tiles + T - 1) / T;
-    // A tile's rows in V and M: P * C (P * OP) floats plus 16, so that the 8 tiles a GEMM
-    // block reads (writes) at once do not all fall in one L1 set (P * C * 4 bytes is a
-    // multiple of 4 KB for C = 48, 96, ...).
-    const int64_t vstride = P * C + 16, mstride = P * OP + 16;
+    // A tile's rows in V and M: P * C (P * OP) values plus 64 bytes, so that the 8 tiles a
+    // GEMM block reads (writes) at once do not all fall in one L1 set (P * C * 4 bytes is
+    // a multiple of 4 KB for C = 48, 96, ...).
+    const int64_t vstride = P * C + 64 / int64_t(sizeof(In)), mstride = P * OP + 16;
     const int nthreads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, blocks)));
 
 #pragma omp parallel num_threads(nthreads)
     {
         // Per-thread scratch, kept between calls (OpenMP's threads persist): fresh pages
         // for every convolution cost as much as the transforms (the kernel clears them).
-        thread_local std::vector<float> V, Mm, gather, ta, tb;
+        thread_local std::vector<In> V;
+        thread_local std::vector<float> Mm, gather, ta, tb;
         const int64_t width = std::max(C, OP);
         grow(V, vstride * T);
         grow(Mm, mstride * T);
@@ -456,9 +612,9 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
             const int64_t t0 = blk * T, count = std::min(T, tiles - t0);
             // Input transform: V[tt][p][C], one tile's P rows contiguous.
             for (int64_t tt = 0; tt < T; ++tt) {
-                float* vt = V.data() + tt * vstride;
+                In* vt = V.data() + tt * vstride;
                 if (tt >= count) {  // rows past the last tile: zeros, never written out
-                    std::fill_n(vt, P * C, 0.0f);
+                    std::fill_n(vt, P * C, In(0));
                     continue;
                 }
                 int64_t item, z0, y0, x0;
@@ -482,7 +638,7 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
             }
             // P GEMMs: M[.][p] {T, OP} = V[.][p] {T, C} U[p] {C, OP} (rows vstride and mstride apart).
             for (int p = 0; p < P; ++p)
-                gemm(T, C, OP, V.data() + p * C, vstride, wt.u.data() + p * C * OP, Mm.data() + p * OP, mstride);
+                gemm(T, C, OP, V.data() + p * C, vstride, operand<In>(wt) + p * C * OP, Mm.data() + p * OP, mstride);
             // Output transform, bias, store.
             for (int64_t tt = 0; tt < count; ++tt) {
                 int64_t item, z0, y0, x0;
@@ -495,6 +651,13 @@ void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t 
             }
         }
     }
+}
+
+}  // namespace
+
+void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads) {
+    if (wt.bf16) run<uint16_t>(wt, x, n, d, h, wd, y, threads);
+    else run<float>(wt, x, n, d, h, wd, y, threads);
 }
 
 }  // namespace swu_winograd

@@ -12,12 +12,18 @@ namespace swu_winograd {
 // The weights {O, C, 3, 3, 3} (PyTorch's order) transformed once for output tiles of
 // m^3 (m = 2: F(2,3), 64 positions; m = 4: F(4,3), 216 positions): u[positions][C][op],
 // op = O rounded up to 16 (zero columns), plus the bias (zeros when none) padded alike.
+// bf16 (asked for, and granted where the CPU has AVX512-BF16, m = 2 and C is a multiple of
+// 16): u is empty and ub holds u rounded to bf16 in pairs of input channels,
+// ub[positions][C / 2][op][2], the operand layout of vdpbf16ps; the transformed inputs are
+// then rounded to bf16 too and the products summed in fp32 (README.md: bf16).
 struct Weights {
     int64_t c = 0, o = 0, op = 0;
     int m = 2;
+    bool bf16 = false;
     std::vector<float> u, bias;
+    std::vector<uint16_t> ub;
 };
-Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c, int m = 2);
+Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c, int m = 2, bool bf16 = false);
 
 // y{N, D, H, W, O} = conv3d(x{N, D, H, W, C}, w, stride 1, zero padding 1) + bias, both
 // channels-last float32, on `threads` OpenMP threads.
@@ -26,5 +32,15 @@ void conv3x3x3(const Weights& w, const float* x, int64_t n, int64_t d, int64_t h
 // The GEMM kernel this CPU runs: "avx512", "avx2" or "portable" (SWU_WINOGRAD_KERNEL
 // = portable|avx2 forces a lower one, for tests).
 const char* kernel_name();
+
+// Whether transform_weights(..., bf16 = true) can grant bf16 on this CPU (AVX512-BF16 and
+// the avx512 kernel).
+bool bf16_available();
+
+// Whether bf16 is also the faster choice here: vdpbf16ps does at least 1.3x the
+// multiply-adds per second of an fp32 FMA (bf16_rate_ratio(), measured once per process:
+// about 2 on AMD Zen 4, 0.5 on Intel Sapphire Rapids). SWU_WINOGRAD_BF16=0|1 decides instead.
+bool bf16_faster();
+double bf16_rate_ratio();
 
 }  // namespace swu_winograd
