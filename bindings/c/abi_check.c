@@ -34,6 +34,7 @@ int main(void) {
 #define SWU_ABI_TYPE(T) expect(#T, (long long)sizeof(T), (long long)sizeof(T));
 #define SWU_ABI_FIELD(T, f) expect(#T "." #f, (long long)offsetof(T, f), (long long)sizeof(((T*)0)->f));
 #define SWU_ABI_CONST(c) expect(#c, (long long)(c), 4);
+#define SWU_ABI_SIZES(T, last)
 #include "api/abi_table.inc"
 
     if (swu_abi_layout(&entries, &count) != SWU_OK || (int)count != checked) {

@@ -29,7 +29,11 @@
  * - Structs passed in begin with `uint32_t struct_size`; fill them with the matching
  *   *_init() function, then change fields. The library reads only the fields that
  *   existed in the version the caller compiled against, so fields can be appended
- *   without breaking old hosts.
+ *   without breaking old hosts: any struct_size from the struct's first release up to
+ *   the library's own is accepted; fields past the caller's struct_size take their
+ *   *_init() defaults, and structs the library fills are written only up to the
+ *   caller's struct_size. A struct_size beyond the library's own (a host built against
+ *   a newer header than the library it loaded) is refused: SWU_ERR_INVALID_ARGUMENT.
  * - Tensors are dense, C order (last index fastest), float32, native endianness.
  *   Shapes are int64_t[5] = {N, C, D, H, W}: batch, channels and the three spatial
  *   axes in the order the data is stored (for MONAI-oriented volumes: i, j, k after

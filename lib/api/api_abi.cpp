@@ -13,6 +13,7 @@ namespace {
 #define SWU_ABI_FIELD(T, f) \
     {#T "." #f, static_cast<int64_t>(offsetof(T, f)), static_cast<int64_t>(sizeof(static_cast<T*>(nullptr)->f))},
 #define SWU_ABI_CONST(c) {#c, static_cast<int64_t>(c), 4},
+#define SWU_ABI_SIZES(T, last)  // accepted struct sizes: boundary.hpp
 
 const swu_abi_entry kLayout[] = {
 #include "api/abi_table.inc"
@@ -21,6 +22,7 @@ const swu_abi_entry kLayout[] = {
 #undef SWU_ABI_TYPE
 #undef SWU_ABI_FIELD
 #undef SWU_ABI_CONST
+#undef SWU_ABI_SIZES
 
 }  // namespace
 

@@ -24,31 +24,33 @@ SWU_API swu_status swu_backend_count(size_t* count) {
 SWU_API swu_status swu_backend_get_info(size_t index, swu_backend_info* info) {
     return swu::api_call(__func__, [&] {
         swu::require(info, "info");
-        swu::require_struct(info->struct_size, sizeof(swu_backend_info), "swu_backend_info");
+        swu_backend_info r = swu::output_struct(info, "swu_backend_info");
         const swu::Backend& b = PluginRegistry::instance().at(index);
-        info->name = b.name.c_str();
-        info->path = b.path.c_str();
-        info->loaded = b.loaded() ? 1 : 0;
-        info->error = b.error.c_str();
-        info->version = b.version.c_str();
-        info->capabilities = b.loaded() ? b.vtable->capabilities : 0;
-        info->device_count = static_cast<int32_t>(b.devices.size());
+        r.name = b.name.c_str();
+        r.path = b.path.c_str();
+        r.loaded = b.loaded() ? 1 : 0;
+        r.error = b.error.c_str();
+        r.version = b.version.c_str();
+        r.capabilities = b.loaded() ? b.vtable->capabilities : 0;
+        r.device_count = static_cast<int32_t>(b.devices.size());
+        swu::write_struct(info, r);
     });
 }
 
 SWU_API swu_status swu_backend_get_device(size_t backend_index, int32_t device_index, swu_device_info* info) {
     return swu::api_call(__func__, [&] {
         swu::require(info, "info");
-        swu::require_struct(info->struct_size, sizeof(swu_device_info), "swu_device_info");
+        swu_device_info r = swu::output_struct(info, "swu_device_info");
         const swu::Backend& b = PluginRegistry::instance().at(backend_index);
         if (!b.loaded()) swu::fail(SWU_ERR_STATE, "backend '" + b.name + "' is not loaded: " + b.error);
         if (device_index < 0 || static_cast<size_t>(device_index) >= b.devices.size())
             swu::fail(SWU_ERR_INVALID_ARGUMENT, "device index " + std::to_string(device_index) + " out of range (" +
                                                     std::to_string(b.devices.size()) + " devices)");
         const swu::BackendDevice& d = b.devices[static_cast<size_t>(device_index)];
-        info->name = d.name.c_str();
-        info->description = d.description.c_str();
-        info->memory_bytes = d.memory_bytes;
+        r.name = d.name.c_str();
+        r.description = d.description.c_str();
+        r.memory_bytes = d.memory_bytes;
+        swu::write_struct(info, r);
     });
 }
 

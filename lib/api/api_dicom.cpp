@@ -28,14 +28,16 @@ SWU_API swu_status swu_volume_read_dicom(const char* folder, const char* series_
         swu::require(folder, "folder");
         swu::require(volume, "volume");
         *volume = nullptr;
-        if (info) swu::require_struct(info->struct_size, sizeof(swu_dicom_series_info), "swu_dicom_series_info");
+        swu_dicom_series_info r{};
+        if (info) r = swu::output_struct(info, "swu_dicom_series_info");
         swu::DicomSeries series;
         auto handle = std::make_unique<swu_volume>(swu_volume{swu::read_dicom_volume(folder, optional_string(series_uid), &series)});
         if (info) {
-            copy_string(info->series_uid, sizeof info->series_uid, series.series_uid);
-            copy_string(info->modality, sizeof info->modality, series.modality);
-            info->slice_count = static_cast<int32_t>(series.slices.size());
-            info->series_in_folder = static_cast<int32_t>(series.series_in_folder);
+            copy_string(r.series_uid, sizeof r.series_uid, series.series_uid);
+            copy_string(r.modality, sizeof r.modality, series.modality);
+            r.slice_count = static_cast<int32_t>(series.slices.size());
+            r.series_in_folder = static_cast<int32_t>(series.series_in_folder);
+            swu::write_struct(info, r);
         }
         *volume = handle.release();
     });
@@ -57,14 +59,14 @@ SWU_API swu_status swu_volume_write_dicom_seg(const swu_volume* labels, const ch
         swu::require(out_path, "out_path");
         swu::DicomSegOptions options;
         if (params) {
-            swu::require_struct(params->struct_size, sizeof(swu_dicom_seg_params), "swu_dicom_seg_params");
-            if (params->series_description) options.series_description = params->series_description;
-            if (params->series_number < 0)
-                swu::fail(SWU_ERR_INVALID_ARGUMENT, "series_number must be >= 0, got " + std::to_string(params->series_number));
-            options.series_number = params->series_number;
-            if (params->content_label) options.content_label = params->content_label;
-            if (params->content_description) options.content_description = params->content_description;
-            if (params->content_creator) options.content_creator = params->content_creator;
+            const swu_dicom_seg_params p = swu::read_struct(params, swu_dicom_seg_params_init, "swu_dicom_seg_params");
+            if (p.series_description) options.series_description = p.series_description;
+            if (p.series_number < 0)
+                swu::fail(SWU_ERR_INVALID_ARGUMENT, "series_number must be >= 0, got " + std::to_string(p.series_number));
+            options.series_number = p.series_number;
+            if (p.content_label) options.content_label = p.content_label;
+            if (p.content_description) options.content_description = p.content_description;
+            if (p.content_creator) options.content_creator = p.content_creator;
         }
         const std::string& label = options.content_label;
         if (label.empty() || label.size() > 16 ||

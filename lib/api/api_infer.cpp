@@ -9,8 +9,16 @@
 
 namespace swu {
 
+swu_infer_params infer_params(const swu_infer_params* params) {
+    if (!params) {
+        swu_infer_params defaults;
+        swu_infer_params_init(&defaults);
+        return defaults;
+    }
+    return read_struct(params, swu_infer_params_init, "swu_infer_params");
+}
+
 SegmentOptions segment_options(const Model& model, const swu_infer_params& params) {
-    require_struct(params.struct_size, sizeof(swu_infer_params), "swu_infer_params");
     const int32_t blend = raw_enum(params.blend), label_type = raw_enum(params.label_type);
     if (blend != SWU_BLEND_CONSTANT && blend != SWU_BLEND_GAUSSIAN)
         fail(SWU_ERR_INVALID_ARGUMENT, "unknown blend mode " + std::to_string(blend));
@@ -45,11 +53,12 @@ void infer(swu_model* model, const swu_volume* image, const swu_infer_params* pa
     if (labels) *labels = nullptr;
     if (probabilities) *probabilities = nullptr;
     if (!labels && !probabilities) fail(SWU_ERR_INVALID_ARGUMENT, "labels and probabilities are both NULL");
-    SegmentOptions o = segment_options(model->impl, *params);  // checks params
+    const swu_infer_params ip = infer_params(params);
+    SegmentOptions o = segment_options(model->impl, ip);  // checks ip
     o.labels.labels = labels != nullptr;
     o.labels.probabilities = probabilities != nullptr;
     auto lock = model->impl.acquire();
-    Segmentation result = segment(model->impl, image->volume, o, progress_of(*params));
+    Segmentation result = segment(model->impl, image->volume, o, progress_of(ip));
     std::unique_ptr<swu_volume> l, p;
     if (labels) l.reset(new swu_volume{std::move(result.labels)});
     if (probabilities) p.reset(new swu_volume{std::move(result.probabilities)});

@@ -37,9 +37,11 @@ swu::Tensor copy_named_tensor(const swu_named_tensor& t, size_t index) {
     return out;
 }
 
-void check_model_params(const swu_model_params* p) {
-    swu::require(p, "params");
-    swu::require_struct(p->struct_size, sizeof(swu_model_params), "swu_model_params");
+// The caller's params as this library reads them (boundary.hpp read_struct), checked.
+swu_model_params model_params(const swu_model_params* params) {
+    swu::require(params, "params");
+    const swu_model_params v = swu::read_struct(params, swu_model_params_init, "swu_model_params");
+    const swu_model_params* p = &v;
     if (!p->backend || !*p->backend) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.backend is NULL or empty");
     if (!p->device || !*p->device) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.device is NULL or empty");
     const int32_t precision = swu::raw_enum(p->precision), merging = swu::raw_enum(p->merging);
@@ -47,6 +49,7 @@ void check_model_params(const swu_model_params* p) {
         swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown precision " + std::to_string(precision));
     if (merging < SWU_MERGING_LEGACY || merging > SWU_MERGING_V2)
         swu::fail(SWU_ERR_INVALID_ARGUMENT, "unknown merging variant " + std::to_string(merging));
+    return v;
 }
 
 }  // namespace
@@ -70,20 +73,20 @@ SWU_API swu_status swu_model_create(const swu_model_params* params, swu_model** 
     return swu::api_call(__func__, [&] {
         swu::require(model, "model");
         *model = nullptr;
-        check_model_params(params);
+        const swu_model_params p = model_params(params);
         swu::ModelOptions o;
-        o.backend = params->backend;
-        o.device = params->device;
-        o.threads = params->threads;
-        o.precision = params->precision;
-        o.network.in_channels = params->in_channels;
-        o.network.out_channels = params->out_channels;
-        o.network.feature_size = params->feature_size;
+        o.backend = p.backend;
+        o.device = p.device;
+        o.threads = p.threads;
+        o.precision = p.precision;
+        o.network.in_channels = p.in_channels;
+        o.network.out_channels = p.out_channels;
+        o.network.feature_size = p.feature_size;
         for (int i = 0; i < 4; ++i) {
-            o.network.depths[i] = params->depths[i];
-            o.network.num_heads[i] = params->num_heads[i];
+            o.network.depths[i] = p.depths[i];
+            o.network.num_heads[i] = p.num_heads[i];
         }
-        o.network.merging = params->merging;
+        o.network.merging = p.merging;
         *model = new swu_model(o);
     });
 }
@@ -115,27 +118,27 @@ SWU_API swu_status swu_model_get_info(swu_model* model, swu_model_info* info) {
     return swu::api_call(__func__, [&] {
         swu::require(model, "model");
         swu::require(info, "info");
-        swu::require_struct(info->struct_size, sizeof(swu_model_info), "swu_model_info");
+        swu_model_info r = swu::output_struct(info, "swu_model_info");
         auto lock = model->impl.acquire();
         const swu::Model& m = model->impl;
-        std::memset(reinterpret_cast<char*>(info) + sizeof info->struct_size, 0, sizeof *info - sizeof info->struct_size);
-        info->backend = m.backend().name.c_str();
-        info->device = m.device().c_str();
-        info->threads = m.threads();
-        info->precision = m.precision();
-        info->weights_loaded = m.weights_loaded() ? 1 : 0;
-        info->merging = m.config().merging;
+        r.backend = m.backend().name.c_str();
+        r.device = m.device().c_str();
+        r.threads = m.threads();
+        r.precision = m.precision();
+        r.weights_loaded = m.weights_loaded() ? 1 : 0;
+        r.merging = m.config().merging;
         if (m.weights_loaded()) {
             const swu::NetworkConfig& c = m.config();
-            info->in_channels = c.in_channels;
-            info->out_channels = c.out_channels;
-            info->feature_size = c.feature_size;
+            r.in_channels = c.in_channels;
+            r.out_channels = c.out_channels;
+            r.feature_size = c.feature_size;
             for (int i = 0; i < 4; ++i) {
-                info->depths[i] = c.depths[i];
-                info->num_heads[i] = c.num_heads[i];
+                r.depths[i] = c.depths[i];
+                r.num_heads[i] = c.num_heads[i];
             }
-            info->parameter_count = swu::parameter_count(c);
+            r.parameter_count = swu::parameter_count(c);
         }
+        swu::write_struct(info, r);
     });
 }
 

@@ -96,14 +96,14 @@ SWU_API swu_status swu_model_train_configure(swu_model* model, const swu_optimiz
     return swu::api_call(__func__, [&] {
         swu::require(model, "model");
         swu::require(params, "params");
-        swu::require_struct(params->struct_size, sizeof(swu_optimizer_params), "swu_optimizer_params");
-        check_distributed(params->distributed, params->distributed_timeout, "params");
+        const swu_optimizer_params p = swu::read_struct(params, swu_optimizer_params_init, "swu_optimizer_params");
+        check_distributed(p.distributed, p.distributed_timeout, "params");
         // The environment before anything changes: a bad launch leaves the model as it was.
         swu::DistributedEnv env;
-        if (params->distributed == SWU_DISTRIBUTED_ENV) env = swu::distributed_env_from_environment();
+        if (p.distributed == SWU_DISTRIBUTED_ENV) env = swu::distributed_env_from_environment();
         auto lock = model->impl.acquire();
-        model->impl.train_configure_and_join(to_config(*params), env.rank, env.world_size, env.master_addr, env.master_port,
-                                             params->distributed_timeout);
+        model->impl.train_configure_and_join(to_config(p), env.rank, env.world_size, env.master_addr, env.master_port,
+                                             p.distributed_timeout);
     });
 }
 
@@ -112,14 +112,16 @@ SWU_API swu_status swu_model_train_step(swu_model* model, const float* input, co
     return swu::api_call(__func__, [&] {
         swu::require(model, "model");
         swu::require(shape, "shape");
-        if (result) swu::require_struct(result->struct_size, sizeof(swu_train_step_result), "swu_train_step_result");
+        swu_train_step_result r{};
+        if (result) r = swu::output_struct(result, "swu_train_step_result");
         auto lock = model->impl.acquire();
         const swu::StepLoss loss = model->impl.train_step(input, shape, labels);
         if (result) {
-            result->loss = loss.total;
-            result->dice_loss = loss.dice;
-            result->ce_loss = loss.ce;
-            result->skipped = loss.skipped ? 1 : 0;
+            r.loss = loss.total;
+            r.dice_loss = loss.dice;
+            r.ce_loss = loss.ce;
+            r.skipped = loss.skipped ? 1 : 0;
+            swu::write_struct(result, r);
         }
     });
 }
@@ -182,44 +184,45 @@ SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, s
     return swu::api_call(__func__, [&] {
         swu::require(model, "model");
         swu::require(params, "params");
-        swu::require_struct(params->struct_size, sizeof(swu_train_params), "swu_train_params");
-        if (result) swu::require_struct(result->struct_size, sizeof(swu_train_result), "swu_train_result");
-        if (!params->output_dir || !*params->output_dir) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.output_dir is required");
-        if (params->amp < -1 || params->amp > 1) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.amp must be -1, 0 or 1");
-        check_distributed(params->distributed, params->distributed_timeout, "params");
+        const swu_train_params p = swu::read_struct(params, swu_train_params_init, "swu_train_params");
+        swu_train_result r{};
+        if (result) r = swu::output_struct(result, "swu_train_result");
+        if (!p.output_dir || !*p.output_dir) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.output_dir is required");
+        if (p.amp < -1 || p.amp > 1) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.amp must be -1, 0 or 1");
+        check_distributed(p.distributed, p.distributed_timeout, "params");
         auto lock = model->impl.acquire();
 
         swu::TrainOptions o;
-        if (params->datalist) {
-            const swu::Datalist d = swu::read_datalist(params->datalist);
+        if (p.datalist) {
+            const swu::Datalist d = swu::read_datalist(p.datalist);
             o.training = to_sources(d.training);
             o.validation = to_sources(d.validation);
         }
-        add_volumes(o.training, params->train_images, params->train_labels, params->train_count, "train");
-        add_volumes(o.validation, params->val_images, params->val_labels, params->val_count, "validation");
-        o.output_dir = params->output_dir;
-        o.max_epochs = params->max_epochs;
-        o.max_iterations = params->max_iterations;
-        o.batch_size = params->batch_size;
-        o.num_samples = params->num_samples;
-        o.roi = params->roi;
-        o.learning_rate = params->learning_rate;
-        o.val_interval = params->val_interval;
-        o.val_overlap = params->val_overlap;
-        o.val_sw_batch = params->val_sw_batch;
-        o.seed = params->seed;
+        add_volumes(o.training, p.train_images, p.train_labels, p.train_count, "train");
+        add_volumes(o.validation, p.val_images, p.val_labels, p.val_count, "validation");
+        o.output_dir = p.output_dir;
+        o.max_epochs = p.max_epochs;
+        o.max_iterations = p.max_iterations;
+        o.batch_size = p.batch_size;
+        o.num_samples = p.num_samples;
+        o.roi = p.roi;
+        o.learning_rate = p.learning_rate;
+        o.val_interval = p.val_interval;
+        o.val_overlap = p.val_overlap;
+        o.val_sw_batch = p.val_sw_batch;
+        o.seed = p.seed;
         const bool on_cuda = model->impl.device().compare(0, 5, "cuda:") == 0;
-        o.amp = params->amp == -1 ? on_cuda : params->amp == 1;
-        o.checkpointing = params->checkpointing != 0;
-        if (params->initial_weights) o.initial_weights = params->initial_weights;
-        o.resume = params->resume != 0;
-        o.cache_bytes = params->cache_bytes;
-        o.distributed = params->distributed == SWU_DISTRIBUTED_ENV;
-        o.distributed_timeout = params->distributed_timeout;
+        o.amp = p.amp == -1 ? on_cuda : p.amp == 1;
+        o.checkpointing = p.checkpointing != 0;
+        if (p.initial_weights) o.initial_weights = p.initial_weights;
+        o.resume = p.resume != 0;
+        o.cache_bytes = p.cache_bytes;
+        o.distributed = p.distributed == SWU_DISTRIBUTED_ENV;
+        o.distributed_timeout = p.distributed_timeout;
 
         swu::TrainCallback callback;
-        if (params->callback) {
-            callback = [params](const swu::TrainEvent& e) {
+        if (p.callback) {
+            callback = [p](const swu::TrainEvent& e) {
                 swu_train_event c{};
                 c.struct_size = sizeof c;
                 c.kind = static_cast<swu_train_event_kind>(e.kind);
@@ -239,17 +242,18 @@ SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, s
                 c.path = e.path.empty() ? nullptr : e.path.c_str();
                 c.rank = e.rank;
                 c.world_size = e.world_size;
-                return params->callback(&c, params->callback_user_data) == 0;
+                return p.callback(&c, p.callback_user_data) == 0;
             };
         }
         swu::TrainSummary s;
         auto report = [&] {
             if (!result) return;
-            result->epochs = s.epochs;
-            result->iterations = s.iterations;
-            result->last_loss = s.last_loss;
-            result->best_mean_dice = s.best_mean_dice;
-            result->best_epoch = s.best_epoch;
+            r.epochs = s.epochs;
+            r.iterations = s.iterations;
+            r.last_loss = s.last_loss;
+            r.best_mean_dice = s.best_mean_dice;
+            r.best_epoch = s.best_epoch;
+            swu::write_struct(result, r);
         };
         try {
             swu::train(model->impl, o, callback, s);
@@ -268,12 +272,8 @@ SWU_API swu_status swu_evaluate(swu_model* model, const char* datalist, const ch
     return swu::api_call(__func__, [&] {
         swu::require(model, "model");
         swu::require(datalist, "datalist");
-        swu_infer_params defaults;
-        if (!params) {
-            swu_infer_params_init(&defaults);
-            params = &defaults;
-        }
-        swu::SegmentOptions o = swu::segment_options(model->impl, *params);
+        const swu_infer_params p = swu::infer_params(params);
+        swu::SegmentOptions o = swu::segment_options(model->impl, p);
         o.labels.type = swu::VoxelType::UInt8;  // compared as class indices
         auto lock = model->impl.acquire();
         const swu::Datalist d = swu::read_datalist(datalist);
@@ -283,7 +283,7 @@ SWU_API swu_status swu_evaluate(swu_model* model, const char* datalist, const ch
         else if (section) swu::fail(SWU_ERR_INVALID_ARGUMENT, "section must be \"training\", \"validation\" or NULL");
         else cases = d.validation.empty() ? d.training : d.validation;
 
-        const swu::EvaluationReport report = swu::evaluate(model->impl, cases, o, swu::progress_of(*params));
+        const swu::EvaluationReport report = swu::evaluate(model->impl, cases, o, swu::progress_of(p));
         if (report_path) swu::write_file_atomically(report_path, report.to_json());
         if (mean_dice) *mean_dice = report.mean;
     });

@@ -64,18 +64,18 @@ SWU_API swu_status swu_volume_wrap(const swu_volume_desc* desc, swu_volume** vol
         swu::require(desc, "desc");
         swu::require(volume, "volume");
         *volume = nullptr;
-        swu::require_struct(desc->struct_size, sizeof(swu_volume_desc), "swu_volume_desc");
+        const swu_volume_desc dc = swu::read_struct(desc, swu_volume_desc_init, "swu_volume_desc");
         swu::Geometry g;
         for (int a = 0; a < 3; ++a) {
-            g.size[a] = desc->size[a];
-            g.spacing[a] = desc->spacing[a];
-            g.origin[a] = desc->origin[a];
+            g.size[a] = dc.size[a];
+            g.spacing[a] = dc.spacing[a];
+            g.origin[a] = dc.origin[a];
         }
-        std::memcpy(g.direction.data(), desc->direction, sizeof desc->direction);
+        std::memcpy(g.direction.data(), dc.direction, sizeof dc.direction);
         swu::check_geometry(g);  // before the sizes are multiplied below
-        std::array<int64_t, 3> strides = {desc->strides[0], desc->strides[1], desc->strides[2]};
+        std::array<int64_t, 3> strides = {dc.strides[0], dc.strides[1], dc.strides[2]};
         if (strides[0] == 0 && strides[1] == 0 && strides[2] == 0) strides = {1, g.size[0], g.size[0] * g.size[1]};
-        *volume = new swu_volume{swu::Volume::wrap(desc->data, voxel_type(desc->type), g, strides)};
+        *volume = new swu_volume{swu::Volume::wrap(dc.data, voxel_type(dc.type), g, strides)};
     });
 }
 
@@ -91,18 +91,19 @@ SWU_API swu_status swu_volume_get_info(const swu_volume* volume, swu_volume_info
     return swu::api_call(__func__, [&] {
         swu::require(volume, "volume");
         swu::require(info, "info");
-        swu::require_struct(info->struct_size, sizeof(swu_volume_info), "swu_volume_info");
+        swu_volume_info r = swu::output_struct(info, "swu_volume_info");
         const swu::Volume& v = volume->volume;
         const swu::Geometry& g = v.geometry();
-        info->type = c_voxel_type(v.type());
+        r.type = c_voxel_type(v.type());
         for (int a = 0; a < 3; ++a) {
-            info->size[a] = g.size[a];
-            info->spacing[a] = g.spacing[a];
-            info->origin[a] = g.origin[a];
-            info->strides[a] = v.strides()[a];
+            r.size[a] = g.size[a];
+            r.spacing[a] = g.spacing[a];
+            r.origin[a] = g.origin[a];
+            r.strides[a] = v.strides()[a];
         }
-        std::memcpy(info->direction, g.direction.data(), sizeof info->direction);
-        info->data = v.data();
+        std::memcpy(r.direction, g.direction.data(), sizeof r.direction);
+        r.data = v.data();
+        swu::write_struct(info, r);
     });
 }
 

@@ -20,12 +20,18 @@ swu_status report(const char* function, swu_status status, const char* message) 
     return status;
 }
 
-void require_struct(uint32_t struct_size, size_t expected, const char* what) {
-    if (struct_size != expected)
-        fail(SWU_ERR_INVALID_ARGUMENT, std::string(what) + ".struct_size is " + std::to_string(struct_size) +
-                                           ", this library expects " + std::to_string(expected) +
-                                           " (set it with sizeof or the matching *_init(); a host built against "
-                                           "another swinunetr.h must be rebuilt)");
+void check_struct_size(uint32_t struct_size, size_t first, size_t current, const char* what) {
+    if (struct_size >= first && struct_size <= current) return;
+    const std::string accepted = first == current ? std::to_string(current)
+                                                  : std::to_string(first) + " (its first release) to " +
+                                                        std::to_string(current) + " (this version)";
+    fail(SWU_ERR_INVALID_ARGUMENT,
+         std::string(what) + ".struct_size is " + std::to_string(struct_size) + "; this library (" +
+             SWU_VERSION_STRING + ") accepts " + accepted +
+             (struct_size > current ? ": the host was built against a newer swinunetr.h than this library; "
+                                      "load a library at least as new as that header"
+                                    : ": set it with sizeof or the matching *_init() (a host built against "
+                                      "a swinunetr.h this library does not know must be rebuilt)"));
 }
 
 }  // namespace swu

@@ -3,6 +3,7 @@
 // may throw across the boundary.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -46,8 +47,56 @@ template <class E> int32_t raw_enum(const E& e) {
     return v;
 }
 
-// Checks a caller struct's struct_size. ABI 1 has a single layout per struct, so the
-// size must match exactly: a host built against another header fails loudly.
-void require_struct(uint32_t struct_size, size_t expected, const char* what);
+// ---- versioned structs (swinunetr.h, "Conventions") ---------------------------------------
+// A struct's struct_size may be that of any released layout, from the first (abi_table.inc's
+// SWU_ABI_SIZES: its last field's end rounded up to the alignment) up to today's sizeof:
+// the library reads and writes only that many bytes, so a host built against an older
+// header keeps working when fields are appended.
+template <class T> size_t first_released_size();
+#define SWU_ABI_TYPE(T)
+#define SWU_ABI_FIELD(T, f)
+#define SWU_ABI_CONST(c)
+#define SWU_ABI_SIZES(T, last)                                                                     \
+    template <> inline size_t first_released_size<T>() {                                           \
+        const size_t end = offsetof(T, last) + sizeof(static_cast<T*>(nullptr)->last);             \
+        return (end + alignof(T) - 1) / alignof(T) * alignof(T);                                    \
+    }
+#include "api/abi_table.inc"
+#undef SWU_ABI_TYPE
+#undef SWU_ABI_FIELD
+#undef SWU_ABI_CONST
+#undef SWU_ABI_SIZES
+
+// Refuses a struct_size outside [first, current], naming both ends.
+void check_struct_size(uint32_t struct_size, size_t first, size_t current, const char* what);
+
+template <class T> void require_struct(const T& s, const char* what) {
+    check_struct_size(s.struct_size, first_released_size<T>(), sizeof(T), what);
+}
+
+// An input struct as this library reads it: the caller's struct_size bytes over the
+// defaults of its *_init() (fields the caller's header did not have keep them).
+template <class T> T read_struct(const T* in, swu_status (*init)(T*), const char* what) {
+    require(in, what);
+    require_struct(*in, what);
+    T v;
+    init(&v);
+    std::memcpy(static_cast<void*>(&v), in, in->struct_size);
+    v.struct_size = sizeof(T);
+    return v;
+}
+
+// An output struct: checks the caller's struct_size and returns a zeroed T to fill; then
+// write_struct() copies it back, only the caller's struct_size bytes (nothing is written
+// when the call fails in between).
+template <class T> T output_struct(const T* out, const char* what) {
+    require(out, what);
+    require_struct(*out, what);
+    T v;
+    std::memset(static_cast<void*>(&v), 0, sizeof v);
+    v.struct_size = out->struct_size;
+    return v;
+}
+template <class T> void write_struct(T* out, const T& v) { std::memcpy(static_cast<void*>(out), &v, out->struct_size); }
 
 }  // namespace swu
