@@ -54,6 +54,17 @@ swu_status guarded(char* err, size_t err_size, const char* backend, Engine&& eng
     }
 }
 
+// The core's interrupt function (backend.h set_interrupt), kept per instance and called
+// only on the thread that called the plugin.
+struct Interrupt {
+    swu_backend_interrupt_fn fn = nullptr;
+    void* user = nullptr;
+    bool requested() const { return fn && fn(user) != 0; }
+};
+
+// What a call stopped by its interrupt function throws (guarded turns it into the status).
+inline Failure cancelled() { return Failure(SWU_ERR_CANCELLED, "cancelled"); }
+
 inline std::string cpu_model() {
     std::ifstream in("/proc/cpuinfo");
     std::string line;

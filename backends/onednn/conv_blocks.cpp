@@ -82,9 +82,12 @@ Act res_block(Network& m, const std::string& name, const Act& input, bool bf16_w
     // The image (C = 1) enters the convolution as it is; Swin tokens are reordered.
     Act copy;
     const Act& x = input.c == 1 ? input : in_block(m.ctx, input, block, copy);
+    m.check_cancel();  // between the layers of a block: the 96^3 ones take 0.2-0.4 s each
     Act a = conv3d(m.ctx, w1, m.at(w1), nullptr, x, cout, 3, 1, 1, block, bf16_winograd);
+    m.check_cancel();
     instance_norm_lrelu(a);
     Act out = conv3d(m.ctx, w2, m.at(w2), nullptr, a, cout, 3, 1, 1, block, bf16_winograd);
+    m.check_cancel();
     if (m.has(w3)) {
         const Act r = conv3d(m.ctx, w3, m.at(w3), nullptr, x, cout, 1, 1, 0, block);
         instance_norm_add_lrelu(out, r, true);

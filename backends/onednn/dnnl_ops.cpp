@@ -161,7 +161,7 @@ Act conv3d(Context& ctx, const std::string& name, const float* weights, const fl
                 swu_winograd::transform_weights(weights, bias, oc, x.c, tile, bf16));
             return r;
         });
-        swu_winograd::conv3x3x3(*c.winograd, x.ptr(), x.n, x.d, x.h, x.w, y.ptr(), omp_get_max_threads());
+        swu_winograd::conv3x3x3(*c.winograd, x.ptr(), x.n, x.d, x.h, x.w, y.ptr(), omp_get_max_threads(), &ctx.cancel);
         return y;
     }
     const int64_t od = (x.d + 2 * pad - k) / stride + 1, oh = (x.h + 2 * pad - k) / stride + 1,

@@ -29,6 +29,7 @@ Act stage(Network& m, int s, Act x, TapSink& taps) {
     const Windows shifted = windows_for(grid, m.net.window_size, true);
     const std::string layer = "swinViT.layers" + std::to_string(s + 1) + ".0.";
     for (int b = 0; b < m.net.depths[s]; ++b) {
+        m.check_cancel();
         swin_block(m, layer + "blocks." + std::to_string(b), x, m.net.num_heads[s], b % 2 ? shifted : plain);
         const std::string name = "stage" + std::to_string(s + 1) + ".block" + std::to_string(b);
         if (taps.wants(name)) taps.put(name, x);

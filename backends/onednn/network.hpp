@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../common/plugin_support.hpp"
 #include "primitive_cache.hpp"
 #include "swinunetr/backend.h"
 #include "tensor.hpp"
@@ -37,6 +38,13 @@ struct Network {
     Context ctx;
     // Relative position bias per attention block and window size, {heads, n, n}.
     std::unordered_map<std::string, std::vector<float>> expanded_bias;
+
+    swu_plugin::Interrupt interrupt;  // the core's, for the next forward (set_interrupt)
+
+    // Between blocks and layers: a cancel asked for since the forward began ends it here.
+    void check_cancel() const {
+        if (ctx.cancel.load(std::memory_order_relaxed)) throw swu_plugin::cancelled();
+    }
 
     const Param& param(const std::string& name) const;
     const float* at(const std::string& name) const { return param(name).values.data(); }

@@ -170,7 +170,14 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
         for (size_t t = 0; t < tap_count; ++t)
             if (taps[t].shape[0] != shape[0])
                 throw Failure(SWU_ERR_INTERNAL, std::string("tap '") + taps[t].name + "' has an unexpected batch size");
-        // On the model's own thread, with its thread count (worker.hpp).
+        // On the model's own thread, with its thread count (worker.hpp); this thread asks the
+        // core's interrupt function meanwhile (it must be called here, not there).
+        m.ctx.cancel = false;
+        std::function<void()> waiting;
+        if (m.interrupt.fn)
+            waiting = [&m] {
+                if (!m.ctx.cancel && m.interrupt.requested()) m.ctx.cancel = true;
+            };
         m.worker->run([&] {
             for (int64_t i = 0; i < shape[0]; ++i) {
                 for (size_t t = 0; t < tap_count; ++t) {
@@ -181,8 +188,13 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
                 BufferTaps sink(m.ctx, item_taps.data(), tap_count);
                 swu_onednn::forward(m, input + i * item_input, item_shape, sink);
             }
-        });
+        }, waiting);
     });
+}
+
+void set_interrupt(void* instance, swu_backend_interrupt_fn fn, void* user) {
+    Network& m = *static_cast<Network*>(instance);
+    m.interrupt = {fn, user};
 }
 
 // The weights as load_weights took them (so that training on an "auto" model can move them
@@ -229,6 +241,7 @@ const swu_backend_vtable kTable = {
     nullptr,
     // No sliding_window: the core stitches the windows on the host.
     nullptr,
+    set_interrupt,
 };
 
 }  // namespace

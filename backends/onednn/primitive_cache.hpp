@@ -5,6 +5,7 @@
 
 #include <dnnl.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -43,6 +44,10 @@ public:
     // convolutions (~210 GFLOP/s on 2 threads of a Xeon capped to avx512_core_bf16) are slower
     // than our Winograd, which then serves bf16 models too (dnnl_ops.cpp use_winograd).
     bool amx;
+    // Set (from the thread that called the plugin) when the core's interrupt function asks
+    // the running forward to stop: Network::check_cancel throws at the next block, and a
+    // Winograd convolution skips its remaining tiles (plugin_entry.cpp forward).
+    std::atomic<bool> cancel{false};
 
     // The primitive for `key`, built by make() on first use.
     Cached& get(const std::string& key, const std::function<Cached()>& make);

@@ -6,6 +6,7 @@
 
 #include <omp.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -31,13 +32,21 @@ public:
 
     // Runs job on the worker thread (started on first use) and waits; its exception is
     // rethrown here. One job at a time (a model's calls are serialised by the core).
-    void run(const std::function<void()>& job) {
+    // `waiting` (optional) is called on this thread every 20 ms until the job ends (the
+    // core's interrupt function: it must not run on our thread).
+    void run(const std::function<void()>& job, const std::function<void()>& waiting = nullptr) {
         if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });  // std::system_error if it cannot
         std::unique_lock<std::mutex> lock(mutex_);
         job_ = &job;
         error_ = nullptr;
         wake_.notify_all();
-        done_.wait(lock, [this] { return job_ == nullptr; });
+        const auto ended = [this] { return job_ == nullptr; };
+        if (!waiting) done_.wait(lock, ended);
+        while (waiting && !done_.wait_for(lock, std::chrono::milliseconds(20), ended)) {
+            lock.unlock();
+            waiting();
+            lock.lock();
+        }
         if (error_) std::rethrow_exception(error_);
     }
 
@@ -48,11 +57,16 @@ private:
         for (;;) {
             wake_.wait(lock, [this] { return stop_ || job_ != nullptr; });
             if (stop_) return;
+            const std::function<void()>* job = job_;
+            lock.unlock();  // run() may wake up meanwhile (its `waiting`)
+            std::exception_ptr error;
             try {
-                (*job_)();
+                (*job)();
             } catch (...) {
-                error_ = std::current_exception();
+                error = std::current_exception();
             }
+            lock.lock();
+            error_ = error;
             job_ = nullptr;
             done_.notify_all();
         }

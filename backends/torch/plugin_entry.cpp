@@ -35,6 +35,7 @@ struct Instance {
     Params params;
     Trainer trainer;
     std::unique_ptr<DataParallel> group;  // set by dist_init; destroyed before the tensors it reduced
+    swu_plugin::Interrupt interrupt;      // the core's (set_interrupt), asked during forward and sliding_window
 };
 
 using swu_plugin::Failure;
@@ -252,12 +253,17 @@ swu_status forward(void* instance, const float* input, const int64_t shape[5], s
                    char* err, size_t err_size) {
     return guarded(err, err_size, [&] {
         Instance& inst = *static_cast<Instance*>(instance);
+        const InterruptScope interruptible(inst.interrupt);
         use_threads(inst.threads);
         c10::InferenceMode inference;
         const at::Tensor x = at::from_blob(const_cast<float*>(input), at::IntArrayRef(shape, 5), at::kFloat).to(inst.device);
         run_network(inst, x, [&](int64_t first) { return BufferTaps(taps, tap_count, first); },
                     [](int64_t, const at::Tensor&) {});
     });
+}
+
+void set_interrupt(void* instance, swu_backend_interrupt_fn fn, void* user) {
+    static_cast<Instance*>(instance)->interrupt = {fn, user};
 }
 
 // The core's window layout (backend.h, swu_backend_window_params) run with everything on
@@ -268,6 +274,7 @@ swu_status sliding_window(void* instance, const float* image, const int64_t size
                           swu_backend_progress_fn progress, void* progress_user_data, char* err, size_t err_size) {
     return guarded(err, err_size, [&] {
         Instance& inst = *static_cast<Instance*>(instance);
+        const InterruptScope interruptible(inst.interrupt);
         if (!params || params->struct_size < sizeof(swu_backend_window_params))
             throw Failure(SWU_ERR_INVALID_ARGUMENT, "window parameters missing or from an unknown layout");
         const swu_backend_window_params& o = *params;
@@ -480,6 +487,7 @@ const swu_backend_vtable kTable = {
     dist_init,
     all_reduce_sum,
     sliding_window,
+    set_interrupt,
 };
 
 }  // namespace

@@ -131,6 +131,7 @@ at::Tensor window_attention(const Params& p, const std::string& name, const at::
         for (int64_t w = 0; w < nw && item + w < Bw; w += group) {
             const int64_t len = std::min(group, std::min(nw - w, Bw - item - w));
             const int64_t at = item + w;
+            check_interrupt();
             parts.push_back(attend(q.narrow(0, at, len), qkv[1].narrow(0, at, len), qkv[2].narrow(0, at, len), bias,
                                    mask.defined() ? mask.narrow(0, w, len) : at::Tensor()));
         }
@@ -147,11 +148,14 @@ at::Tensor swin_block(const Params& p, const std::string& name, const at::Tensor
     const bool padded = w.padded[0] != D || w.padded[1] != H || w.padded[2] != W;
     if (padded) t = at::constant_pad_nd(t, {0, 0, 0, w.padded[2] - W, 0, w.padded[1] - H, 0, w.padded[0] - D}, 0);
     if (w.shifted()) t = at::roll(t, {-w.shift[0], -w.shift[1], -w.shift[2]}, {1, 2, 3});
+    check_interrupt();
     at::Tensor a = window_attention(p, name + ".attn", partition(t, w), heads, w.shifted() ? mask : at::Tensor());
+    check_interrupt();
     t = reverse(a, w, B);
     if (w.shifted()) t = at::roll(t, {w.shift[0], w.shift[1], w.shift[2]}, {1, 2, 3});
     if (padded) t = t.slice(1, 0, D).slice(2, 0, H).slice(3, 0, W).contiguous();
     const at::Tensor y = x + t;
+    check_interrupt();
     const at::Tensor h = linear(p, name + ".mlp.linear2", at::gelu(linear(p, name + ".mlp.linear1", layer_norm(p, name + ".norm2", y))));
     return y + h;
 }
@@ -250,6 +254,7 @@ at::Tensor stage(const Params& p, const swu_backend_network& net, int s, const a
     const at::Tensor mask = shifted.shifted() ? shift_mask(shifted, x.device()).to(x.scalar_type()) : at::Tensor();
     const std::string layer = "swinViT.layers" + std::to_string(s + 1) + ".0.";
     for (int b = 0; b < net.depths[s]; ++b) {
+        check_interrupt();
         x = run_block(p, layer + "blocks." + std::to_string(b), x, net.num_heads[s], b % 2 ? shifted : plain, mask);
         const std::string tap = "stage" + std::to_string(s + 1) + ".block" + std::to_string(b);
         if (taps.wants(tap)) taps.put(tap, x.permute({0, 4, 1, 2, 3}));

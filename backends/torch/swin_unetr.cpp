@@ -25,12 +25,15 @@ at::Tensor fp32_conv(const at::Tensor& x, const at::Tensor& w, int64_t padding) 
 // is ~170 MB per window of the bundle's network); the values are MONAI's.
 at::Tensor res_block(const Params& p, const std::string& name, at::Tensor x, bool raw_input = false) {
     auto input_conv = raw_input ? fp32_conv : conv;
+    check_interrupt();
     at::Tensor out = input_conv(x, p.at(name + "conv1.conv.weight"), 1);
+    check_interrupt();
     out = instance_norm(out);
     at::leaky_relu_(out, 0.01);
     const auto shortcut = p.find(name + "conv3.conv.weight");
     at::Tensor residual = shortcut == p.end() ? x : instance_norm(input_conv(x, shortcut->second, 0));
     x.reset();  // frees the input when the caller handed over its only reference
+    check_interrupt();
     out = instance_norm(conv(out, p.at(name + "conv2.conv.weight"), 1));
     out = out + residual;
     residual.reset();
@@ -48,7 +51,18 @@ at::Tensor up_block(const Params& p, const std::string& name, const at::Tensor& 
     return res_block(p, name + ".conv_block.", std::move(joined));
 }
 
+thread_local const swu_plugin::Interrupt* interrupt_scope = nullptr;
+
 }  // namespace
+
+InterruptScope::InterruptScope(const swu_plugin::Interrupt& interrupt) : previous_(interrupt_scope) {
+    interrupt_scope = &interrupt;
+}
+InterruptScope::~InterruptScope() { interrupt_scope = previous_; }
+
+void check_interrupt() {
+    if (interrupt_scope && interrupt_scope->requested()) throw swu_plugin::cancelled();
+}
 
 at::Tensor swin_unetr(const Params& p, const swu_backend_network& net, const at::Tensor& x, TapSink& taps) {
     auto tap = [&](const char* name, const at::Tensor& t) {

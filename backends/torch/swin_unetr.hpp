@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "../common/plugin_support.hpp"
 #include "swinunetr/backend.h"
 
 namespace swu_torch {
@@ -41,6 +42,21 @@ public:
 private:
     bool previous_;
 };
+
+// While in scope on this thread, the network's blocks and layers ask `interrupt` whether
+// to stop (check_interrupt). The plugin's forward and sliding_window open one.
+class InterruptScope {
+public:
+    explicit InterruptScope(const swu_plugin::Interrupt& interrupt);
+    ~InterruptScope();
+    InterruptScope(const InterruptScope&) = delete;
+    InterruptScope& operator=(const InterruptScope&) = delete;
+
+private:
+    const swu_plugin::Interrupt* previous_;
+};
+// Throws swu_plugin::cancelled() when the scope's interrupt function asks to stop.
+void check_interrupt();
 
 // swinViT(x, normalize=True): the five layer-normalised hidden states.
 std::array<at::Tensor, 5> swin_transformer(const Params& p, const swu_backend_network& net, const at::Tensor& x,

@@ -132,6 +132,9 @@ typedef struct swu_backend_window_params {
 /** Progress of sliding_window: `done` of `total` windows computed. Returns 0 to cancel. */
 typedef int32_t (*swu_backend_progress_fn)(int64_t done, int64_t total, void* user_data);
 
+/** Whether the running call should stop (set_interrupt): non-zero to cancel. */
+typedef int32_t (*swu_backend_interrupt_fn)(void* user_data);
+
 typedef struct swu_backend_vtable {
     uint32_t abi_version;       /* SWU_BACKEND_ABI_VERSION — must stay the first field */
     uint32_t struct_size;       /* sizeof(swu_backend_vtable) of the plugin */
@@ -215,6 +218,17 @@ typedef struct swu_backend_vtable {
                                  const swu_backend_window_params* params, float* probabilities, size_t capacity,
                                  swu_backend_progress_fn progress, void* progress_user_data, char* err,
                                  size_t err_size);
+
+    /* ---- Interrupting a running call (optional; NULL or a table that ends above: the core
+     *      then cancels only between network calls, i.e. between batches of windows). ---- */
+
+    /** Sets the function that forward and sliding_window call while they run, on the
+     *  thread that called them, at least every 0.1 s of the network's work or so (between
+     *  its blocks and layers, or while waiting for the plugin's own threads). When it
+     *  returns non-zero the call stops at the next such point with SWU_ERR_CANCELLED, its
+     *  outputs unspecified and the instance as usable as before. NULL clears it. The core
+     *  sets it before such a call and clears it after; a plugin keeps it per instance. */
+    void (*set_interrupt)(void* instance, swu_backend_interrupt_fn interrupted, void* user_data);
 } swu_backend_vtable;
 
 /** struct_size of a table that ends with `forward` (inference only). */
@@ -226,6 +240,8 @@ typedef struct swu_backend_vtable {
 #define SWU_BACKEND_VTABLE_DIST_SIZE (offsetof(swu_backend_vtable, sliding_window))
 /** struct_size of a table that has `sliding_window`. */
 #define SWU_BACKEND_VTABLE_WINDOW_SIZE (offsetof(swu_backend_vtable, sliding_window) + sizeof(void (*)(void)))
+/** struct_size of a table that has `set_interrupt`. */
+#define SWU_BACKEND_VTABLE_INTERRUPT_SIZE (offsetof(swu_backend_vtable, set_interrupt) + sizeof(void (*)(void)))
 /** sizeof(swu_backend_train_config) before micro_batches. */
 #define SWU_BACKEND_TRAIN_CONFIG_V1_SIZE (offsetof(swu_backend_train_config, micro_batches))
 

@@ -1,6 +1,7 @@
 #include "model/model.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -180,7 +181,62 @@ void Model::init_weights(uint64_t seed) {
     load_weights(initial_weights(c, seed));
 }
 
-void Model::forward(const float* input, const int64_t shape[5], std::vector<TapRequest>& taps) {
+namespace {
+
+// A host callback lent to the backend's set_interrupt for one call (cleared when this
+// goes out of scope, exceptions included). The C trampoline lets no exception into the
+// plugin: one thrown by the callback cancels the call and is rethrown by check(). Calls
+// closer than 0.05 s to the previous one answer without asking the callback again.
+class Interruption {
+public:
+    Interruption(const Backend& backend, void* instance, const std::function<bool()>& fn)
+        : backend_(backend), instance_(instance), fn_(fn) {
+        if (fn_ && backend_.can_interrupt()) {
+            backend_.vtable->set_interrupt(instance_, poll, this);
+            set_ = true;
+        }
+    }
+    ~Interruption() {
+        if (set_) backend_.vtable->set_interrupt(instance_, nullptr, nullptr);
+    }
+    Interruption(const Interruption&) = delete;
+    Interruption& operator=(const Interruption&) = delete;
+
+    // After the call: the callback's exception, or SWU_ERR_CANCELLED if it asked to stop
+    // (whatever the plugin returned: its result then counts as none).
+    void check() const {
+        if (error_) std::rethrow_exception(error_);
+        if (fired_) fail(SWU_ERR_CANCELLED, "cancelled by the progress callback");
+    }
+
+private:
+    static int32_t poll(void* user) {
+        auto& s = *static_cast<Interruption*>(user);
+        if (s.fired_) return 1;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - s.last_ < std::chrono::milliseconds(50)) return 0;
+        s.last_ = now;
+        try {
+            if (s.fn_()) s.fired_ = true;
+        } catch (...) {
+            s.error_ = std::current_exception();
+            s.fired_ = true;
+        }
+        return s.fired_ ? 1 : 0;
+    }
+
+    const Backend& backend_;
+    void* instance_;
+    const std::function<bool()>& fn_;
+    bool set_ = false, fired_ = false;
+    std::exception_ptr error_;
+    std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace
+
+void Model::forward(const float* input, const int64_t shape[5], std::vector<TapRequest>& taps,
+                    const std::function<bool()>& interrupted) {
     if (!instance_) fail(SWU_ERR_STATE, "no weights loaded (call swu_model_load_weights first)");
     if (!input) fail(SWU_ERR_INVALID_ARGUMENT, "input is NULL");
     check_input_shape(config_, shape);
@@ -209,8 +265,10 @@ void Model::forward(const float* input, const int64_t shape[5], std::vector<TapR
         for (int d = 0; d < 5; ++d) backend_taps[i].shape[d] = taps[i].shape[d];
     }
     char err[kErrSize] = {0};
+    Interruption stop(*backend_, instance_, interrupted);
     const int32_t st = static_cast<int32_t>(backend_->vtable->forward(instance_, input, shape, backend_taps.data(),
                                                                       backend_taps.size(), err, sizeof err));
+    stop.check();
     check_plugin(st, *backend_, err, sizeof err);
 }
 
@@ -222,10 +280,13 @@ struct StitchProgress {
     const std::function<bool(int64_t, int64_t)>* fn;
     bool cancelled = false;
     std::exception_ptr error;
+    int64_t done = 0, total = 0;  // the last report
 };
 
 int32_t stitch_progress(int64_t done, int64_t total, void* user) {
     auto& p = *static_cast<StitchProgress*>(user);
+    p.done = done;
+    p.total = total;
     if (p.cancelled) return 0;
     try {
         if (!(*p.fn)(done, total)) p.cancelled = true;
@@ -283,10 +344,18 @@ void Model::stitch(const float* image, const int64_t size[3], const swu_backend_
     check_finite(image, shape);
     check_window_params(params, size);
     StitchProgress p{&progress, false, nullptr};
+    // Inside a batch: the last report again (once the plugin has made one).
+    std::function<bool()> again;
+    if (progress) again = [&p] { return p.total > 0 && !(*p.fn)(p.done, p.total); };
     char err[kErrSize] = {0};
-    const int32_t st = static_cast<int32_t>(backend_->vtable->sliding_window(
-        instance_, image, size, &params, probabilities, capacity, progress ? stitch_progress : nullptr, &p, err,
-        sizeof err));
+    int32_t st;
+    {
+        Interruption stop(*backend_, instance_, again);
+        st = static_cast<int32_t>(backend_->vtable->sliding_window(instance_, image, size, &params, probabilities,
+                                                                   capacity, progress ? stitch_progress : nullptr, &p,
+                                                                   err, sizeof err));
+        stop.check();
+    }
     if (p.error) std::rethrow_exception(p.error);
     if (p.cancelled) {
         // Cancelled by the callback: whatever the plugin returned, the result counts as none.

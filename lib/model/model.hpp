@@ -62,12 +62,18 @@ public:
     // the bundle's values.
     void init_weights(uint64_t seed);
     // Fills the taps' shapes, then (if every buffer is large enough) runs the network.
-    void forward(const float* input, const int64_t shape[5], std::vector<TapRequest>& taps);
+    // `interrupted` (optional) is called on this thread while the backend computes, every
+    // 0.05 s or so where the backend has set_interrupt (else not at all): returning true
+    // cancels the call (SWU_ERR_CANCELLED); an exception it throws is rethrown.
+    void forward(const float* input, const int64_t shape[5], std::vector<TapRequest>& taps,
+                 const std::function<bool()>& interrupted = nullptr);
 
     // The backend's optional sliding_window entry: whether it has one, and the call. image
     // {X, Y, Z} float32 (a single-channel network); fills `probabilities` ({out_channels,
     // X, Y, Z}, softmaxed) with the stitched result. `progress` (done, total windows)
-    // returns false to cancel (SWU_ERR_CANCELLED); an exception it throws is rethrown.
+    // returns false to cancel (SWU_ERR_CANCELLED); an exception it throws is rethrown. It
+    // is also called again with its last values while the backend computes a batch, as
+    // forward's `interrupted`, so that a cancel takes effect inside the batch.
     // `params` comes from pipeline/sliding_window.cpp; its layout is checked against
     // backend.h's guarantees here.
     bool can_stitch() const { return backend_->can_stitch(); }

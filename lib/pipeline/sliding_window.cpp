@@ -120,7 +120,10 @@ std::vector<float> sliding_window(Model& model, const std::vector<float>& image,
         taps[0].data = logits.data();
         taps[0].capacity = logits.size();
         const int64_t shape[5] = {n, 1, roi, roi, roi};
-        model.forward(input.data(), shape, taps);
+        // Asked again while the batch runs, so that a cancel takes effect inside it.
+        std::function<bool()> interrupted;
+        if (progress) interrupted = [&] { return !progress(Stage::Network, first, total); };
+        model.forward(input.data(), shape, taps, interrupted);
 
         for (int64_t w = 0; w < n; ++w) {
             const auto& s = windows[static_cast<size_t>(first + w)];

@@ -38,6 +38,10 @@ struct Backend {
         return can_train() && vtable->struct_size >= SWU_BACKEND_VTABLE_DIST_SIZE && vtable->dist_init &&
                vtable->all_reduce_sum;
     }
+    // The optional set_interrupt entry (cancelling inside a forward).
+    bool can_interrupt() const {
+        return vtable && vtable->struct_size >= SWU_BACKEND_VTABLE_INTERRUPT_SIZE && vtable->set_interrupt;
+    }
     // The optional sliding_window entry (stitching on the backend's device).
     bool can_stitch() const {
         return vtable && vtable->struct_size >= SWU_BACKEND_VTABLE_WINDOW_SIZE && vtable->sliding_window;

@@ -1,6 +1,9 @@
 // Whole-volume segmentation through the C API: MONAI's golden pipeline case, wrapped
 // caller buffers, orientation invariance, cancellation and errors.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -443,4 +446,73 @@ TEST_CASE("a DICOM series folder reads with the geometry pydicom gives", "[unit]
     CHECK(voxels[0] == 991.0f - 1024.0f);
     CHECK(voxels[1] == 999.0f - 1024.0f);
     CHECK(voxels[3] == 1002.0f - 1024.0f);
+}
+
+namespace {
+// Asks to stop once `after` seconds of the network stage have passed, and notes when.
+struct CancelAfter {
+    double after;
+    std::chrono::steady_clock::time_point network_start{}, asked{};
+    bool started = false, cancelled = false;
+};
+int cancel_after(swu_stage stage, int64_t, int64_t, void* user) {
+    auto* c = static_cast<CancelAfter*>(user);
+    if (stage != SWU_STAGE_NETWORK) return 0;
+    const auto now = std::chrono::steady_clock::now();
+    if (!c->started) {
+        c->started = true;
+        c->network_start = now;
+    }
+    if (!c->cancelled && std::chrono::duration<double>(now - c->network_start).count() >= c->after) {
+        c->cancelled = true;
+        c->asked = now;
+    }
+    return c->cancelled ? 1 : 0;
+}
+}  // namespace
+
+// The bundle's f48 network on one 96^3 window (a forward of 1.7-8 s on 2 cores): a cancel
+// 0.3 s into it ends the call within 1 s, inside the forward, on every built backend.
+TEST_CASE("a cancel 0.3 s into a 96^3 f48 window ends swu_infer within 1 s, on every backend", "[unit][cancel]") {
+    std::vector<int16_t> ct(96 * 96 * 96);
+    for (size_t i = 0; i < ct.size(); ++i) ct[i] = static_cast<int16_t>((i * 37) % 400 - 100);
+    swu_volume_desc d;
+    swu_volume_desc_init(&d);
+    d.data = ct.data();
+    d.size[0] = d.size[1] = d.size[2] = 96;
+    d.spacing[0] = d.spacing[1] = 1.5;  // the bundle's pixdim: no resampling, one window
+    d.spacing[2] = 2.0;
+    swu_volume* raw = nullptr;
+    REQUIRE(swu_volume_wrap(&d, &raw) == SWU_OK);
+    VolumePtr image(raw);
+    for (const std::string& backend : built_backends()) {
+        INFO("backend " << backend);
+        swu_model_params mp = default_params();
+        mp.backend = backend.c_str();
+        mp.feature_size = 48;
+        ModelPtr m = create_model(mp);
+        REQUIRE(swu_model_init_weights(m.get(), 11) == SWU_OK);
+        CancelAfter cancel{0.3};
+        swu_infer_params p;
+        swu_infer_params_init(&p);
+        p.sw_batch = 1;
+        p.progress = cancel_after;
+        p.progress_user_data = &cancel;
+        swu_volume* labels = reinterpret_cast<swu_volume*>(0x1);
+        REQUIRE_STATUS(swu_infer(m.get(), image.get(), &p, &labels), SWU_ERR_CANCELLED, "cancelled");
+        // From when the host wanted to stop (not when it was first asked: the gap between
+        // two questions counts too).
+        const auto wanted = cancel.network_start + std::chrono::milliseconds(300);
+        const double late = std::chrono::duration<double>(std::chrono::steady_clock::now() - wanted).count();
+        std::printf("cancel on %s: wanted 0.3 s into the network stage, asked at %.2f s, the call returned %.3f s after 0.3 s\n",
+                    backend.c_str(), std::chrono::duration<double>(cancel.asked - cancel.network_start).count(), late);
+        CHECK(labels == nullptr);
+        REQUIRE(cancel.cancelled);
+        CHECK(late < 1.0);
+        // Usable afterwards: a 32^3 forward gives finite logits.
+        std::vector<float> x(32 * 32 * 32, 0.25f), logits(14 * 32 * 32 * 32, std::nanf(""));
+        const int64_t shape[5] = {1, 1, 32, 32, 32};
+        REQUIRE(swu_model_forward(m.get(), x.data(), shape, logits.data(), logits.size()) == SWU_OK);
+        CHECK(std::all_of(logits.begin(), logits.end(), [](float v) { return std::isfinite(v); }));
+    }
 }

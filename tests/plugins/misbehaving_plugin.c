@@ -157,6 +157,7 @@ static swu_status import_optimizer(void* instance, const swu_backend_tensor* ten
 static swu_backend_vtable table = {SWU_BACKEND_ABI_VERSION, sizeof(swu_backend_vtable), "misbehaving", "test",
                                    SWU_CAP_INFER | SWU_CAP_FP32 | SWU_CAP_TRAIN, device_count, device_info, score,
                                    create, destroy, load_weights, forward, train_configure, train_step, export_tensors,
-                                   import_optimizer, 0, 0 /* no dist */, 0 /* no sliding_window */};
+                                   import_optimizer, 0, 0 /* no dist */, 0 /* no sliding_window */,
+                                   0 /* no set_interrupt */};
 
 __attribute__((visibility("default"))) const swu_backend_vtable* swu_backend_entry(void) { return &table; }

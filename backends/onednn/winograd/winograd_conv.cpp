@@ -580,7 +580,8 @@ template <>
 const uint16_t* operand<uint16_t>(const Weights& wt) { return wt.ub.data(); }
 
 template <class In>
-void run(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads) {
+void run(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads,
+         const std::atomic<bool>* stop) {
     const int64_t C = wt.c, O = wt.o, OP = wt.op;
     const int M = wt.m, A = M + 2, P = A * A * A;
     const Geometry g{n, d, h, wd, M, (d + M - 1) / M, (h + M - 1) / M, (wd + M - 1) / M};
@@ -609,6 +610,7 @@ void run(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int
         grow(tb, P * width);
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < blocks; ++blk) {
+            if (stop && stop->load(std::memory_order_relaxed)) continue;
             const int64_t t0 = blk * T, count = std::min(T, tiles - t0);
             // Input transform: V[tt][p][C], one tile's P rows contiguous.
             for (int64_t tt = 0; tt < T; ++tt) {
@@ -655,9 +657,10 @@ void run(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int
 
 }  // namespace
 
-void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads) {
-    if (wt.bf16) run<uint16_t>(wt, x, n, d, h, wd, y, threads);
-    else run<float>(wt, x, n, d, h, wd, y, threads);
+void conv3x3x3(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads,
+               const std::atomic<bool>* stop) {
+    if (wt.bf16) run<uint16_t>(wt, x, n, d, h, wd, y, threads, stop);
+    else run<float>(wt, x, n, d, h, wd, y, threads, stop);
 }
 
 }  // namespace swu_winograd

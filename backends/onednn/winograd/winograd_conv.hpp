@@ -4,6 +4,7 @@
 // domain. README.md names the algorithm and its error analysis.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -26,8 +27,10 @@ struct Weights {
 Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c, int m = 2, bool bf16 = false);
 
 // y{N, D, H, W, O} = conv3d(x{N, D, H, W, C}, w, stride 1, zero padding 1) + bias, both
-// channels-last float32, on `threads` OpenMP threads.
-void conv3x3x3(const Weights& w, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads);
+// channels-last float32, on `threads` OpenMP threads. Once *stop (optional) is true the
+// remaining blocks of tiles are skipped: y is then incomplete (a cancelled forward).
+void conv3x3x3(const Weights& w, const float* x, int64_t n, int64_t d, int64_t h, int64_t wd, float* y, int threads,
+               const std::atomic<bool>* stop = nullptr);
 
 // The GEMM kernel this CPU runs: "avx512", "avx2" or "portable" (SWU_WINOGRAD_KERNEL
 // = portable|avx2 forces a lower one, for tests).
