@@ -16,10 +16,7 @@ namespace swu_cli {
 
 namespace {
 
-struct VolumeFree {
-    void operator()(swu_volume* v) const { swu_volume_free(v); }
-};
-using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
+using swinunetr::VolumePtr;
 
 const char* kUsage =
     "usage: swinunetr segment INPUT OUTPUT --weights W.pt [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"

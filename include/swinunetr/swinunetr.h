@@ -7,19 +7,43 @@
  * (LibTorch "torch", oneDNN "onednn"); this library parses weights, checks every
  * argument and turns every failure into a status code plus a message.
  *
- * Basic usage (error handling shortened; every call returns a swu_status):
+ * Basic usage: what most hosts do, read a CT, segment it, write the label map, each
+ * failure reported. This is a complete program (bindings/CMakeLists.txt extracts it from
+ * this comment, builds and runs it):
  *
- *     swu_model_params p;
- *     swu_model_params_init(&p);          // backend "auto", device "cpu", all cores
- *     p.threads = 4;
- *     swu_model* m = NULL;
- *     if (swu_model_create(&p, &m) != SWU_OK) { fprintf(stderr, "%s\n", swu_last_error()); }
- *     swu_model_load_weights(m, "models/model.pt");     // MONAI bundle checkpoint
- *     int64_t shape[5] = {1, 1, 96, 96, 96};            // N, C, D, H, W
- *     float* logits = malloc(sizeof(float) * 14 * 96 * 96 * 96);
- *     swu_model_forward(m, patch, shape, logits, 14 * 96 * 96 * 96);
- *     free(logits);
- *     swu_model_free(m);
+ *     #include <stdio.h>
+ *     #include <swinunetr/swinunetr.h>
+ *
+ *     static int failed(const char* what) {
+ *         fprintf(stderr, "%s: %s\n", what, swu_last_error());
+ *         return 1;
+ *     }
+ *
+ *     int main(int argc, char** argv) {  // CT WEIGHTS LABELS, e.g. ct.nii.gz model.pt labels.nii.gz
+ *         if (argc != 4) return 2;
+ *         swu_model_params p;
+ *         swu_model_params_init(&p);  // backend "auto", device "cpu", all cores, fp32
+ *         swu_infer_params ip;
+ *         swu_infer_params_init(&ip);  // the bundle's: 96^3 windows, overlap 0.5, uint8 labels
+ *         swu_model* model = NULL;
+ *         swu_volume* ct = NULL;
+ *         swu_volume* labels = NULL;
+ *         int rc = 1;
+ *         if (swu_model_create(&p, &model) != SWU_OK) rc = failed("creating the model");
+ *         else if (swu_model_load_weights(model, argv[2]) != SWU_OK) rc = failed(argv[2]);  // a bundle's model.pt
+ *         else if (swu_volume_read(argv[1], &ct) != SWU_OK) rc = failed(argv[1]);  // NIfTI, NRRD, MetaImage
+ *         else if (swu_infer(model, ct, &ip, &labels) != SWU_OK) rc = failed("segmenting");
+ *         else if (swu_volume_write(labels, argv[3]) != SWU_OK) rc = failed(argv[3]);
+ *         else rc = 0;
+ *         swu_volume_free(labels);  // NULL is fine
+ *         swu_volume_free(ct);
+ *         swu_model_free(model);
+ *         return rc;
+ *     }
+ *
+ * swu_model_forward runs the bare network on a tensor instead (logits of one batch of
+ * windows), and swu_volume_read_dicom / swu_volume_write_dicom_seg read a DICOM series
+ * and write a DICOM SEG.
  *
  * Conventions (they hold for every function below unless its comment says otherwise):
  * - Every function returns a swu_status; SWU_OK is 0. On failure a human-readable

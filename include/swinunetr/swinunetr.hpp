@@ -1,6 +1,6 @@
 /*
  * swinunetr.hpp — optional header-only C++ conveniences over the C API: owning
- * handles and an exception carrying the status. Nothing here changes the ABI; a C++
+ * handles (ModelPtr, VolumePtr) and an exception carrying the status. Nothing here changes the ABI; a C++
  * host may equally call the C functions directly.
  *
  *     swu_model_params p;
@@ -24,6 +24,12 @@ struct ModelDeleter {
 };
 /** Owns a swu_model; frees it when destroyed. */
 using ModelPtr = std::unique_ptr<swu_model, ModelDeleter>;
+
+struct VolumeDeleter {
+    void operator()(swu_volume* v) const noexcept { swu_volume_free(v); }
+};
+/** Owns a swu_volume (read, wrapped or a segmentation's result); frees it when destroyed. */
+using VolumePtr = std::unique_ptr<swu_volume, VolumeDeleter>;
 
 /** A failed call: the status and swu_last_error()'s message at the time. */
 class Error : public std::runtime_error {

@@ -16,6 +16,7 @@
 namespace swu_test {
 
 using swinunetr::ModelPtr;
+using swinunetr::VolumePtr;
 
 // The backends this build made (SWU_TEST_BACKENDS, comma-separated, from tests/CMakeLists.txt).
 // The backends this build made; SWU_TEST_ONLY_BACKEND=<name> narrows a run to one.

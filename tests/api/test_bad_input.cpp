@@ -16,11 +16,6 @@ using namespace swu_test;
 
 namespace {
 
-struct VolumeFree {
-    void operator()(swu_volume* v) const { swu_volume_free(v); }
-};
-using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
-
 // The first backend this build made (torch where built; the sanitizer builds have only onednn).
 swu_model_params params_for_built_backend() {
     swu_model_params p = default_params();

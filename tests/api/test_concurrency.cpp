@@ -18,11 +18,6 @@ constexpr int kThreads = 3;
 const int64_t kShape[5] = {1, 1, 32, 32, 32};
 constexpr size_t kIn = 32 * 32 * 32, kOut = 14 * kIn;
 
-struct VolumeFree {
-    void operator()(swu_volume* v) const { swu_volume_free(v); }
-};
-using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
-
 // Failures inside worker threads are collected and checked on the main thread
 // (Catch2 assertions are not thread-safe).
 struct Failures {

@@ -17,11 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct VolumeFree {
-    void operator()(swu_volume* v) const { swu_volume_free(v); }
-};
-using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
-
 const std::string kPython = "/usr/bin/python3";
 const std::string kScripts = SWU_TEST_DICOM_SCRIPTS;
 // pydicom's test data (Debian python3-pydicom): a real CT series of 5 slices of 16 x 16.

@@ -17,11 +17,6 @@ using namespace swu_test;
 
 namespace {
 
-struct VolumeFree {
-    void operator()(swu_volume* v) const { swu_volume_free(v); }
-};
-using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
-
 VolumePtr read(const std::string& path) {
     swu_volume* v = nullptr;
     const swu_status st = swu_volume_read(path.c_str(), &v);

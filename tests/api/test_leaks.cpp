@@ -10,11 +10,6 @@ using namespace swu_test;
 
 namespace {
 
-struct VolumeFree {
-    void operator()(swu_volume* v) const { swu_volume_free(v); }
-};
-using VolumePtr = std::unique_ptr<swu_volume, VolumeFree>;
-
 size_t heap_in_use() { return mallinfo2().uordblks; }
 
 // One full cycle of what a PACS integration does per study, including failures.
