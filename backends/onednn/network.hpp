@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../common/plugin_support.hpp"
+#include "../common/swin_geometry.hpp"
 #include "primitive_cache.hpp"
 #include "swinunetr/backend.h"
 #include "tensor.hpp"
@@ -68,14 +69,9 @@ void forward(Network& m, const float* input, const int64_t shape[5], TapSink& ta
 Act res_block(Network& m, const std::string& name, const Act& x, bool bf16_winograd = false);
 Act up_block(Network& m, const std::string& name, const Act& x, const Act& skip);
 
-// Effective window and shift per axis (swin_block.cpp).
-struct Windows {
-    int64_t size[3] = {0, 0, 0}, shift[3] = {0, 0, 0}, padded[3] = {0, 0, 0};
-    bool shifted() const { return shift[0] > 0 || shift[1] > 0 || shift[2] > 0; }
-    int64_t tokens() const { return size[0] * size[1] * size[2]; }
-    int64_t count() const { return (padded[0] / size[0]) * (padded[1] / size[1]) * (padded[2] / size[2]); }
-};
-Windows windows_for(const int64_t grid[3], int64_t window, bool shift);
+// Effective window and shift per axis (../common/swin_geometry.hpp).
+using swu_swin::Windows;
+using swu_swin::windows_for;
 // One SwinTransformerBlock on channels-last tokens, in place.
 void swin_block(Network& m, const std::string& name, Act& x, int64_t heads, const Windows& w);
 

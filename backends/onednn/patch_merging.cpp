@@ -8,22 +8,9 @@
 
 namespace swu_onednn {
 
-namespace {
-
-using Offsets = std::array<std::array<int, 3>, 8>;
-// (d, h, w) offsets; legacy = MONAI v0.9 (the bundle's), with two repeated sub-grids.
-const Offsets& merge_offsets(int32_t merging) {
-    static const Offsets legacy = {{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 1}, {0, 1, 0}, {0, 0, 1}, {1, 1, 1}}};
-    static const Offsets monai15 = {{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}}};
-    static const Offsets v2 = {{{0, 0, 0}, {0, 0, 1}, {0, 1, 0}, {0, 1, 1}, {1, 0, 0}, {1, 0, 1}, {1, 1, 0}, {1, 1, 1}}};
-    return merging == SWU_MERGING_MONAI15 ? monai15 : merging == SWU_MERGING_V2 ? v2 : legacy;
-}
-
-}  // namespace
-
 Act patch_merging(Network& m, const std::string& name, const Act& x) {
     const int64_t C = x.c, D2 = (x.d + 1) / 2, H2 = (x.h + 1) / 2, W2 = (x.w + 1) / 2;
-    const Offsets& offsets = merge_offsets(m.net.merging);
+    const swu_swin::MergeOffsets& offsets = swu_swin::merge_offsets(m.net.merging);
     Act cat(x.n, D2, H2, W2, 8 * C);
     const int64_t T = cat.tokens();
     const float* src = x.ptr();

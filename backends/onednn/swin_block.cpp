@@ -59,17 +59,6 @@ int64_t source_token(const Windows& w, const Act& x, int64_t win, int64_t tok) {
 
 }  // namespace
 
-Windows windows_for(const int64_t grid[3], int64_t window, bool shift) {
-    Windows w;
-    for (int i = 0; i < 3; ++i) {
-        const bool whole = grid[i] <= window;
-        w.size[i] = whole ? grid[i] : window;
-        w.shift[i] = (whole || !shift) ? 0 : window / 2;
-        w.padded[i] = (grid[i] + w.size[i] - 1) / w.size[i] * w.size[i];
-    }
-    return w;
-}
-
 void swin_block(Network& m, const std::string& name, Act& x, int64_t heads, const Windows& w) {
     const int64_t C = x.c, T = x.tokens(), n = w.tokens();
     Buffer t(T * C);

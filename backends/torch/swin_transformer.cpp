@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "../common/swin_geometry.hpp"
 #include "swin_unetr.hpp"
 #include "torch_compat.hpp"
 
@@ -31,24 +32,9 @@ at::Tensor normalize_channels(const at::Tensor& x) {
     return at::layer_norm(cl, {cl.size(-1)}, {}, {}, kEps).permute({0, 4, 1, 2, 3});
 }
 
-// Effective window and shift per axis: a grid no larger than the window is one window
-// and is never shifted (MONAI get_window_size).
-struct Windows {
-    std::array<int64_t, 3> size{}, shift{}, padded{};
-    bool shifted() const { return shift[0] > 0 || shift[1] > 0 || shift[2] > 0; }
-    int64_t tokens() const { return size[0] * size[1] * size[2]; }
-};
-
-Windows windows_for(const std::array<int64_t, 3>& grid, int64_t window, bool shift) {
-    Windows w;
-    for (int i = 0; i < 3; ++i) {
-        const bool whole = grid[i] <= window;
-        w.size[i] = whole ? grid[i] : window;
-        w.shift[i] = (whole || !shift) ? 0 : window / 2;
-        w.padded[i] = (grid[i] + w.size[i] - 1) / w.size[i] * w.size[i];
-    }
-    return w;
-}
+// Effective window and shift per axis (../common/swin_geometry.hpp).
+using swu_swin::Windows;
+using swu_swin::windows_for;
 
 // {B, D, H, W, C} -> {B * windows, tokens, C}; windows in (d, h, w) raster order.
 at::Tensor partition(const at::Tensor& x, const Windows& w) {
@@ -227,20 +213,11 @@ at::Tensor run_block(const Params& p, const std::string& name, const at::Tensor&
     return CheckpointedBlock::apply(x, at::TensorList(params), &p, name, heads, w, mask_or_none);
 }
 
-// Sub-grid offsets (d, h, w) concatenated by each merging variant.
-using Offsets = std::array<std::array<int, 3>, 8>;
-const Offsets& merge_offsets(int32_t merging) {
-    static const Offsets legacy = {{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 1}, {0, 1, 0}, {0, 0, 1}, {1, 1, 1}}};
-    static const Offsets monai15 = {{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}}};
-    static const Offsets v2 = {{{0, 0, 0}, {0, 0, 1}, {0, 1, 0}, {0, 1, 1}, {1, 0, 0}, {1, 0, 1}, {1, 1, 0}, {1, 1, 1}}};
-    return merging == SWU_MERGING_MONAI15 ? monai15 : merging == SWU_MERGING_V2 ? v2 : legacy;
-}
-
 at::Tensor patch_merging(const Params& p, const std::string& name, at::Tensor x, int32_t merging) {
     const int64_t D = x.size(1), H = x.size(2), W = x.size(3);
     if (D % 2 || H % 2 || W % 2) x = at::constant_pad_nd(x, {0, 0, 0, W % 2, 0, H % 2, 0, D % 2}, 0);
     std::vector<at::Tensor> parts;
-    for (const auto& o : merge_offsets(merging))
+    for (const auto& o : swu_swin::merge_offsets(merging))
         parts.push_back(x.slice(1, o[0], c10::nullopt, 2).slice(2, o[1], c10::nullopt, 2).slice(3, o[2], c10::nullopt, 2));
     return linear(p, name + ".reduction", layer_norm(p, name + ".norm", at::cat(parts, -1)), false);
 }
