@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "image/dicom_series.hpp"
+#include "dicom/dicom_series.hpp"
 #include "image/volume.hpp"
 
 namespace swu {

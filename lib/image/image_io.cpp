@@ -19,7 +19,7 @@
 #include "common/error.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
-#include "image/dicom_series.hpp"
+#include "dicom/dicom_series.hpp"
 #include "image/header_checks.hpp"
 
 namespace fs = std::filesystem;

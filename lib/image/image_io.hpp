@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "image/dicom_series.hpp"
+#include "dicom/dicom_series.hpp"
 #include "image/volume.hpp"
 
 namespace swu {

@@ -15,7 +15,7 @@
 #include "checkpoint/pickle_state_dict.hpp"
 #include "common/error.hpp"
 #include "common/limits.hpp"
-#include "image/dicom_series.hpp"
+#include "dicom/dicom_series.hpp"
 #include "image/image_io.hpp"
 #include "io/npy.hpp"
 

@@ -1,4 +1,4 @@
-#include "image/dicom_series.hpp"
+#include "dicom/dicom_series.hpp"
 
 #include <gdcmScanner.h>
 
