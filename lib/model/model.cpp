@@ -297,34 +297,6 @@ int32_t stitch_progress(int64_t done, int64_t total, void* user) {
     return p.cancelled ? 0 : 1;
 }
 
-// backend.h's guarantees for swu_backend_window_params, so that a plugin can index its
-// buffers with these values as they are.
-void check_window_params(const swu_backend_window_params& p, const int64_t size[3]) {
-    auto bad = [](const std::string& why) { fail(SWU_ERR_INVALID_ARGUMENT, "window layout: " + why); };
-    if (p.struct_size != sizeof p) bad("struct_size is not sizeof(swu_backend_window_params)");
-    if (p.roi < 1 || p.sw_batch < 1) bad("roi and sw_batch must be >= 1");
-    for (int a = 0; a < 3; ++a) {
-        const std::string axis = " on axis " + std::to_string(a);
-        if (p.padded[a] < std::max<int64_t>(size[a], p.roi) || p.pad_before[a] < 0 ||
-            p.pad_before[a] > p.padded[a] - size[a])
-            bad("padding does not fit the image" + axis);
-        if (!p.starts[a] || p.start_count[a] < 1) bad("no window starts" + axis);
-        int64_t covered = 0;  // [0, covered) of the padded axis lies in some window
-        for (size_t i = 0; i < p.start_count[a]; ++i) {
-            const int64_t s = p.starts[a][i];
-            if (s < 0 || s > p.padded[a] - p.roi || (i > 0 && s <= p.starts[a][i - 1]) || s > covered)
-                bad("window starts not ascending, inside and gapless" + axis);
-            covered = s + p.roi;
-        }
-        if (covered != p.padded[a]) bad("the windows leave the end uncovered" + axis);
-    }
-    if (!p.importance_map) bad("no importance map");
-    const size_t r = static_cast<size_t>(p.roi);
-    for (size_t i = 0; i < r * r * r; ++i)
-        if (!(p.importance_map[i] > 0.0f && std::isfinite(p.importance_map[i])))
-            bad("importance map values must be finite and > 0");
-}
-
 }  // namespace
 
 void Model::stitch(const float* image, const int64_t size[3], const swu_backend_window_params& params,
@@ -342,7 +314,6 @@ void Model::stitch(const float* image, const int64_t size[3], const swu_backend_
         fail(SWU_ERR_BUFFER_TOO_SMALL, "probabilities need " + std::to_string(need) + " floats, buffer holds " +
                                            std::to_string(capacity));
     check_finite(image, shape);
-    check_window_params(params, size);
     StitchProgress p{&progress, false, nullptr};
     // Inside a batch: the last report again (once the plugin has made one).
     std::function<bool()> again;

@@ -74,8 +74,8 @@ public:
     // returns false to cancel (SWU_ERR_CANCELLED); an exception it throws is rethrown. It
     // is also called again with its last values while the backend computes a batch, as
     // forward's `interrupted`, so that a cancel takes effect inside the batch.
-    // `params` comes from pipeline/sliding_window.cpp; its layout is checked against
-    // backend.h's guarantees here.
+    // `params` comes from pipeline/sliding_window.cpp, which checks it against backend.h's
+    // guarantees (check_backend_window_params).
     bool can_stitch() const { return backend_->can_stitch(); }
     void stitch(const float* image, const int64_t size[3], const swu_backend_window_params& params, float* probabilities,
                 size_t capacity, const std::function<bool(int64_t, int64_t)>& progress);

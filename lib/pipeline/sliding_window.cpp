@@ -75,6 +75,58 @@ swu_backend_window_params backend_window_params(const WindowGrid& grid, const st
     return p;
 }
 
+// backend.h's guarantees for swu_backend_window_params, so that a plugin can index its
+// buffers with these values as they are.
+void check_backend_window_params(const swu_backend_window_params& p, const int64_t size[3]) {
+    auto bad = [](const std::string& why) { fail(SWU_ERR_INVALID_ARGUMENT, "window layout: " + why); };
+    if (p.struct_size != sizeof p) bad("struct_size is not sizeof(swu_backend_window_params)");
+    if (p.roi < 1 || p.sw_batch < 1) bad("roi and sw_batch must be >= 1");
+    for (int a = 0; a < 3; ++a) {
+        const std::string axis = " on axis " + std::to_string(a);
+        if (p.padded[a] < std::max<int64_t>(size[a], p.roi) || p.pad_before[a] < 0 ||
+            p.pad_before[a] > p.padded[a] - size[a])
+            bad("padding does not fit the image" + axis);
+        if (!p.starts[a] || p.start_count[a] < 1) bad("no window starts" + axis);
+        int64_t covered = 0;  // [0, covered) of the padded axis lies in some window
+        for (size_t i = 0; i < p.start_count[a]; ++i) {
+            const int64_t s = p.starts[a][i];
+            if (s < 0 || s > p.padded[a] - p.roi || (i > 0 && s <= p.starts[a][i - 1]) || s > covered)
+                bad("window starts not ascending, inside and gapless" + axis);
+            covered = s + p.roi;
+        }
+        if (covered != p.padded[a]) bad("the windows leave the end uncovered" + axis);
+    }
+    if (!p.importance_map) bad("no importance map");
+    const size_t r = static_cast<size_t>(p.roi);
+    for (size_t i = 0; i < r * r * r; ++i)
+        if (!(p.importance_map[i] > 0.0f && std::isfinite(p.importance_map[i])))
+            bad("importance map values must be finite and > 0");
+}
+
+namespace {
+
+// Calls f(in, out) for every voxel of the window starting at `start` (padded coordinates)
+// that lies inside the image of `size`: `in` its index in the roi^3 window, `out` in the
+// image, both C order. The gather of a window's input and the scatter of its logits.
+template <class F>
+void for_each_voxel_inside(const std::array<int64_t, 3>& start, const std::array<int64_t, 3>& before, int64_t roi,
+                           const std::array<int64_t, 3>& size, F&& f) {
+    for (int64_t i = 0; i < roi; ++i) {
+        const int64_t x = start[0] + i - before[0];
+        if (x < 0 || x >= size[0]) continue;
+        for (int64_t j = 0; j < roi; ++j) {
+            const int64_t y = start[1] + j - before[1];
+            if (y < 0 || y >= size[1]) continue;
+            for (int64_t k = 0; k < roi; ++k) {
+                const int64_t z = start[2] + k - before[2];
+                if (z >= 0 && z < size[2]) f((i * roi + j) * roi + k, (x * size[1] + y) * size[2] + z);
+            }
+        }
+    }
+}
+
+}  // namespace
+
 std::vector<float> sliding_window(Model& model, const std::vector<float>& image, const std::array<int64_t, 3>& size,
                                   const SlidingWindowOptions& o, const ProgressFn& progress) {
     check_window_options(o);
@@ -89,7 +141,7 @@ std::vector<float> sliding_window(Model& model, const std::vector<float>& image,
             for (int64_t c : grid.starts[2]) windows.push_back({a, b, c});
 
     const std::vector<float> weight = importance_map(o);
-    const int64_t X = size[0], Y = size[1], Z = size[2], V = X * Y * Z;
+    const int64_t V = size[0] * size[1] * size[2];
     std::vector<float> sum(static_cast<size_t>(channels * V), 0.0f), count(static_cast<size_t>(V), 0.0f);
     std::vector<float> input, logits;
     std::vector<TapRequest> taps(1);
@@ -101,20 +153,9 @@ std::vector<float> sliding_window(Model& model, const std::vector<float>& image,
         const int64_t n = std::min<int64_t>(o.sw_batch, total - first);
         input.assign(static_cast<size_t>(n * window_voxels), 0.0f);
         for (int64_t w = 0; w < n; ++w) {
-            const auto& s = windows[static_cast<size_t>(first + w)];
             float* dst = input.data() + w * window_voxels;
-            for (int64_t i = 0; i < roi; ++i) {
-                const int64_t x = s[0] + i - before[0];
-                if (x < 0 || x >= X) continue;
-                for (int64_t j = 0; j < roi; ++j) {
-                    const int64_t y = s[1] + j - before[1];
-                    if (y < 0 || y >= Y) continue;
-                    for (int64_t k = 0; k < roi; ++k) {
-                        const int64_t z = s[2] + k - before[2];
-                        if (z >= 0 && z < Z) dst[(i * roi + j) * roi + k] = image[static_cast<size_t>((x * Y + y) * Z + z)];
-                    }
-                }
-            }
+            for_each_voxel_inside(windows[static_cast<size_t>(first + w)], before, roi, size,
+                                  [&](int64_t in, int64_t out) { dst[in] = image[static_cast<size_t>(out)]; });
         }
         logits.resize(static_cast<size_t>(n * channels * window_voxels));
         taps[0].data = logits.data();
@@ -126,24 +167,13 @@ std::vector<float> sliding_window(Model& model, const std::vector<float>& image,
         model.forward(input.data(), shape, taps, interrupted);
 
         for (int64_t w = 0; w < n; ++w) {
-            const auto& s = windows[static_cast<size_t>(first + w)];
-            for (int64_t i = 0; i < roi; ++i) {
-                const int64_t x = s[0] + i - before[0];
-                if (x < 0 || x >= X) continue;
-                for (int64_t j = 0; j < roi; ++j) {
-                    const int64_t y = s[1] + j - before[1];
-                    if (y < 0 || y >= Y) continue;
-                    for (int64_t k = 0; k < roi; ++k) {
-                        const int64_t z = s[2] + k - before[2];
-                        if (z < 0 || z >= Z) continue;
-                        const int64_t in = (i * roi + j) * roi + k, out = (x * Y + y) * Z + z;
-                        const float wt = weight[static_cast<size_t>(in)];
-                        for (int64_t c = 0; c < channels; ++c)
-                            sum[static_cast<size_t>(c * V + out)] += logits[static_cast<size_t>((w * channels + c) * window_voxels + in)] * wt;
-                        count[static_cast<size_t>(out)] += wt;
-                    }
-                }
-            }
+            const float* lw = logits.data() + w * channels * window_voxels;
+            for_each_voxel_inside(windows[static_cast<size_t>(first + w)], before, roi, size, [&](int64_t in, int64_t out) {
+                const float wt = weight[static_cast<size_t>(in)];
+                for (int64_t c = 0; c < channels; ++c)
+                    sum[static_cast<size_t>(c * V + out)] += lw[c * window_voxels + in] * wt;
+                count[static_cast<size_t>(out)] += wt;
+            });
         }
         report_progress(progress, Stage::Network, first + n, total);
     }
@@ -172,6 +202,7 @@ std::vector<float> window_probabilities(Model& model, const std::vector<float>& 
     const WindowGrid grid = window_grid(size, o);
     const std::vector<float> weight = importance_map(o);
     const swu_backend_window_params params = backend_window_params(grid, weight, o);
+    check_backend_window_params(params, size.data());
     std::vector<float> p(static_cast<size_t>(channels * V));
     // The progress the host loop gives: (0, total) first, then after every batch.
     std::function<bool(int64_t, int64_t)> fn;

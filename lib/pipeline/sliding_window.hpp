@@ -52,6 +52,10 @@ std::vector<float> importance_map(const SlidingWindowOptions& options);
 // outlive its use.
 swu_backend_window_params backend_window_params(const WindowGrid& grid, const std::vector<float>& map,
                                                 const SlidingWindowOptions& options);
+// Checks backend.h's guarantees for a layout over an image of `size` (SWU_ERR_INVALID_ARGUMENT
+// naming the broken one), so that a plugin can index its buffers with its values as they
+// are: window_probabilities checks what it hands to Model::stitch.
+void check_backend_window_params(const swu_backend_window_params& params, const int64_t size[3]);
 
 // image: C order [x][y][z] of `size`; returns the blended logits {C, X, Y, Z} (C order).
 std::vector<float> sliding_window(Model& model, const std::vector<float>& image, const std::array<int64_t, 3>& size,

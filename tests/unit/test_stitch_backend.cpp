@@ -145,6 +145,7 @@ TEST_CASE("stitch: cancelling from the progress callback stops the backend's sli
 }
 
 TEST_CASE("stitch: the core refuses a window layout that breaks backend.h's guarantees", "[golden]") {
+    // window_probabilities checks every layout it hands to Model::stitch (sliding_window.cpp).
     auto model = f12_model("torch");
     const Grid g = golden_grid({40, 40, 40});
     swu::SlidingWindowOptions o;
@@ -153,6 +154,7 @@ TEST_CASE("stitch: the core refuses a window layout that breaks backend.h's guar
     const std::vector<float> map = swu::importance_map(o);
     const swu_backend_window_params good = swu::backend_window_params(grid, map, o);
     std::vector<float> p(14u * 40 * 40 * 40);
+    swu::check_backend_window_params(good, g.size.data());  // accepted
     model->stitch(g.image.data(), g.size.data(), good, p.data(), p.size(), nullptr);
 
     const int64_t outside[2] = {0, 9}, short_of_end[2] = {0, 4}, descending[2] = {8, 0};
@@ -173,7 +175,7 @@ TEST_CASE("stitch: the core refuses a window layout that breaks backend.h's guar
         b.second(q);
         INFO(b.first);
         try {
-            model->stitch(g.image.data(), g.size.data(), q, p.data(), p.size(), nullptr);
+            swu::check_backend_window_params(q, g.size.data());
             FAIL("accepted");
         } catch (const swu::Error& e) {
             CHECK(e.status() == SWU_ERR_INVALID_ARGUMENT);
