@@ -520,14 +520,22 @@ TEST_CASE("bad input: a plugin returning garbage statuses and messages cannot hu
 
 namespace {
 
+// Counts the distinct reports: while the network computes, the last report is asked
+// again (a variable number of times), and those repeats answer as the report itself did.
 struct CancelAtCall {
     int cancel_at;
     int calls = 0;
+    int64_t last[3] = {-1, -1, -1};
 };
 
-int cancel_at_call(swu_stage, int64_t, int64_t, void* user) {
+int cancel_at_call(swu_stage stage, int64_t done, int64_t total, void* user) {
     auto* c = static_cast<CancelAtCall*>(user);
-    return c->calls++ == c->cancel_at ? 1 : 0;
+    const bool repeat = c->last[0] == stage && c->last[1] == done && c->last[2] == total;
+    c->last[0] = stage;
+    c->last[1] = done;
+    c->last[2] = total;
+    if (!repeat) ++c->calls;
+    return c->calls - 1 == c->cancel_at ? 1 : 0;
 }
 
 }  // namespace
