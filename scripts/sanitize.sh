@@ -21,8 +21,9 @@ excluded='torch backend|broken plugins are listed|parity|install:|fresh model re
 # LeakSanitizer's exit-time scan crashes ("Tracer caught signal 11") while libomp worker
 # threads are alive, i.e. after a oneDNN model ran with threads > 1. So leaks are checked
 # in the tests that run single-threaded models (all core unit tests, the leak loop, the
-# bad-input catalogue, the concurrency tests); the rest run with ASan + UBSan only.
-leak_checked='^unit:|^api:leaks|^api:bad input|^api:concurrency'
+# bad-input catalogue, the concurrency tests, the cancel test); the rest run with ASan +
+# UBSan only.
+leak_checked='^unit:|^api:leaks|^api:bad input|^api:concurrency|^api:cancel'
 rc=0
 ctest --test-dir build-asan -L unit -R "$leak_checked" -E "$excluded" --output-on-failure -j2 "$@" || rc=1
 ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" \

@@ -72,6 +72,7 @@ void swin_block(Network& m, const std::string& name, Act& x, int64_t heads, cons
     const int64_t chunks = (total + max_chunk - 1) / max_chunk, per_chunk = (total + chunks - 1) / chunks;
     Buffer in(per_chunk * n * C), out(per_chunk * n * C);
     for (int64_t first = 0; first < total; first += per_chunk) {
+        m.check_cancel();  // between chunks of windows (a stage-1 block of a 96^3 window has ~8)
         const int64_t count = std::min(per_chunk, total - first);
         const float* src = t.get();
         float* dst = in.get();
@@ -100,6 +101,7 @@ void swin_block(Network& m, const std::string& name, Act& x, int64_t heads, cons
     const int64_t hidden = m.param(name + ".mlp.linear1.weight").shape[0];
     Buffer normed(std::min(kMlpChunk, T) * C), h(std::min(kMlpChunk, T) * hidden);
     for (int64_t first = 0; first < T; first += kMlpChunk) {
+        m.check_cancel();
         const int64_t rows = std::min(kMlpChunk, T - first);
         const float* xr = x.ptr() + first * C;
         layer_norm(m.ctx, xr, normed.get(), rows, C, m.at(name + ".norm2.weight"), m.at(name + ".norm2.bias"));

@@ -58,6 +58,9 @@
  *   *_init() defaults, and structs the library fills are written only up to the
  *   caller's struct_size. A struct_size beyond the library's own (a host built against
  *   a newer header than the library it loaded) is refused: SWU_ERR_INVALID_ARGUMENT.
+ *   Each *_init(p) is a macro over *_init_size(p, sizeof *p), so that the host's own
+ *   size reaches the library; the plain *_init functions stay for hosts built against
+ *   the first release (0.1.0) and fill that release's layout.
  * - Tensors are dense, C order (last index fastest), float32, native endianness.
  *   Shapes are int64_t[5] = {N, C, D, H, W}: batch, channels and the three spatial
  *   axes in the order the data is stored (for MONAI-oriented volumes: i, j, k after
@@ -314,6 +317,8 @@ typedef struct swu_model_params {
 
 /** Sets struct_size and the defaults documented above. Errors: NULL. */
 SWU_API swu_status swu_model_params_init(swu_model_params* params);
+SWU_API swu_status swu_model_params_init_size(swu_model_params* params, uint32_t struct_size);
+#define swu_model_params_init(params) swu_model_params_init_size((params), (uint32_t)sizeof *(params))
 
 /**
  * Creates a model on the chosen backend and device. Loads the default backends first
@@ -491,6 +496,8 @@ typedef struct swu_volume_desc {
 
 /** Sets struct_size and the defaults above (data NULL, size 0). */
 SWU_API swu_status swu_volume_desc_init(swu_volume_desc* desc);
+SWU_API swu_status swu_volume_desc_init_size(swu_volume_desc* desc, uint32_t struct_size);
+#define swu_volume_desc_init(desc) swu_volume_desc_init_size((desc), (uint32_t)sizeof *(desc))
 
 /** Wraps caller memory without copying. Errors: SWU_ERR_INVALID_ARGUMENT (NULL data,
  *  sizes, spacing, singular direction), SWU_ERR_OUT_OF_MEMORY (over 2^31 voxels). */
@@ -553,6 +560,8 @@ typedef struct swu_infer_params {
 
 /** Sets struct_size and the defaults above (the bundle's inference.json). */
 SWU_API swu_status swu_infer_params_init(swu_infer_params* params);
+SWU_API swu_status swu_infer_params_init_size(swu_infer_params* params, uint32_t struct_size);
+#define swu_infer_params_init(params) swu_infer_params_init_size((params), (uint32_t)sizeof *(params))
 
 /**
  * Segments a CT volume exactly as the bundle's inference.json: orientation to RAS,
@@ -639,6 +648,8 @@ typedef struct swu_optimizer_params {
 } swu_optimizer_params;
 
 SWU_API swu_status swu_optimizer_params_init(swu_optimizer_params* params);
+SWU_API swu_status swu_optimizer_params_init_size(swu_optimizer_params* params, uint32_t struct_size);
+#define swu_optimizer_params_init(params) swu_optimizer_params_init_size((params), (uint32_t)sizeof *(params))
 
 /**
  * Gives the model fresh weights for training from scratch: PyTorch's / MONAI's module
@@ -790,6 +801,8 @@ typedef struct swu_train_params {
 } swu_train_params;
 
 SWU_API swu_status swu_train_params_init(swu_train_params* params);
+SWU_API swu_status swu_train_params_init_size(swu_train_params* params, uint32_t struct_size);
+#define swu_train_params_init(params) swu_train_params_init_size((params), (uint32_t)sizeof *(params))
 
 /** Summary of a finished (or cancelled) run. */
 typedef struct swu_train_result {
@@ -925,6 +938,8 @@ typedef struct swu_dicom_seg_params {
 
 /** Sets struct_size and the defaults above. Errors: NULL. */
 SWU_API swu_status swu_dicom_seg_params_init(swu_dicom_seg_params* params);
+SWU_API swu_status swu_dicom_seg_params_init_size(swu_dicom_seg_params* params, uint32_t struct_size);
+#define swu_dicom_seg_params_init(params) swu_dicom_seg_params_init_size((params), (uint32_t)sizeof *(params))
 
 /**
  * Writes a label map (classes 0..13 of the bundle, as swu_infer returns it, uint8 or

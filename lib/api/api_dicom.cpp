@@ -43,12 +43,16 @@ SWU_API swu_status swu_volume_read_dicom(const char* folder, const char* series_
     });
 }
 
-SWU_API swu_status swu_dicom_seg_params_init(swu_dicom_seg_params* params) {
+SWU_API swu_status swu_dicom_seg_params_init_size(swu_dicom_seg_params* params, uint32_t struct_size) {
     return swu::api_call(__func__, [&] {
-        swu::require(params, "params");
-        std::memset(params, 0, sizeof *params);
-        params->struct_size = sizeof *params;
+        swu::init_struct(params, struct_size, "params", [](swu_dicom_seg_params&) {});  // all zero
     });
+}
+
+// The symbol hosts built against 0.1.0's header call (its swu_dicom_seg_params_init is no macro):
+// the layout of that release.
+SWU_API swu_status(swu_dicom_seg_params_init)(swu_dicom_seg_params* params) {
+    return swu_dicom_seg_params_init_size(params, static_cast<uint32_t>(swu::first_released_size<swu_dicom_seg_params>()));
 }
 
 SWU_API swu_status swu_volume_write_dicom_seg(const swu_volume* labels, const char* source_folder, const char* series_uid,
@@ -59,7 +63,7 @@ SWU_API swu_status swu_volume_write_dicom_seg(const swu_volume* labels, const ch
         swu::require(out_path, "out_path");
         swu::DicomSegOptions options;
         if (params) {
-            const swu_dicom_seg_params p = swu::read_struct(params, swu_dicom_seg_params_init, "swu_dicom_seg_params");
+            const swu_dicom_seg_params p = swu::read_struct(params, swu_dicom_seg_params_init_size, "swu_dicom_seg_params");
             if (p.series_description) options.series_description = p.series_description;
             if (p.series_number < 0)
                 swu::fail(SWU_ERR_INVALID_ARGUMENT, "series_number must be >= 0, got " + std::to_string(p.series_number));

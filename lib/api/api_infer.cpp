@@ -15,7 +15,7 @@ swu_infer_params infer_params(const swu_infer_params* params) {
         swu_infer_params_init(&defaults);
         return defaults;
     }
-    return read_struct(params, swu_infer_params_init, "swu_infer_params");
+    return read_struct(params, swu_infer_params_init_size, "swu_infer_params");
 }
 
 SegmentOptions segment_options(const Model& model, const swu_infer_params& params) {
@@ -70,17 +70,22 @@ void infer(swu_model* model, const swu_volume* image, const swu_infer_params* pa
 
 extern "C" {
 
-SWU_API swu_status swu_infer_params_init(swu_infer_params* params) {
+SWU_API swu_status swu_infer_params_init_size(swu_infer_params* params, uint32_t struct_size) {
     return swu::api_call(__func__, [&] {
-        swu::require(params, "params");
-        std::memset(params, 0, sizeof *params);
-        params->struct_size = sizeof *params;
-        params->roi = 96;
-        params->overlap = 0.5;
-        params->sw_batch = 4;
-        params->blend = SWU_BLEND_CONSTANT;
-        params->label_type = SWU_VOXEL_UINT8;
+        swu::init_struct(params, struct_size, "params", [](swu_infer_params& v) {
+            v.roi = 96;
+            v.overlap = 0.5;
+            v.sw_batch = 4;
+            v.blend = SWU_BLEND_CONSTANT;
+            v.label_type = SWU_VOXEL_UINT8;
+        });
     });
+}
+
+// The symbol hosts built against 0.1.0's header call (its swu_infer_params_init is no macro):
+// the layout of that release.
+SWU_API swu_status(swu_infer_params_init)(swu_infer_params* params) {
+    return swu_infer_params_init_size(params, static_cast<uint32_t>(swu::first_released_size<swu_infer_params>()));
 }
 
 SWU_API swu_status swu_infer_with_probabilities(swu_model* model, const swu_volume* image, const swu_infer_params* params,

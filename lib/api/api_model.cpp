@@ -40,7 +40,7 @@ swu::Tensor copy_named_tensor(const swu_named_tensor& t, size_t index) {
 // The caller's params as this library reads them (boundary.hpp read_struct), checked.
 swu_model_params model_params(const swu_model_params* params) {
     swu::require(params, "params");
-    const swu_model_params v = swu::read_struct(params, swu_model_params_init, "swu_model_params");
+    const swu_model_params v = swu::read_struct(params, swu_model_params_init_size, "swu_model_params");
     const swu_model_params* p = &v;
     if (!p->backend || !*p->backend) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.backend is NULL or empty");
     if (!p->device || !*p->device) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.device is NULL or empty");
@@ -56,17 +56,22 @@ swu_model_params model_params(const swu_model_params* params) {
 
 extern "C" {
 
-SWU_API swu_status swu_model_params_init(swu_model_params* params) {
+SWU_API swu_status swu_model_params_init_size(swu_model_params* params, uint32_t struct_size) {
     return swu::api_call(__func__, [&] {
-        swu::require(params, "params");
-        std::memset(params, 0, sizeof *params);
-        params->struct_size = sizeof *params;
-        params->backend = "auto";
-        params->device = "cpu";
-        params->threads = 0;
-        params->precision = SWU_PRECISION_FP32;
-        params->merging = SWU_MERGING_LEGACY;
+        swu::init_struct(params, struct_size, "params", [](swu_model_params& v) {
+            v.backend = "auto";
+            v.device = "cpu";
+            v.threads = 0;
+            v.precision = SWU_PRECISION_FP32;
+            v.merging = SWU_MERGING_LEGACY;
+        });
     });
+}
+
+// The symbol hosts built against 0.1.0's header call (its swu_model_params_init is no macro):
+// the layout of that release.
+SWU_API swu_status(swu_model_params_init)(swu_model_params* params) {
+    return swu_model_params_init_size(params, static_cast<uint32_t>(swu::first_released_size<swu_model_params>()));
 }
 
 SWU_API swu_status swu_model_create(const swu_model_params* params, swu_model** model) {

@@ -69,19 +69,24 @@ std::vector<swu::CaseSource> to_sources(const std::vector<swu::CasePaths>& paths
 
 extern "C" {
 
-SWU_API swu_status swu_optimizer_params_init(swu_optimizer_params* params) {
+SWU_API swu_status swu_optimizer_params_init_size(swu_optimizer_params* params, uint32_t struct_size) {
     return swu::api_call(__func__, [&] {
-        swu::require(params, "params");
-        std::memset(params, 0, sizeof *params);
-        params->struct_size = sizeof *params;
-        params->learning_rate = 2e-4;
-        params->beta1 = 0.9;
-        params->beta2 = 0.999;
-        params->eps = 1e-8;
-        params->micro_batches = 1;
-        params->distributed = SWU_DISTRIBUTED_OFF;
-        params->distributed_timeout = swu::TrainOptions().distributed_timeout;
+        swu::init_struct(params, struct_size, "params", [](swu_optimizer_params& v) {
+            v.learning_rate = 2e-4;
+            v.beta1 = 0.9;
+            v.beta2 = 0.999;
+            v.eps = 1e-8;
+            v.micro_batches = 1;
+            v.distributed = SWU_DISTRIBUTED_OFF;
+            v.distributed_timeout = swu::TrainOptions().distributed_timeout;
+        });
     });
+}
+
+// The symbol hosts built against 0.1.0's header call (its swu_optimizer_params_init is no macro):
+// the layout of that release.
+SWU_API swu_status(swu_optimizer_params_init)(swu_optimizer_params* params) {
+    return swu_optimizer_params_init_size(params, static_cast<uint32_t>(swu::first_released_size<swu_optimizer_params>()));
 }
 
 SWU_API swu_status swu_model_init_weights(swu_model* model, uint64_t seed) {
@@ -96,7 +101,7 @@ SWU_API swu_status swu_model_train_configure(swu_model* model, const swu_optimiz
     return swu::api_call(__func__, [&] {
         swu::require(model, "model");
         swu::require(params, "params");
-        const swu_optimizer_params p = swu::read_struct(params, swu_optimizer_params_init, "swu_optimizer_params");
+        const swu_optimizer_params p = swu::read_struct(params, swu_optimizer_params_init_size, "swu_optimizer_params");
         check_distributed(p.distributed, p.distributed_timeout, "params");
         // The environment before anything changes: a bad launch leaves the model as it was.
         swu::DistributedEnv env;
@@ -156,35 +161,40 @@ SWU_API swu_status swu_model_save_weights(swu_model* model, const char* path) {
     });
 }
 
-SWU_API swu_status swu_train_params_init(swu_train_params* params) {
+SWU_API swu_status swu_train_params_init_size(swu_train_params* params, uint32_t struct_size) {
     return swu::api_call(__func__, [&] {
-        swu::require(params, "params");
-        std::memset(params, 0, sizeof *params);
-        const swu::TrainOptions d;
-        params->struct_size = sizeof *params;
-        params->max_epochs = d.max_epochs;
-        params->max_iterations = d.max_iterations;
-        params->batch_size = d.batch_size;
-        params->num_samples = d.num_samples;
-        params->roi = d.roi;
-        params->learning_rate = d.learning_rate;
-        params->val_interval = d.val_interval;
-        params->val_overlap = d.val_overlap;
-        params->val_sw_batch = d.val_sw_batch;
-        params->seed = d.seed;
-        params->amp = -1;
-        params->checkpointing = d.checkpointing ? 1 : 0;
-        params->cache_bytes = d.cache_bytes;
-        params->distributed = SWU_DISTRIBUTED_OFF;
-        params->distributed_timeout = d.distributed_timeout;
+        swu::init_struct(params, struct_size, "params", [](swu_train_params& v) {
+            const swu::TrainOptions d;
+            v.max_epochs = d.max_epochs;
+            v.max_iterations = d.max_iterations;
+            v.batch_size = d.batch_size;
+            v.num_samples = d.num_samples;
+            v.roi = d.roi;
+            v.learning_rate = d.learning_rate;
+            v.val_interval = d.val_interval;
+            v.val_overlap = d.val_overlap;
+            v.val_sw_batch = d.val_sw_batch;
+            v.seed = d.seed;
+            v.amp = -1;
+            v.checkpointing = d.checkpointing ? 1 : 0;
+            v.cache_bytes = d.cache_bytes;
+            v.distributed = SWU_DISTRIBUTED_OFF;
+            v.distributed_timeout = d.distributed_timeout;
+        });
     });
+}
+
+// The symbol hosts built against 0.1.0's header call (its swu_train_params_init is no macro):
+// the layout of that release.
+SWU_API swu_status(swu_train_params_init)(swu_train_params* params) {
+    return swu_train_params_init_size(params, static_cast<uint32_t>(swu::first_released_size<swu_train_params>()));
 }
 
 SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, swu_train_result* result) {
     return swu::api_call(__func__, [&] {
         swu::require(model, "model");
         swu::require(params, "params");
-        const swu_train_params p = swu::read_struct(params, swu_train_params_init, "swu_train_params");
+        const swu_train_params p = swu::read_struct(params, swu_train_params_init_size, "swu_train_params");
         swu_train_result r{};
         if (result) r = swu::output_struct(result, "swu_train_result");
         if (!p.output_dir || !*p.output_dir) swu::fail(SWU_ERR_INVALID_ARGUMENT, "params.output_dir is required");

@@ -46,17 +46,22 @@ SWU_API swu_status swu_volume_read(const char* path, swu_volume** volume) {
     });
 }
 
-SWU_API swu_status swu_volume_desc_init(swu_volume_desc* desc) {
+SWU_API swu_status swu_volume_desc_init_size(swu_volume_desc* desc, uint32_t struct_size) {
     return swu::api_call(__func__, [&] {
-        swu::require(desc, "desc");
-        std::memset(desc, 0, sizeof *desc);
-        desc->struct_size = sizeof *desc;
-        desc->type = SWU_VOXEL_INT16;
-        for (int a = 0; a < 3; ++a) {
-            desc->spacing[a] = 1.0;
-            desc->direction[a * 4] = 1.0;
-        }
+        swu::init_struct(desc, struct_size, "desc", [](swu_volume_desc& v) {
+            v.type = SWU_VOXEL_INT16;
+            for (int a = 0; a < 3; ++a) {
+                v.spacing[a] = 1.0;
+                v.direction[a * 4] = 1.0;
+            }
+        });
     });
+}
+
+// The symbol hosts built against 0.1.0's header call (its swu_volume_desc_init is no macro):
+// the layout of that release.
+SWU_API swu_status(swu_volume_desc_init)(swu_volume_desc* desc) {
+    return swu_volume_desc_init_size(desc, static_cast<uint32_t>(swu::first_released_size<swu_volume_desc>()));
 }
 
 SWU_API swu_status swu_volume_wrap(const swu_volume_desc* desc, swu_volume** volume) {
@@ -64,7 +69,7 @@ SWU_API swu_status swu_volume_wrap(const swu_volume_desc* desc, swu_volume** vol
         swu::require(desc, "desc");
         swu::require(volume, "volume");
         *volume = nullptr;
-        const swu_volume_desc dc = swu::read_struct(desc, swu_volume_desc_init, "swu_volume_desc");
+        const swu_volume_desc dc = swu::read_struct(desc, swu_volume_desc_init_size, "swu_volume_desc");
         swu::Geometry g;
         for (int a = 0; a < 3; ++a) {
             g.size[a] = dc.size[a];

@@ -74,13 +74,25 @@ template <class T> void require_struct(const T& s, const char* what) {
     check_struct_size(s.struct_size, first_released_size<T>(), sizeof(T), what);
 }
 
+// *_init_size: T's defaults (fill sets them on a zeroed T) written as the caller's first
+// struct_size bytes, struct_size included.
+template <class T, class Fill> void init_struct(T* out, uint32_t struct_size, const char* what, Fill&& fill) {
+    require(out, what);
+    check_struct_size(struct_size, first_released_size<T>(), sizeof(T), what);
+    T v;
+    std::memset(static_cast<void*>(&v), 0, sizeof v);
+    fill(v);
+    v.struct_size = struct_size;
+    std::memcpy(static_cast<void*>(out), &v, struct_size);
+}
+
 // An input struct as this library reads it: the caller's struct_size bytes over the
-// defaults of its *_init() (fields the caller's header did not have keep them).
-template <class T> T read_struct(const T* in, swu_status (*init)(T*), const char* what) {
+// defaults of its *_init_size() (fields the caller's header did not have keep them).
+template <class T> T read_struct(const T* in, swu_status (*init_size)(T*, uint32_t), const char* what) {
     require(in, what);
     require_struct(*in, what);
     T v;
-    init(&v);
+    init_size(&v, static_cast<uint32_t>(sizeof v));
     std::memcpy(static_cast<void*>(&v), in, in->struct_size);
     v.struct_size = sizeof(T);
     return v;

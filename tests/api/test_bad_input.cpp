@@ -98,9 +98,14 @@ TEST_CASE("bad input: every pointer argument may be NULL and says which", "[unit
     int64_t shape[5] = {1, 1, 32, 32, 32};
     float buf[4] = {0};
 
-    REQUIRE_STATUS(swu_model_params_init(nullptr), SWU_ERR_INVALID_ARGUMENT, "params is NULL");
-    REQUIRE_STATUS(swu_infer_params_init(nullptr), SWU_ERR_INVALID_ARGUMENT, "params is NULL");
-    REQUIRE_STATUS(swu_volume_desc_init(nullptr), SWU_ERR_INVALID_ARGUMENT, "desc is NULL");
+    // The functions themselves (the *_init macros take sizeof *p) and the sized forms.
+    REQUIRE_STATUS((swu_model_params_init)(nullptr), SWU_ERR_INVALID_ARGUMENT, "params is NULL");
+    REQUIRE_STATUS((swu_infer_params_init)(nullptr), SWU_ERR_INVALID_ARGUMENT, "params is NULL");
+    REQUIRE_STATUS((swu_volume_desc_init)(nullptr), SWU_ERR_INVALID_ARGUMENT, "desc is NULL");
+    REQUIRE_STATUS(swu_model_params_init_size(nullptr, sizeof(swu_model_params)), SWU_ERR_INVALID_ARGUMENT, "params is NULL");
+    swu_infer_params sized;
+    REQUIRE_STATUS(swu_infer_params_init_size(&sized, sizeof sized + 8), SWU_ERR_INVALID_ARGUMENT, "newer swinunetr.h");
+    REQUIRE_STATUS(swu_infer_params_init_size(&sized, 4), SWU_ERR_INVALID_ARGUMENT, "struct_size is 4");
     REQUIRE_STATUS(swu_backend_count(nullptr), SWU_ERR_INVALID_ARGUMENT, "count is NULL");
     REQUIRE_STATUS(swu_backend_get_info(0, nullptr), SWU_ERR_INVALID_ARGUMENT, "info is NULL");
     REQUIRE_STATUS(swu_backend_get_device(0, 0, nullptr), SWU_ERR_INVALID_ARGUMENT, "NULL");

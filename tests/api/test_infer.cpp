@@ -444,6 +444,17 @@ TEST_CASE("a DICOM series folder reads with the geometry pydicom gives", "[unit]
 }
 
 namespace {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SWU_TEST_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(SWU_TEST_SANITIZED)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 // Asks to stop once `after` seconds of the network stage have passed, and notes when.
 struct CancelAfter {
     double after;
@@ -466,9 +477,11 @@ int cancel_after(swu_stage stage, int64_t, int64_t, void* user) {
 }
 }  // namespace
 
-// The bundle's f48 network on one 96^3 window (a forward of 1.7-8 s on 2 cores): a cancel
-// 0.3 s into it ends the call within 1 s, inside the forward, on every built backend.
-TEST_CASE("a cancel 0.3 s into a 96^3 f48 window ends swu_infer within 1 s, on every backend", "[unit][cancel]") {
+// The bundle's f48 network on one 96^3 window (a forward of 2-16 s on one thread): a cancel
+// 0.3 s into it ends the call within 1 s, inside the forward, on every built backend. One
+// thread, so that the sanitizer suite can check it for leaks (LeakSanitizer cannot while
+// OpenMP workers live); run alone (tests/CMakeLists.txt: RUN_SERIAL), as a timing.
+TEST_CASE("a cancel 0.3 s into a 96^3 f48 window ends swu_infer within 1 s, on every backend", "[cancel]") {
     std::vector<int16_t> ct(96 * 96 * 96);
     for (size_t i = 0; i < ct.size(); ++i) ct[i] = static_cast<int16_t>((i * 37) % 400 - 100);
     swu_volume_desc d;
@@ -485,6 +498,7 @@ TEST_CASE("a cancel 0.3 s into a 96^3 f48 window ends swu_infer within 1 s, on e
         swu_model_params mp = default_params();
         mp.backend = backend.c_str();
         mp.feature_size = 48;
+        mp.threads = 1;
         ModelPtr m = create_model(mp);
         REQUIRE(swu_model_init_weights(m.get(), 11) == SWU_OK);
         CancelAfter cancel{0.3};
@@ -503,7 +517,9 @@ TEST_CASE("a cancel 0.3 s into a 96^3 f48 window ends swu_infer within 1 s, on e
                     backend.c_str(), std::chrono::duration<double>(cancel.asked - cancel.network_start).count(), late);
         CHECK(labels == nullptr);
         REQUIRE(cancel.cancelled);
-        CHECK(late < 1.0);
+        // Under AddressSanitizer our kernels run instrumented and unvectorised (-O1): a
+        // looser bound there; the release suite holds the 1 s.
+        CHECK(late < (kSanitized ? 3.0 : 1.0));
         // Usable afterwards: a 32^3 forward gives finite logits.
         std::vector<float> x(32 * 32 * 32, 0.25f), logits(14 * 32 * 32 * 32, std::nanf(""));
         const int64_t shape[5] = {1, 1, 32, 32, 32};

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     CHECK(strcmp(swu_status_string((swu_status)12345), "unknown status") == 0);
     CHECK(sizeof(swu_status) == 4);
 
-    CHECK(swu_model_params_init(NULL) == SWU_ERR_INVALID_ARGUMENT);
+    CHECK((swu_model_params_init)(NULL) == SWU_ERR_INVALID_ARGUMENT);
     CHECK(strlen(swu_last_error()) > 0);
     CHECK(swu_model_params_init(&params) == SWU_OK);
     CHECK(swu_last_error()[0] == '\0');
