@@ -44,17 +44,26 @@ std::vector<double> direct(const std::vector<float>& x, const std::vector<float>
     return y;
 }
 
-void check(const Case& k, int m) {
+// Inputs like the network's (instance-normed activations, about N(0, 1)); weights with
+// Kaiming scale, bias small; the same for every kernel and precision of one case.
+struct Inputs {
+    std::vector<float> x, w, b;
+};
+Inputs random_inputs(const Case& k) {
     std::mt19937 rng(static_cast<unsigned>(k.c * 1000 + k.o));
     std::normal_distribution<float> unit(0.0f, 1.0f);
-    // Inputs like the network's (instance-normed activations, about N(0, 1)); weights
-    // with Kaiming scale, bias small.
-    std::vector<float> x(static_cast<size_t>(k.d * k.h * k.w * k.c)), w(static_cast<size_t>(k.o * k.c * 27)),
-        b(static_cast<size_t>(k.o));
+    Inputs in{std::vector<float>(static_cast<size_t>(k.d * k.h * k.w * k.c)),
+              std::vector<float>(static_cast<size_t>(k.o * k.c * 27)), std::vector<float>(static_cast<size_t>(k.o))};
     const float scale = 1.0f / std::sqrt(27.0f * static_cast<float>(k.c));
-    for (float& v : x) v = unit(rng);
-    for (float& v : w) v = unit(rng) * scale;
-    for (float& v : b) v = 0.1f * unit(rng);
+    for (float& v : in.x) v = unit(rng);
+    for (float& v : in.w) v = unit(rng) * scale;
+    for (float& v : in.b) v = 0.1f * unit(rng);
+    return in;
+}
+
+void check(const Case& k, int m) {
+    const Inputs in = random_inputs(k);
+    const std::vector<float>&x = in.x, &w = in.w, &b = in.b;
     const std::vector<double> ref = direct<double>(x, w, b, k), f32 = direct<float>(x, w, b, k);
     const swu_winograd::Weights wt = swu_winograd::transform_weights(w.data(), b.data(), k.o, k.c, m);
     std::vector<float> y(ref.size(), std::nanf(""));
@@ -91,14 +100,8 @@ float round_bf16(float f) {  // to nearest even, as the kernels do
 // against exact convolution, beside a direct convolution of the bf16-rounded inputs and
 // weights summed in double (what oneDNN's bf16 kernels compute, less their fp32 sums).
 void check_bf16(const Case& k) {
-    std::mt19937 rng(static_cast<unsigned>(k.c * 1000 + k.o));
-    std::normal_distribution<float> unit(0.0f, 1.0f);
-    std::vector<float> x(static_cast<size_t>(k.d * k.h * k.w * k.c)), w(static_cast<size_t>(k.o * k.c * 27)),
-        b(static_cast<size_t>(k.o));
-    const float scale = 1.0f / std::sqrt(27.0f * static_cast<float>(k.c));
-    for (float& v : x) v = unit(rng);
-    for (float& v : w) v = unit(rng) * scale;
-    for (float& v : b) v = 0.1f * unit(rng);
+    const Inputs in = random_inputs(k);
+    const std::vector<float>&x = in.x, &w = in.w, &b = in.b;
     std::vector<float> xb(x), wb(w);
     for (float& v : xb) v = round_bf16(v);
     for (float& v : wb) v = round_bf16(v);
