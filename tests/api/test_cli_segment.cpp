@@ -104,8 +104,10 @@ TEST_CASE("an interrupted segmentation leaves no output file", "[unit]") {
     const std::string dir = "/tmp/swu_cli_interrupt";
     fs::remove_all(dir);
     fs::create_directories(dir);
-    // SIGINT after 3 s, while the network runs.
-    const CliRun r = run_command("timeout --preserve-status -s INT 3 " + std::string(SWU_CLI_PATH) + " segment " +
+    // One SIGINT after 3 s, while the network runs. --foreground: without it timeout signals
+    // the command and then its whole process group, i.e. twice, which the command may
+    // count as a second Ctrl-C (then it exits at once, without the message checked here).
+    const CliRun r = run_command("timeout --foreground --preserve-status -s INT 3 " + std::string(SWU_CLI_PATH) + " segment " +
                                  golden_path("pipeline/image.nii.gz") + " " + dir + "/labels.nii.gz --weights " +
                                  golden_path("net_f12/model.pt") + " --threads 2");
     INFO(r.output);
