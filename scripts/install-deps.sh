@@ -13,6 +13,8 @@ packages=(
   libinsighttoolkit5-dev  # ITK 5.2: NIfTI, NRRD, MetaImage and DICOM I/O
   libdcmtk-dev            # DCMTK 3.6.7 (dcmseg): DICOM Segmentation output (SWU_WITH_DCMTK)
   catch2                  # v2 test framework
+  nlohmann-json3-dev      # JSON reading and writing (header-only)
+  libcli11-dev            # the command line of cli/ (header-only)
   python3-pydicom         # its test data holds a small real CT series the DICOM tests read;
                           # the DICOM tests write synthetic series and check SEGs with it
   python3-numpy           # pydicom's pixel data in the DICOM tests; bindings/python and its test
