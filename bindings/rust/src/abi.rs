@@ -1,5 +1,11 @@
 //! The ABI check: this crate's `sys` declarations against the library's own layout
 //! table (`swu_abi_layout`). Run once before the first call of the safe layer.
+//!
+//! ```
+//! // What the crate's first constructor checks (via swinunetr::ensure_compatible):
+//! let problems = swinunetr::abi::layout_mismatches(false);
+//! assert!(problems.is_empty(), "{problems:?}");
+//! ```
 use std::collections::BTreeMap;
 use std::ffi::CStr;
 use std::mem::{size_of, MaybeUninit};
@@ -7,6 +13,12 @@ use std::mem::{size_of, MaybeUninit};
 use crate::sys::*;
 
 /// One entry of the crate's view: C name, value (size, offset or constant), size.
+///
+/// ```
+/// let entries: Vec<swinunetr::abi::Entry> = swinunetr::abi::binding_layout();
+/// let (name, value, size) = &entries[0];
+/// println!("{name} = {value} ({size} bytes)");
+/// ```
 pub type Entry = (String, i64, i64);
 
 fn size_of_pointee<T>(_: *const T) -> i64 {
@@ -35,6 +47,12 @@ macro_rules! konst {
 }
 
 /// Every type, field and constant `sys` declares, named as in `swu_abi_entry`.
+///
+/// ```
+/// let mine = swinunetr::abi::binding_layout();
+/// let size = mine.iter().find(|(name, _, _)| name == "swu_infer_params").map(|e| e.1);
+/// assert_eq!(size, Some(std::mem::size_of::<swinunetr::sys::swu_infer_params>() as i64));
+/// ```
 pub fn binding_layout() -> Vec<Entry> {
     let mut v = konst![
         SWU_ABI_VERSION, SWU_OK, SWU_ERR_INVALID_ARGUMENT, SWU_ERR_IO, SWU_ERR_FORMAT, SWU_ERR_UNSUPPORTED,
@@ -84,6 +102,12 @@ pub fn binding_layout() -> Vec<Entry> {
 }
 
 /// The library's table: name -> (value, size).
+///
+/// ```
+/// let table = swinunetr::abi::library_layout();
+/// let (value, _size) = table["SWU_ERR_CANCELLED"];
+/// assert_eq!(value, swinunetr::sys::SWU_ERR_CANCELLED as i64);
+/// ```
 pub fn library_layout() -> BTreeMap<String, (i64, i64)> {
     let mut entries: *const swu_abi_entry = std::ptr::null();
     let mut count = 0usize;
@@ -107,6 +131,12 @@ pub fn library_layout() -> BTreeMap<String, (i64, i64)> {
 /// Where `sys` and the library disagree, as readable lines (empty: compatible). With
 /// `strict`, also every library entry `sys` does not declare (the crate's own test uses
 /// that, so `sys` keeps up with the header); without, only fields of declared structs.
+///
+/// ```
+/// for line in swinunetr::abi::layout_mismatches(true) {
+///     eprintln!("binding and library differ: {line}");
+/// }
+/// ```
 pub fn layout_mismatches(strict: bool) -> Vec<String> {
     let table = library_layout();
     if table.is_empty() {

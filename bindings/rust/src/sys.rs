@@ -1,6 +1,37 @@
 //! Raw declarations of `swinunetr.h`, one to one (C names, C types). Everything here is
 //! `unsafe` to call; the crate root wraps it safely. Enums are `i32` aliases with
 //! constants, as in C, so no value the library returns can be invalid in Rust.
+//!
+//! Structs are filled as in C: the `*_init` function (or `struct_size` for the `*_info`
+//! output structs), then the fields you change.
+//!
+//! ```
+//! use std::ffi::CStr;
+//! use swinunetr::sys;
+//!
+//! swinunetr::ensure_compatible()?; // the layouts below are the library's
+//! unsafe {
+//!     println!("libswinunetr {}", CStr::from_ptr(sys::swu_version_string()).to_string_lossy());
+//!     let hu = [0i16; 8];
+//!     let mut desc: sys::swu_volume_desc = std::mem::zeroed();
+//!     assert_eq!(sys::swu_volume_desc_init(&mut desc), sys::SWU_OK);
+//!     desc.type_ = sys::SWU_VOXEL_INT16;
+//!     desc.data = hu.as_ptr().cast();
+//!     desc.size = [2, 2, 2];
+//!     let mut volume = std::ptr::null_mut();
+//!     assert_eq!(sys::swu_volume_wrap(&desc, &mut volume), sys::SWU_OK);
+//!     let mut info: sys::swu_volume_info = std::mem::zeroed();
+//!     info.struct_size = std::mem::size_of::<sys::swu_volume_info>() as u32;
+//!     assert_eq!(sys::swu_volume_get_info(volume, &mut info), sys::SWU_OK);
+//!     assert_eq!(info.size, [2, 2, 2]);
+//!     sys::swu_volume_free(volume);
+//!     // A failure: the status, and swu_last_error() says why.
+//!     let path = b"/no/such/ct.nii.gz\0";
+//!     assert_eq!(sys::swu_volume_read(path.as_ptr().cast(), &mut volume), sys::SWU_ERR_IO);
+//!     println!("{}", CStr::from_ptr(sys::swu_last_error()).to_string_lossy());
+//! }
+//! # Ok::<(), swinunetr::Error>(())
+//! ```
 #![allow(non_camel_case_types)]
 
 use std::os::raw::{c_char, c_int, c_void};
