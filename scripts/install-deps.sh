@@ -18,6 +18,8 @@ packages=(
   python3-pydicom         # its test data holds a small real CT series the DICOM tests read;
                           # the DICOM tests write synthetic series and check SEGs with it
   python3-numpy           # pydicom's pixel data in the DICOM tests; bindings/python and its test
+  python3-venv python3-setuptools python3-wheel  # the bindings/python package pip-installed into a venv, offline (its test)
+  python3-pytest          # that test runs the binding's test under pytest too
   dicom3tools             # dciodvfy: the DICOM SEG tests validate the objects written
   python3                 # scripts/ helpers
   python3-torch           # the training tests check that Python's torch.load reads our model.pt

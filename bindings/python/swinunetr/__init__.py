@@ -10,16 +10,30 @@ Volumes are indexed [i, j, k] (as nibabel's get_fdata()); Volume.from_array wrap
 numpy array without copying when its strides allow, and Volume.array is a view of the
 library's voxels. Every failure raises swinunetr.Error with .status and .message.
 """
+from __future__ import annotations
+
 import ctypes
 import enum
+import os
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, TypedDict, TypeVar,
+                    Union, overload)
 
 import numpy as np
 
 from . import _native
 from ._native import lib as _lib
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["Status", "Stage", "Blend", "Precision", "VoxelType", "Error", "Cancelled", "Model", "Volume",
-           "version", "abi_version", "load_backends", "backends"]
+           "version", "abi_version", "load_backends", "backends", "BackendInfo", "ModelInfo", "PathLike",
+           "ProgressCallback"]
+
+PathLike = Union[str, bytes, "os.PathLike[str]"]
+"""A file or folder name: str, bytes or a path object such as pathlib.Path."""
+ProgressCallback = Callable[["Stage", int, int], object]
+"""progress(stage, done, total), called along a run; a truthy return cancels it."""
 
 
 class Status(enum.IntEnum):
@@ -62,15 +76,18 @@ class VoxelType(enum.IntEnum):
     UINT8 = 3
 
 
-_NUMPY_OF = {VoxelType.INT16: np.int16, VoxelType.UINT16: np.uint16, VoxelType.FLOAT32: np.float32,
-             VoxelType.UINT8: np.uint8}
-_VOXEL_OF = {np.dtype(t): v for v, t in _NUMPY_OF.items()}
+_NUMPY_OF: Dict[VoxelType, Any] = {VoxelType.INT16: np.int16, VoxelType.UINT16: np.uint16,
+                                   VoxelType.FLOAT32: np.float32, VoxelType.UINT8: np.uint8}
+_VOXEL_OF: Dict[np.dtype[Any], VoxelType] = {np.dtype(t): v for v, t in _NUMPY_OF.items()}
 
 
 class Error(Exception):
     """A failed call: .status (Status) and .message (the library's swu_last_error())."""
 
-    def __init__(self, status, message):
+    status: Status
+    message: str
+
+    def __init__(self, status: int, message: str) -> None:
         super().__init__("%s (%s)" % (message, _lib.swu_status_string(status).decode()))
         self.status = Status(status)
         self.message = message
@@ -80,26 +97,27 @@ class Cancelled(Error):
     """The progress callback stopped the run (Status.CANCELLED)."""
 
 
-def _check(status):
+def _check(status: int) -> None:
     if status != 0:
         message = _lib.swu_last_error().decode("utf-8", "replace")
         raise (Cancelled if status == Status.CANCELLED else Error)(status, message)
 
 
-def _bytes(text):
+def _bytes(text: Optional[PathLike]) -> Optional[bytes]:
     return None if text is None else (text if isinstance(text, bytes) else str(text).encode())
 
 
-def version():
+def version() -> str:
     """The loaded library's version string, e.g. "0.1.0"."""
-    return _lib.swu_version_string().decode()
+    return str(_lib.swu_version_string().decode())
 
 
-def abi_version():
-    return _lib.swu_abi_version()
+def abi_version() -> int:
+    """The loaded library's C ABI version (swu_abi_version()); the binding checked it at import."""
+    return int(_lib.swu_abi_version())
 
 
-def load_backends(folder=None):
+def load_backends(folder: Optional[PathLike] = None) -> int:
     """Loads backend plugins from `folder`, or runs the default search; returns how many
     were newly loaded. Model() does the default search itself when none is loaded."""
     n = ctypes.c_size_t()
@@ -107,11 +125,22 @@ def load_backends(folder=None):
     return n.value
 
 
-def backends():
+class BackendInfo(TypedDict):
+    """One plugin, as backends() lists it (swu_backend_info)."""
+    name: str
+    path: str
+    loaded: bool
+    error: str
+    version: str
+    capabilities: int
+    device_count: int
+
+
+def backends() -> List[BackendInfo]:
     """Every plugin found: a list of dicts (name, path, loaded, error, version, capabilities)."""
     count = ctypes.c_size_t()
     _check(_lib.swu_backend_count(ctypes.byref(count)))
-    out = []
+    out: List[BackendInfo] = []
     for i in range(count.value):
         info = _native.swu_backend_info(struct_size=ctypes.sizeof(_native.swu_backend_info))
         _check(_lib.swu_backend_get_info(i, ctypes.byref(info)))
@@ -121,32 +150,36 @@ def backends():
     return out
 
 
+_H = TypeVar("_H", bound="_Handle")
+
+
 class _Handle:
     """An owned C handle freed by close(), by `with` or when garbage-collected."""
-    _free = None
-    _handle = None  # so that close() works even when __init__ failed
+    _free: Callable[[int], None]
+    _handle: Optional[int] = None  # so that close() works even when __init__ failed
 
-    def __init__(self, handle):
+    def __init__(self, handle: Optional[int]) -> None:
         self._handle = handle
 
     @property
-    def handle(self):
+    def handle(self) -> int:
+        """The C handle (swu_model* / swu_volume*); ValueError once closed."""
         if not self._handle:
             raise ValueError("%s is closed" % type(self).__name__)
         return self._handle
 
-    def close(self):
+    def close(self) -> None:
         if self._handle:
             type(self)._free(self._handle)
             self._handle = None
 
-    def __enter__(self):
+    def __enter__(self: _H) -> _H:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         self.close()
 
 
@@ -155,12 +188,12 @@ class Volume(_Handle):
     numpy array, or returned by Model.segment."""
     _free = staticmethod(_lib.swu_volume_free)
 
-    def __init__(self, handle, keep_alive=None):
+    def __init__(self, handle: Optional[int], keep_alive: Optional[npt.NDArray[Any]] = None) -> None:
         super().__init__(handle)
         self._keep_alive = keep_alive  # the wrapped array, alive as long as the volume
 
     @classmethod
-    def read(cls, path):
+    def read(cls, path: PathLike) -> Volume:
         """NIfTI, NRRD, MetaImage or a DICOM series folder. int16 / uint16 / uint8 files keep
         their type, anything else (and DICOM) becomes float32."""
         out = ctypes.c_void_p()
@@ -168,7 +201,9 @@ class Volume(_Handle):
         return cls(out.value)
 
     @classmethod
-    def from_array(cls, array, spacing=(1, 1, 1), origin=(0, 0, 0), direction=(1, 0, 0, 0, 1, 0, 0, 0, 1)):
+    def from_array(cls, array: npt.ArrayLike, spacing: Sequence[float] = (1, 1, 1),
+                   origin: Sequence[float] = (0, 0, 0),
+                   direction: Sequence[float] = (1, 0, 0, 0, 1, 0, 0, 0, 1)) -> Volume:
         """Wraps a 3D numpy array indexed [i, j, k] (int16, uint16, float32 or uint8). No
         copy is made when the array's strides are positive multiples of its item size
         (C or Fortran order, transposed views...); otherwise a Fortran-order copy is
@@ -193,44 +228,44 @@ class Volume(_Handle):
         _check(_lib.swu_volume_wrap(ctypes.byref(desc), ctypes.byref(out)))
         return cls(out.value, keep_alive=array)
 
-    def _info(self):
+    def _info(self) -> _native.swu_volume_info:
         info = _native.swu_volume_info(struct_size=ctypes.sizeof(_native.swu_volume_info))
         _check(_lib.swu_volume_get_info(self.handle, ctypes.byref(info)))
         return info
 
     @property
-    def voxel_type(self):
+    def voxel_type(self) -> VoxelType:
         return VoxelType(self._info().type)
 
     @property
-    def shape(self):
+    def shape(self) -> Tuple[int, int, int]:
         return tuple(self._info().size)
 
     @property
-    def spacing(self):
+    def spacing(self) -> Tuple[float, float, float]:
         return tuple(self._info().spacing)
 
     @property
-    def origin(self):
+    def origin(self) -> Tuple[float, float, float]:
         return tuple(self._info().origin)
 
     @property
-    def direction(self):
+    def direction(self) -> Tuple[float, ...]:
         """Row-major 3x3; column c is the unit vector of voxel axis c."""
         return tuple(self._info().direction)
 
-    def _channels(self):
+    def _channels(self) -> Tuple[int, int]:
         n, stride = ctypes.c_int64(), ctypes.c_int64()
         _check(_lib.swu_volume_get_channels(self.handle, ctypes.byref(n), ctypes.byref(stride)))
         return n.value, stride.value
 
     @property
-    def channels(self):
+    def channels(self) -> int:
         """1 for images and label maps; 14 for the probabilities of Model.segment."""
         return self._channels()[0]
 
     @property
-    def array(self):
+    def array(self) -> npt.NDArray[Any]:
         """A read-only numpy view [i, j, k] of the voxels (no copy), [class, i, j, k] for a
         volume of several channels; it keeps the volume alive."""
         info = self._info()
@@ -246,7 +281,7 @@ class Volume(_Handle):
         view.flags.writeable = False
         return _VolumeView(view, self)
 
-    def write(self, path):
+    def write(self, path: PathLike) -> None:
         """Format from the extension: .nii.gz, .nii, .nrrd, .mha, .mhd, .nhdr."""
         _check(_lib.swu_volume_write(self.handle, _bytes(path)))
 
@@ -254,13 +289,30 @@ class Volume(_Handle):
 class _VolumeView(np.ndarray):
     """An ndarray that holds a reference to the volume whose memory it shows."""
 
-    def __new__(cls, view, owner):
+    _owner: Optional[Volume]
+
+    def __new__(cls, view: npt.NDArray[Any], owner: Volume) -> _VolumeView:
         obj = view.view(cls)
         obj._owner = owner
         return obj
 
-    def __array_finalize__(self, obj):
+    def __array_finalize__(self, obj: Any) -> None:
         self._owner = getattr(obj, "_owner", None)
+
+
+class ModelInfo(TypedDict):
+    """What Model.info returns (swu_model_info)."""
+    backend: str
+    device: str
+    threads: int
+    precision: Precision
+    weights_loaded: bool
+    in_channels: int
+    out_channels: int
+    feature_size: int
+    depths: List[int]
+    num_heads: List[int]
+    parameter_count: int
 
 
 class Model(_Handle):
@@ -269,12 +321,13 @@ class Model(_Handle):
     of swu_model_params (feature_size, depths, ...)."""
     _free = staticmethod(_lib.swu_model_free)
 
-    def __init__(self, weights=None, backend="auto", device="cpu", threads=0, **fields):
+    def __init__(self, weights: Optional[PathLike] = None, backend: Union[str, bytes] = "auto",
+                 device: Union[str, bytes] = "cpu", threads: int = 0, **fields: Any) -> None:
         params = _native.swu_model_params()
         _check(_lib.swu_model_params_init(ctypes.byref(params)))
         params.backend, params.device, params.threads = _bytes(backend), _bytes(device), threads
         for name, value in fields.items():
-            if name not in dict(_native.swu_model_params._fields_) or name == "struct_size":
+            if name not in {f[0] for f in _native.swu_model_params._fields_} or name == "struct_size":
                 raise TypeError("unknown model parameter %r" % name)
             setattr(params, name, value)
         out = ctypes.c_void_p()
@@ -283,12 +336,12 @@ class Model(_Handle):
         if weights is not None:
             self.load_weights(weights)
 
-    def load_weights(self, path):
+    def load_weights(self, path: PathLike) -> None:
         """MONAI's model.pt (a PyTorch state_dict) or a .safetensors file."""
         _check(_lib.swu_model_load_weights(self.handle, _bytes(path)))
 
     @property
-    def info(self):
+    def info(self) -> ModelInfo:
         i = _native.swu_model_info(struct_size=ctypes.sizeof(_native.swu_model_info))
         _check(_lib.swu_model_get_info(self.handle, ctypes.byref(i)))
         return {"backend": i.backend.decode(), "device": i.device.decode(), "threads": i.threads,
@@ -296,7 +349,8 @@ class Model(_Handle):
                 "in_channels": i.in_channels, "out_channels": i.out_channels, "feature_size": i.feature_size,
                 "depths": list(i.depths), "num_heads": list(i.num_heads), "parameter_count": i.parameter_count}
 
-    def forward(self, patches, out=None):
+    def forward(self, patches: npt.ArrayLike,
+                out: Optional[npt.NDArray[np.float32]] = None) -> npt.NDArray[np.float32]:
         """Raw network: float32 {N, C, D, H, W} (D, H, W multiples of 32) -> logits
         {N, out_channels, D, H, W}. A C-contiguous float32 input is used in place; `out`
         (C-contiguous float32 of the right shape) is filled in place when given."""
@@ -312,8 +366,26 @@ class Model(_Handle):
         _check(_lib.swu_model_forward(self.handle, x.ctypes.data, dims, out.ctypes.data, out.size))
         return out
 
-    def segment(self, image, progress=None, roi=None, overlap=None, sw_batch=None, blend=None, label_type=None,
-                probabilities=False):
+    @overload
+    def segment(self, image: Volume, progress: Optional[ProgressCallback] = ..., roi: Optional[int] = ...,
+                overlap: Optional[float] = ..., sw_batch: Optional[int] = ..., blend: Optional[Blend] = ...,
+                label_type: Optional[VoxelType] = ..., probabilities: Literal[False] = ...) -> Volume: ...
+
+    @overload
+    def segment(self, image: Volume, progress: Optional[ProgressCallback] = ..., roi: Optional[int] = ...,
+                overlap: Optional[float] = ..., sw_batch: Optional[int] = ..., blend: Optional[Blend] = ...,
+                label_type: Optional[VoxelType] = ..., *, probabilities: Literal[True]) -> Tuple[Volume, Volume]: ...
+
+    @overload
+    def segment(self, image: Volume, progress: Optional[ProgressCallback] = ..., roi: Optional[int] = ...,
+                overlap: Optional[float] = ..., sw_batch: Optional[int] = ..., blend: Optional[Blend] = ...,
+                label_type: Optional[VoxelType] = ...,
+                probabilities: bool = ...) -> Union[Volume, Tuple[Volume, Volume]]: ...
+
+    def segment(self, image: Volume, progress: Optional[ProgressCallback] = None, roi: Optional[int] = None,
+                overlap: Optional[float] = None, sw_batch: Optional[int] = None, blend: Optional[Blend] = None,
+                label_type: Optional[VoxelType] = None,
+                probabilities: bool = False) -> Union[Volume, Tuple[Volume, Volume]]:
         """The bundle's whole inference on a CT Volume; returns the label Volume (uint8
         classes 0..13 in the image's geometry), or with probabilities=True the pair
         (labels, probabilities): float32, 14 channels in the image's geometry (.array is
@@ -326,11 +398,13 @@ class Model(_Handle):
                             ("label_type", label_type)):
             if value is not None:
                 setattr(params, name, value)
-        raised = []
+        raised: List[BaseException] = []
         if progress is not None:
-            def trampoline(stage, done, total, _user):
+            callback = progress
+
+            def trampoline(stage: int, done: int, total: int, _user: Optional[int]) -> int:
                 try:
-                    return 1 if progress(Stage(stage), done, total) else 0
+                    return 1 if callback(Stage(stage), done, total) else 0
                 except BaseException as e:  # never let an exception unwind through C
                     raised.append(e)
                     return 1

@@ -7,6 +7,10 @@ fallen behind the header refuses to load instead of corrupting memory.
 import ctypes
 import ctypes.util
 import os
+import shutil
+import subprocess
+import sys
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 ABI_VERSION = 1  # SWU_ABI_VERSION of the header this file mirrors
 
@@ -133,19 +137,71 @@ FUNCTIONS = {
 }
 
 
-def _find_library():
-    """$SWINUNETR_LIB (a file), else libswinunetr.so in $SWINUNETR_LIB_DIR, else the
-    system's search (ld.so.conf, LD_LIBRARY_PATH)."""
-    path = os.environ.get("SWINUNETR_LIB")
+LIBRARY_NAMES = ("libswinunetr.so", "libswinunetr.so.0")  # looked for, in this order, in a folder
+
+
+def _in_folder(folder: str) -> Optional[str]:
+    for name in LIBRARY_NAMES:
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def _pkg_config_libdir(environ: Mapping[str, str]) -> Optional[str]:
+    """`pkg-config --variable=libdir swinunetr`, or None without pkg-config or swinunetr.pc."""
+    exe = shutil.which("pkg-config", path=environ.get("PATH", os.defpath))
+    if not exe:
+        return None
+    try:
+        run = subprocess.run([exe, "--variable=libdir", "swinunetr"], env=dict(environ), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    libdir = run.stdout.decode(errors="replace").strip()
+    return os.path.normpath(libdir) if run.returncode == 0 and libdir else None
+
+
+def install_prefixes() -> List[str]:
+    """The prefixes searched after pkg-config: this Python's (sys.prefix: the venv or conda
+    environment), the base installation's (sys.base_prefix) and /usr/local."""
+    out: List[str] = []
+    for prefix in (sys.prefix, getattr(sys, "base_prefix", sys.prefix), "/usr/local"):
+        if prefix and prefix not in out:
+            out.append(prefix)
+    return out
+
+
+def find_library(environ: Optional[Mapping[str, str]] = None,
+                 prefixes: Optional[Sequence[str]] = None) -> Tuple[str, str]:
+    """Where the library is, and how that was decided: (path or soname, how). In order:
+    1. $SWINUNETR_LIB, the library file itself;
+    2. $SWINUNETR_LIB_DIR, its folder (libswinunetr.so there, else libswinunetr.so.0);
+    3. pkg-config: the libdir of swinunetr.pc (PKG_CONFIG_PATH applies), if the library is there;
+    4. the install prefixes (install_prefixes()): their lib/ and lib64/, where it is there;
+    5. the system loader: ctypes.util.find_library("swinunetr") (ldconfig's cache), else
+       "libswinunetr.so.0" for dlopen's own search (LD_LIBRARY_PATH, rpath, /etc/ld.so.conf).
+    1 and 2 are taken as given (a wrong one fails to load rather than falling through)."""
+    env = os.environ if environ is None else environ
+    path = env.get("SWINUNETR_LIB")
     if path:
-        return path
-    folder = os.environ.get("SWINUNETR_LIB_DIR")
+        return path, "SWINUNETR_LIB"
+    folder = env.get("SWINUNETR_LIB_DIR")
     if folder:
-        return os.path.join(folder, "libswinunetr.so")
-    return ctypes.util.find_library("swinunetr") or "libswinunetr.so.0"
+        return _in_folder(folder) or os.path.join(folder, LIBRARY_NAMES[0]), "SWINUNETR_LIB_DIR"
+    libdir = _pkg_config_libdir(env)
+    found = _in_folder(libdir) if libdir else None
+    if found:
+        return found, "pkg-config"
+    for prefix in install_prefixes() if prefixes is None else prefixes:
+        for sub in ("lib", "lib64"):
+            found = _in_folder(os.path.join(prefix, sub))
+            if found:
+                return found, "install prefix " + prefix
+    return ctypes.util.find_library("swinunetr") or "libswinunetr.so.0", "system loader"
 
 
-def layout_mismatches(lib, strict=False):
+def layout_mismatches(lib: ctypes.CDLL, strict: bool = False) -> List[str]:
     """Differences between this module's declarations and the library's layout table,
     as readable lines (empty when they agree). Entries only the library has count when
     they are fields of a struct declared here, or with `strict` (the binding's test, so
@@ -159,20 +215,28 @@ def layout_mismatches(lib, strict=False):
         mine[name] = (ctypes.sizeof(c_enum), ctypes.sizeof(c_enum))
     for struct in STRUCTS:
         mine[struct.__name__] = (ctypes.sizeof(struct), ctypes.sizeof(struct))
-        for field, ftype in struct._fields_:
+        for entry in struct._fields_:
+            field, ftype = entry[0], entry[1]
             mine[struct.__name__ + "." + field] = (getattr(struct, field).offset, ctypes.sizeof(ftype))
-    def relevant(name):
+    def relevant(name: str) -> bool:
         return name in mine or strict or name.split(".")[0] in mine and "." in name
     return ["%s: binding has %s, library has %s" % (n, mine.get(n), table.get(n))
             for n in sorted(set(table) | set(mine)) if mine.get(n) != table.get(n) and relevant(n)]
 
 
-def load():
-    path = _find_library()
+library_path = ""  # the library loaded, as given to dlopen
+library_found_by = ""  # which step of find_library() gave it
+
+
+def load() -> ctypes.CDLL:
+    global library_path, library_found_by
+    path, found_by = find_library()
     try:
         lib = ctypes.CDLL(path)
     except OSError as e:
-        raise ImportError("swinunetr: cannot load %s (%s); set SWINUNETR_LIB or SWINUNETR_LIB_DIR" % (path, e))
+        raise ImportError("swinunetr: cannot load %s, found by %s (%s); set SWINUNETR_LIB (the file) or "
+                          "SWINUNETR_LIB_DIR (its folder), or PKG_CONFIG_PATH to the folder of swinunetr.pc"
+                          % (path, found_by, e)) from None
     for name, (restype, argtypes) in FUNCTIONS.items():
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = restype, argtypes
@@ -182,6 +246,7 @@ def load():
     problems = layout_mismatches(lib)
     if problems:
         raise ImportError("swinunetr: the binding's declarations differ from %s:\n  %s" % (path, "\n  ".join(problems)))
+    library_path, library_found_by = path, found_by
     return lib
 
 

@@ -1,20 +1,78 @@
-"""The Python binding's test, runnable with a plain python3 (numpy, no pytest).
+"""The Python binding's test: `python3 test_swinunetr.py` (numpy, no pytest) or `pytest`.
 
-Environment (set by ctest): PYTHONPATH=bindings/python, SWINUNETR_LIB, SWU_TEST_WEIGHTS
-(golden net_f12), SWU_TEST_CT (the phantom) and SWU_TEST_LABELS (the C example's output
-for that CT, whose label counts this binding must reproduce).
+Environment (set by ctest): the package importable (PYTHONPATH=bindings/python, or
+installed), the library findable (SWINUNETR_LIB, or any step of the package's search),
+SWU_TEST_WEIGHTS (golden net_f12), SWU_TEST_CT (the phantom) and SWU_TEST_LABELS (the C
+example's output for that CT, whose label counts this binding must reproduce).
 """
 import ctypes
 import os
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 
 import swinunetr
 from swinunetr import _native
 
-WEIGHTS, CT, C_LABELS = (os.environ[k] for k in ("SWU_TEST_WEIGHTS", "SWU_TEST_CT", "SWU_TEST_LABELS"))
+
+def _need(name):
+    value = os.environ.get(name)
+    if not value:
+        raise AssertionError("%s is not set; ctest -R 'bindings: Python' sets it (bindings/CMakeLists.txt)" % name)
+    return value
+
+
 WORK = os.environ.get("SWU_TEST_WORK", "/tmp")
+
+
+def test_environment():
+    for name in ("SWU_TEST_WEIGHTS", "SWU_TEST_CT", "SWU_TEST_LABELS"):
+        assert os.path.exists(_need(name)), "%s=%s does not exist" % (name, os.environ[name])
+    print("swinunetr from", os.path.dirname(swinunetr.__file__), "library", _native.library_path,
+          "found by", _native.library_found_by)
+    assert os.path.exists(os.path.join(os.path.dirname(swinunetr.__file__), "py.typed")), "py.typed is missing"
+
+
+def test_find_library_order():
+    """SWINUNETR_LIB, SWINUNETR_LIB_DIR, pkg-config, the install prefixes, the system loader."""
+    assert shutil.which("pkg-config"), "pkg-config not found (Debian: pkg-config)"
+    with tempfile.TemporaryDirectory() as tmp:
+        def touch(*parts):
+            path = os.path.join(tmp, *parts)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "w").close()
+            return path
+        in_lib_dir = touch("dir", "libswinunetr.so")
+        by_pkg_config = touch("pc", "lib", "libswinunetr.so.0")
+        pc_path = os.path.join(tmp, "pc", "lib", "pkgconfig")
+        touch("pc", "lib", "pkgconfig", "swinunetr.pc")
+        with open(os.path.join(pc_path, "swinunetr.pc"), "w") as f:  # as cmake/swinunetr.pc.in makes it
+            f.write("prefix=${pcfiledir}/../..\nlibdir=${prefix}/lib\n\nName: swinunetr\nDescription: test\n"
+                    "Version: 0.1.0\nLibs: -L${libdir} -lswinunetr\n")
+        in_prefix = touch("prefix", "lib64", "libswinunetr.so.0")
+        empty = os.path.join(tmp, "empty")
+        os.mkdir(empty)
+        no_lib = os.path.join(tmp, "nolib")  # a swinunetr.pc whose libdir has no library
+        touch("nolib", "pkgconfig", "swinunetr.pc")
+        with open(os.path.join(no_lib, "pkgconfig", "swinunetr.pc"), "w") as f:
+            f.write("libdir=%s\n\nName: swinunetr\nDescription: test\nVersion: 0.1.0\n" % empty)
+        base = {"PATH": os.environ.get("PATH", os.defpath), "PKG_CONFIG_LIBDIR": empty, "PKG_CONFIG_PATH": pc_path}
+        prefixes = [os.path.join(tmp, "noprefix"), os.path.join(tmp, "prefix")]
+
+        def find(prefixes=prefixes, **env):
+            return _native.find_library(dict(base, **env), prefixes)
+        assert find(SWINUNETR_LIB="/x/libswinunetr.so.0", SWINUNETR_LIB_DIR=os.path.dirname(in_lib_dir)) == (
+            "/x/libswinunetr.so.0", "SWINUNETR_LIB")
+        assert find(SWINUNETR_LIB_DIR=os.path.dirname(in_lib_dir)) == (in_lib_dir, "SWINUNETR_LIB_DIR")
+        assert find(SWINUNETR_LIB_DIR=empty) == (os.path.join(empty, "libswinunetr.so"), "SWINUNETR_LIB_DIR")
+        assert find() == (by_pkg_config, "pkg-config")
+        assert find(PKG_CONFIG_PATH=empty) == (in_prefix, "install prefix " + prefixes[1])
+        assert find(PKG_CONFIG_PATH=os.path.join(no_lib, "pkgconfig")) == (in_prefix, "install prefix " + prefixes[1])
+        assert find(PKG_CONFIG_PATH=empty, prefixes=[empty])[1] == "system loader"
+        assert find(PATH=empty, prefixes=[empty])[1] == "system loader"  # no pkg-config at all
+    assert _native.install_prefixes()[0] == sys.prefix and "/usr/local" in _native.install_prefixes()
 
 
 def test_abi():
@@ -38,6 +96,7 @@ def counts(volume):
 
 
 def test_segment_matches_c():
+    WEIGHTS, CT, C_LABELS = (_need(k) for k in ("SWU_TEST_WEIGHTS", "SWU_TEST_CT", "SWU_TEST_LABELS"))
     print("swinunetr", swinunetr.version(), "backends:", [b["name"] for b in swinunetr.backends() if b["loaded"]])
     with swinunetr.Volume.read(C_LABELS) as c_labels:
         expected = np.bincount(np.asarray(c_labels.array, dtype=np.int64).ravel(), minlength=14).tolist()
@@ -70,7 +129,7 @@ def test_segment_matches_c():
 
 
 def test_forward():
-    with swinunetr.Model(WEIGHTS, threads=2) as model:
+    with swinunetr.Model(_need("SWU_TEST_WEIGHTS"), threads=2) as model:
         x = np.linspace(0, 1, 32 * 32 * 32, dtype=np.float32).reshape(1, 1, 32, 32, 32)
         y = model.forward(x)
         assert y.shape == (1, 14, 32, 32, 32) and np.isfinite(y).all()
@@ -106,7 +165,8 @@ def test_cancel():
         calls.append(stage)
         return stage == swinunetr.Stage.NETWORK  # truthy: cancel
 
-    with swinunetr.Model(WEIGHTS, threads=2) as model, swinunetr.Volume.from_array(hu, spacing=(3, 3, 3)) as v:
+    with swinunetr.Model(_need("SWU_TEST_WEIGHTS"), threads=2) as model, \
+            swinunetr.Volume.from_array(hu, spacing=(3, 3, 3)) as v:
         try:
             model.segment(v, progress=stop_in_network)
             raise AssertionError("the run must be cancelled")
