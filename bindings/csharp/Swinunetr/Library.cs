@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Swinunetr.Interop;
@@ -58,6 +59,30 @@ namespace Swinunetr
             UIntPtr n;
             SwinunetrException.Check(Native.swu_backends_load(Text.ToUtf8(folder), out n));
             return (int)n.ToUInt64();
+        }
+
+        /// <summary>What a new Model does first, when no backend is loaded yet: the default
+        /// search (as swu_model_create would run it), then, if that found none, the
+        /// application folder, where `dotnet publish -r linux-x64` puts the package's
+        /// runtimes/linux-x64/native files side by side (it does not keep the
+        /// swinunetr/backends/ folder beside libswinunetr.so that the library searches).
+        /// Backends the host loaded itself (LoadBackends(folder)) are left alone.</summary>
+        internal static void EnsureBackends()
+        {
+            if (AnyBackendLoaded()) return;
+            LoadBackends(null);
+            if (AnyBackendLoaded()) return;
+            string app = AppContext.BaseDirectory;
+            if (!string.IsNullOrEmpty(app) && Directory.Exists(app) &&
+                Directory.GetFiles(app, "libswinunetr_*.so").Length > 0)
+                LoadBackends(app);
+        }
+
+        static bool AnyBackendLoaded()
+        {
+            foreach (BackendInfo b in Backends())
+                if (b.Loaded) return true;
+            return false;
         }
 
         public static IList<BackendInfo> Backends()

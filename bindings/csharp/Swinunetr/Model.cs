@@ -56,6 +56,7 @@ namespace Swinunetr
         public Model(ModelOptions options = null)
         {
             Library.EnsureCompatible();
+            Library.EnsureBackends();
             options = options ?? new ModelOptions();
             var p = new swu_model_params();
             SwinunetrException.Check(Native.swu_model_params_init(ref p));

@@ -120,7 +120,8 @@ namespace Swinunetr.Interop
     internal static class Native
     {
         // "swinunetr" resolves to libswinunetr.so (Mono, .NET) through the dynamic
-        // loader's search (LD_LIBRARY_PATH, ld.so.conf) or the application folder.
+        // loader's search (LD_LIBRARY_PATH, ld.so.conf) or the application folder; .NET
+        // also searches the package's runtimes/linux-x64/native/ (via the app's deps.json).
         const string Lib = "swinunetr";
         const CallingConvention C = CallingConvention.Cdecl;
 
