@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh --smoke               CI: our own parsers for SWU_FUZZ_SECONDS (default 30) s; volume targets replay seeds + regressions
 #   scripts/fuzz.sh [TARGET...] [-t SECS] longer runs (default 600 s per target, all targets)
 #
-# Targets: fuzz_checkpoint fuzz_pickle fuzz_npy fuzz_volume_nifti fuzz_volume_nrrd
+# Targets: fuzz_checkpoint fuzz_pickle fuzz_json fuzz_npy fuzz_volume_nifti fuzz_volume_nrrd
 # fuzz_volume_mha fuzz_volume_dicom (sources in fuzz/). Seeds are valid files made by
 # fuzz_make_seeds, tests/data/checkpoints, pydicom's CT test data and the saved
 # regressions in tests/data/regress/<target>/. The corpus grows in
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-all_targets=(fuzz_checkpoint fuzz_pickle fuzz_npy fuzz_volume_nifti fuzz_volume_nrrd fuzz_volume_mha fuzz_volume_dicom)
+all_targets=(fuzz_checkpoint fuzz_pickle fuzz_json fuzz_npy fuzz_volume_nifti fuzz_volume_nrrd fuzz_volume_mha fuzz_volume_dicom)
 targets=()
 seconds=600
 smoke=0
@@ -59,6 +59,10 @@ for path in sys.argv[2:]:
         pass
 PY
 copy_seeds fuzz_npy "$seeds"/made/npy/*
+# Small real documents: golden-file JSON, the demo model's report, a datalist.
+golden=${SWU_GOLDEN_DIR:-$root/../shared/golden}
+copy_seeds fuzz_json "$golden"/net_f12/case.json "$golden"/pipeline/affines.json models/*.json
+printf '{"training": [{"image": "a.nii.gz", "label": "b.nii.gz"}], "validation": []}' > "$seeds/fuzz_json/datalist.json"
 copy_seeds fuzz_volume_nifti "$seeds"/made/nifti/*
 copy_seeds fuzz_volume_nrrd "$seeds"/made/nrrd/*
 copy_seeds fuzz_volume_mha "$seeds"/made/mha/*

@@ -52,7 +52,7 @@ std::vector<NamedTensor> read_safetensors(const ByteSource& src, const TensorScr
     try {
         const json::Value header = json::parse(text);
         if (!header.is_object()) fail(SWU_ERR_FORMAT, "header is not a JSON object");
-        for (const auto& [name, info] : header.as_object()) {
+        for (const auto& [name, info] : header.members()) {
             if (name == "__metadata__") continue;
             const std::string what = "tensor '" + name + "'";
             if (!info.is_object()) fail(SWU_ERR_FORMAT, what + " is not described by an object");
@@ -66,12 +66,12 @@ std::vector<NamedTensor> read_safetensors(const ByteSource& src, const TensorScr
             nt.name = name;
             nt.tensor.dtype = dt->dtype;
             uint64_t numel = 1;
-            for (const auto& dim : info.at("shape").as_array()) {
+            for (const auto& dim : info.at("shape").elements()) {
                 const uint64_t n = exact_uint(dim, what + " shape entry");
                 if (__builtin_mul_overflow(numel, n, &numel)) fail(SWU_ERR_FORMAT, what + " element count overflows");
                 nt.tensor.shape.push_back(static_cast<int64_t>(n));
             }
-            const json::Value& offsets = info.at("data_offsets");
+            const json::Value offsets = info.at("data_offsets");
             if (offsets.size() != 2) fail(SWU_ERR_FORMAT, what + " data_offsets must be [begin, end]");
             const uint64_t begin = exact_uint(offsets.at(size_t(0)), what + " data begin");
             const uint64_t end = exact_uint(offsets.at(size_t(1)), what + " data end");

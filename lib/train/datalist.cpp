@@ -13,15 +13,15 @@ std::string folder_of(const std::string& path) {
 
 std::vector<CasePaths> section(const json::Value& root, const std::string& name, const std::string& path) {
     std::vector<CasePaths> out;
-    const json::Value* list = root.find(name);
+    const std::optional<json::Value> list = root.find(name);
     if (!list) return out;
     if (!list->is_array()) fail(SWU_ERR_FORMAT, path + ": \"" + name + "\" is not a list");
     const std::string base = folder_of(path);
     for (size_t i = 0; i < list->size(); ++i) {
-        const json::Value& e = list->at(i);
+        const json::Value e = list->at(i);
         const std::string where = path + ": " + name + "[" + std::to_string(i) + "]";
-        const json::Value* image = e.find("image");
-        const json::Value* label = e.find("label");
+        const std::optional<json::Value> image = e.find("image");
+        const std::optional<json::Value> label = e.find("label");
         if (!image || !image->is_string() || !label || !label->is_string())
             fail(SWU_ERR_FORMAT, where + " needs string entries \"image\" and \"label\"");
         auto resolve = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : base + p; };

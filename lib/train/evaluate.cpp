@@ -2,45 +2,32 @@
 
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "image/image_io.hpp"
+#include "io/json.hpp"
 #include "model/labels.hpp"
 #include "train/dice.hpp"
 
 namespace swu {
 namespace {
 
-std::string number(double v) {
-    if (!std::isfinite(v)) return "null";
-    char buf[64];
+std::string dice_text(double v) {
+    char buf[32];
     std::snprintf(buf, sizeof buf, "%.6f", v);
     return buf;
 }
 
-std::string quoted(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
-}
-
-std::string organ_object(const std::vector<double>& dice, const std::string& indent) {
-    std::string s = "{";
+// Dice per organ under the organ's name; NaN (organ absent) is written as null.
+json::Document organ_object(const std::vector<double>& dice) {
+    json::Document o = json::Document::object();
     for (size_t c = 0; c < dice.size(); ++c) {
         const char* name = label_name(static_cast<int>(c + 1));
-        s += (c ? ",\n" : "\n") + indent + "  " + quoted(name ? name : "class " + std::to_string(c + 1)) + ": " + number(dice[c]);
+        o[name ? name : "class " + std::to_string(c + 1)] = dice[c];
     }
-    return s + "\n" + indent + "}";
+    return o;
 }
 
 // Label map of a volume as class indices (C order over i, j, k as stored: i fastest).
@@ -62,19 +49,18 @@ std::vector<uint8_t> label_values(const Volume& v) {
 }  // namespace
 
 std::string EvaluationReport::to_json() const {
-    std::string s = "{\n  \"metric\": \"Dice per organ in the image's geometry; null = organ absent from the ground truth\",\n";
-    s += "  \"sliding_window\": {\"roi\": " + std::to_string(window.roi) + ", \"overlap\": " + number(window.overlap) +
-         ", \"sw_batch\": " + std::to_string(window.sw_batch) + ", \"blend\": " +
-         quoted(window.blend == Blend::Gaussian ? "gaussian" : "constant") + "},\n";
-    s += "  \"mean_dice\": " + number(mean) + ",\n";
-    s += "  \"organ_mean_dice\": " + organ_object(organ_mean, "  ") + ",\n";
-    s += "  \"cases\": [";
-    for (size_t i = 0; i < cases.size(); ++i) {
-        const CaseScore& c = cases[i];
-        s += std::string(i ? "," : "") + "\n    {\"image\": " + quoted(c.paths.image) + ", \"label\": " + quoted(c.paths.label) +
-             ", \"mean_dice\": " + number(c.mean) + ",\n     \"organ_dice\": " + organ_object(c.organ_dice, "     ") + "}";
-    }
-    return s + "\n  ]\n}\n";
+    json::Document r;
+    r["metric"] = "Dice per organ in the image's geometry; null = organ absent from the ground truth";
+    r["sliding_window"] = {{"roi", window.roi}, {"overlap", window.overlap}, {"sw_batch", window.sw_batch},
+                           {"blend", window.blend == Blend::Gaussian ? "gaussian" : "constant"}};
+    r["mean_dice"] = mean;
+    r["organ_mean_dice"] = organ_object(organ_mean);
+    json::Document list = json::Document::array();
+    for (const CaseScore& c : cases)
+        list.push_back({{"image", c.paths.image}, {"label", c.paths.label}, {"mean_dice", c.mean},
+                        {"organ_dice", organ_object(c.organ_dice)}});
+    r["cases"] = std::move(list);
+    return r.dump(2) + "\n";
 }
 
 EvaluationReport evaluate(Model& model, const std::vector<CasePaths>& cases, const SegmentOptions& options,
@@ -97,7 +83,7 @@ EvaluationReport evaluate(Model& model, const std::vector<CasePaths>& cases, con
             score.organ_dice = dice_per_class(p.data(), t.data(), static_cast<int64_t>(p.size()), classes);
             score.mean = mean_dice({score.organ_dice});
             raw.push_back(score.organ_dice);
-            log_info("evaluated " + paths.image + ": mean Dice " + number(score.mean));
+            log_info("evaluated " + paths.image + ": mean Dice " + dice_text(score.mean));
             report.cases.push_back(std::move(score));
         } catch (const Error& e) {
             if (e.status() == SWU_ERR_CANCELLED) throw;

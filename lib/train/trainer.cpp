@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -148,15 +149,10 @@ std::string number(double v) {
     return buf;
 }
 
-std::string number_list(const std::vector<double>& v) {
-    std::string s = "[";
-    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + number(v[i]);
-    return s + "]";
-}
-
-void append_line(const std::string& path, const std::string& line) {
+// One JSON object per line (metrics.jsonl); NaN is written as null.
+void append_line(const std::string& path, const json::Document& record) {
     std::ofstream out(path, std::ios::app);
-    out << line << "\n";
+    out << record.dump() << "\n";
     if (!out) fail(SWU_ERR_IO, path + ": cannot append (disk full?)");
 }
 
@@ -192,10 +188,11 @@ void save_resume(Model& model, const std::string& dir, const ResumeState& s) {
     all.push_back(scalar("best_mean_dice", s.best));
     all.push_back(scalar("best_epoch", double(s.best_epoch)));
     write_state_dict_file(dir + "/resume.pt", all);
-    write_file_atomically(dir + "/resume.json", "{\"epoch\": " + std::to_string(s.epoch) +
-                                                    ", \"iteration\": " + std::to_string(s.iteration) +
-                                                    ", \"best_mean_dice\": " + number(s.best) +
-                                                    ", \"best_epoch\": " + std::to_string(s.best_epoch) + "}\n");
+    const json::Document meta{{"epoch", s.epoch},
+                              {"iteration", s.iteration},
+                              {"best_mean_dice", s.best},
+                              {"best_epoch", s.best_epoch}};
+    write_file_atomically(dir + "/resume.json", meta.dump() + "\n");
 }
 
 ResumeState load_resume(Model& model, const std::string& dir, const TrainConfig& config) {
@@ -451,9 +448,11 @@ void train(Model& model, const TrainOptions& o, const TrainCallback& callback, T
         e.best_epoch = summary.best_epoch;
         if (better) write_best();  // on disk before the callback can cancel
         if (writer) {
-            append_line(metrics, "{\"epoch\": " + std::to_string(epoch) + ", \"iteration\": " + std::to_string(e.iteration) +
-                                     ", \"val_mean_dice\": " + number(e.mean_dice) + ", \"val_organ_dice\": " +
-                                     number_list(e.organ_dice) + ", \"seconds\": " + number(elapsed()) + "}");
+            append_line(metrics, json::Document{{"epoch", epoch},
+                                                {"iteration", e.iteration},
+                                                {"val_mean_dice", e.mean_dice},
+                                                {"val_organ_dice", e.organ_dice},
+                                                {"seconds", elapsed()}});
             log_info("epoch " + std::to_string(epoch) + ": validation mean Dice " + number(e.mean_dice));
         }
         emit(e);
@@ -493,11 +492,13 @@ void train(Model& model, const TrainOptions& o, const TrainCallback& callback, T
             ++done;
             summary.last_loss = loss.total;
             if (writer)
-                append_line(metrics, "{\"epoch\": " + std::to_string(b.epoch) + ", \"iteration\": " +
-                                         std::to_string(summary.iterations) + ", \"loss\": " + number(loss.total) +
-                                         ", \"dice_loss\": " + number(loss.dice) + ", \"ce_loss\": " + number(loss.ce) +
-                                         ", \"learning_rate\": " + number(o.learning_rate) + ", \"seconds\": " +
-                                         number(elapsed()) + "}");
+                append_line(metrics, json::Document{{"epoch", b.epoch},
+                                                    {"iteration", summary.iterations},
+                                                    {"loss", loss.total},
+                                                    {"dice_loss", loss.dice},
+                                                    {"ce_loss", loss.ce},
+                                                    {"learning_rate", o.learning_rate},
+                                                    {"seconds", elapsed()}});
             TrainEvent e;
             e.kind = TrainEventKind::Iteration;
             e.epoch = b.epoch;

@@ -28,8 +28,8 @@ swu_status export_float_tensors(swu_model* model, swu_tensor_set set, TensorMap&
 GradientNorms compare_gradient_norms(const TensorMap& gradients, double rtol) {
     const swu::json::Value golden = swu::json::parse_file(golden_path("train_step/grad_checksums_step1.json"));
     GradientNorms r;
-    for (const auto& [key, value] : golden.as_object()) {
-        const swu::json::Value* norm = value.find("l2");
+    for (const auto& [key, value] : golden.members()) {
+        const std::optional<swu::json::Value> norm = value.find("l2");
         if (!norm) continue;
         const auto it = gradients.find(key);
         if (it == gradients.end()) {

@@ -54,7 +54,7 @@ TEST_CASE("Adam updates match torch.optim.Adam step by step", "[golden]") {
     const swu::json::Value c = swu::json::parse_file(golden_path("train_step/case.json"));
     const at::NoGradGuard no_grad;
     double worst = 0;
-    for (const swu::json::Value& key : c.at("small_keys").as_array()) {
+    for (const swu::json::Value& key : c.at("small_keys").elements()) {
         const std::string k = key.as_string();
         INFO(k);
         at::Tensor param = golden_tensor("train_step/updated_params/initial.param." + k + ".npy");

@@ -84,12 +84,12 @@ void check_tensor(const swu::NamedTensor& t, const swu::json::Value& want) {
     CHECK(t.name == want.at("name").as_string());
     CHECK(std::string(swu::dtype_name(t.tensor.dtype)) == want.at("dtype").as_string());
     std::vector<int64_t> shape;
-    for (const auto& d : want.at("shape").as_array()) shape.push_back(int64_t(d.as_number()));
+    for (const auto& d : want.at("shape").elements()) shape.push_back(int64_t(d.as_number()));
     REQUIRE(t.tensor.shape == shape);
-    const auto& values = want.at("values").as_array();
+    const auto values = want.at("values").elements();
     REQUIRE(size_t(t.tensor.numel()) == values.size());
     REQUIRE(t.tensor.data.size() == values.size() * swu::dtype_size(t.tensor.dtype));
-    if (const auto* bits = want.find("bits")) {
+    if (const auto bits = want.find("bits")) {
         for (size_t i = 0; i < values.size(); ++i) CHECK(t.tensor.as<uint16_t>()[i] == uint16_t(bits->at(i).as_number()));
     }
     const swu::Tensor f32 = swu::to_float32(t.tensor);
@@ -110,7 +110,7 @@ void check_tensor(const swu::NamedTensor& t, const swu::json::Value& want) {
 void check_fixture(const std::string& name) {
     INFO("fixture " << name);
     const auto tensors = swu::read_checkpoint_file(fixture(name));
-    const auto& want = expected().at(name).at("tensors").as_array();
+    const auto want = expected().at(name).at("tensors").elements();
     REQUIRE(tensors.size() == want.size());
     for (size_t i = 0; i < want.size(); ++i) check_tensor(tensors[i], want[i]);
 }
