@@ -42,17 +42,6 @@ using swu_bench::Net;
 using swu_bench::Key;
 using swu_bench::Net;
 
-std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-        const size_t end = std::min(s.find(',', start), s.size());
-        if (end > start) out.push_back(s.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
-
 uint64_t splitmix64(uint64_t x) {
     uint64_t z = x + 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -279,14 +268,6 @@ int run_volume(const Options& o, const std::string& backend, const std::string& 
     return 0;
 }
 
-int usage() {
-    std::fprintf(stderr,
-                 "usage: swinunetr bench [--backends onednn,torch] [--precisions fp32,bf16] [--batches 1,4] [--threads 2]\n"
-                 "                       [--repeats 5] [--size 96] [--feature 48] [--weights model.pt]\n"
-                 "                       [--volume CT [--roi 96] [--overlap 0.5] [--sw-batch 4]]\n");
-    return 2;
-}
-
 // Runs `child` in a forked process; its result line and peak RSS go to stdout after `label`.
 void in_child(const std::string& label, const std::function<int(FILE*)>& child) {
     std::fflush(stdout);
@@ -315,34 +296,39 @@ void in_child(const std::string& label, const std::function<int(FILE*)>& child) 
     std::printf("%s  %s  peak RSS %7.0f MiB\n", label.c_str(), line.c_str(), ru.ru_maxrss / 1024.0);
 }
 
+int run_bench(const Options& o);
+
 }  // namespace
 
-int cmd_bench(const Args& args) {
-    Options o;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a == "--help" || a == "-h") return usage(), 0;
-        if (i + 1 >= args.size()) return usage();
-        const std::string& v = args[++i];
-        if (a == "--backends") o.backends = split(v);
-        else if (a == "--precisions") o.precisions = split(v);
-        else if (a == "--batches") {
-            o.batches.clear();
-            for (const std::string& b : split(v)) o.batches.push_back(std::atoi(b.c_str()));
-        } else if (a == "--threads") o.threads = std::atoi(v.c_str());
-        else if (a == "--repeats") o.repeats = std::atoi(v.c_str());
-        else if (a == "--size") o.size = std::atoi(v.c_str());
-        else if (a == "--feature") o.feature = std::atoi(v.c_str());
-        else if (a == "--weights") o.weights = v;
-        else if (a == "--volume") o.volume = v;
-        else if (a == "--roi") o.roi = std::atoi(v.c_str());
-        else if (a == "--overlap") o.overlap = std::atof(v.c_str());
-        else if (a == "--sw-batch") o.sw_batch = std::atoi(v.c_str());
-        else return usage();
-    }
-    if (o.threads < 1 || o.repeats < 1 || o.size < 32 || o.size % 32 || o.feature < 12 || o.feature % 12) return usage();
-    for (int b : o.batches)
-        if (b < 1) return usage();
+Run add_bench(CLI::App& app) {
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("bench", "forward time, GFLOP/s and peak RSS per backend and precision, or a whole CT's time per stage");
+    cmd->footer("Each configuration runs in a child process of its own (its peak RSS is its own).");
+    cmd->add_option("--backends", o->backends, "backends to time")->delimiter(',')->capture_default_str();
+    cmd->add_option("--precisions", o->precisions, "precisions to time")
+        ->delimiter(',')->check(CLI::IsMember({"fp32", "bf16", "fp16"}))->capture_default_str();
+    cmd->add_option("--threads", o->threads, "CPU threads")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--weights", o->weights, "model.pt to time (default: random weights of --feature)");
+    cmd->add_option("--batches", o->batches, "windows per network call")
+        ->delimiter(',')->check(CLI::PositiveNumber)->capture_default_str()->group("Forward pass");
+    cmd->add_option("--repeats", o->repeats, "timed runs (the median is printed) after one warm-up")
+        ->check(CLI::PositiveNumber)->capture_default_str()->group("Forward pass");
+    cmd->add_option("--size", o->size, "window size per axis, a multiple of 32")
+        ->check([](const std::string& v) { return std::atoi(v.c_str()) >= 32 && std::atoi(v.c_str()) % 32 == 0 ? "" : "a multiple of 32 from 32 up"; })
+        ->capture_default_str()->group("Forward pass");
+    cmd->add_option("--feature", o->feature, "feature size of the random-weights network, a multiple of 12")
+        ->check([](const std::string& v) { return std::atoi(v.c_str()) >= 12 && std::atoi(v.c_str()) % 12 == 0 ? "" : "a multiple of 12 from 12 up"; })
+        ->capture_default_str()->group("Forward pass");
+    cmd->add_option("--volume", o->volume, "time a whole segmentation of this CT instead, per stage")->group("Whole CT");
+    cmd->add_option("--roi", o->roi, "sliding-window size")->check(CLI::PositiveNumber)->capture_default_str()->group("Whole CT");
+    cmd->add_option("--overlap", o->overlap, "window overlap")->capture_default_str()->group("Whole CT");
+    cmd->add_option("--sw-batch", o->sw_batch, "windows per network call")->check(CLI::PositiveNumber)->capture_default_str()->group("Whole CT");
+    return [o] { return run_bench(*o); };
+}
+
+namespace {
+
+int run_bench(const Options& o) {
     if (!o.volume.empty()) {
         std::printf("swinunetr segment of %s, %d threads (stage times from swu_infer's progress reports)\n",
                     o.volume.c_str(), o.threads);
@@ -374,4 +360,5 @@ int cmd_bench(const Args& args) {
     return 0;
 }
 
+}  // namespace
 }  // namespace swu_cli

@@ -11,25 +11,32 @@
 
 namespace swu_cli {
 
-int cmd_compare(const Args& args) {
-    std::vector<std::string> files;
+namespace {
+
+struct Options {
+    std::string actual, reference;
     double atol = 1e-4, rtol = 1e-4;
-    for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--help" || args[i] == "-h") {
-            std::printf("usage: swinunetr compare ACTUAL.npy REFERENCE.npy [--atol 1e-4] [--rtol 1e-4]\n");
-            return 0;
-        }
-        if ((args[i] == "--atol" || args[i] == "--rtol") && i + 1 < args.size()) {
-            (args[i] == "--atol" ? atol : rtol) = std::strtod(args[i + 1].c_str(), nullptr);
-            ++i;
-        } else {
-            files.push_back(args[i]);
-        }
-    }
-    if (files.size() != 2) {
-        std::fprintf(stderr, "usage: swinunetr compare ACTUAL.npy REFERENCE.npy [--atol 1e-4] [--rtol 1e-4]\n");
-        return 2;
-    }
+};
+
+int run_compare(const Options& o);
+
+}  // namespace
+
+Run add_compare(CLI::App& app) {
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("compare", "compare two .npy arrays: |a - b| <= atol + rtol * |b|");
+    cmd->add_option("ACTUAL", o->actual, "ACTUAL.npy")->required();
+    cmd->add_option("REFERENCE", o->reference, "REFERENCE.npy")->required();
+    cmd->add_option("--atol", o->atol, "absolute tolerance")->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option("--rtol", o->rtol, "relative tolerance")->check(CLI::NonNegativeNumber)->capture_default_str();
+    return [o] { return run_compare(*o); };
+}
+
+namespace {
+
+int run_compare(const Options& o) {
+    const std::vector<std::string> files = {o.actual, o.reference};
+    const double atol = o.atol, rtol = o.rtol;
     swu::Tensor a, b;
     try {
         a = swu::to_float32(swu::read_npy(files[0]));
@@ -57,4 +64,5 @@ int cmd_compare(const Args& args) {
     return outside == 0 ? 0 : 1;
 }
 
+}  // namespace
 }  // namespace swu_cli

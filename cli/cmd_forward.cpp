@@ -13,72 +13,43 @@ namespace swu_cli {
 
 namespace {
 
-const char* kUsage =
-    "usage: swinunetr forward --weights W.pt --input X.npy --output Y.npy\n"
-    "         [--backend auto|torch|onednn] [--device cpu|cuda:N] [--precision fp32|bf16|fp16]\n"
-    "         [--threads N] [--merging legacy|monai15|v2] [--backend-dir DIR]\n"
-    "  X.npy: float32 {N, C, D, H, W} (also {C, D, H, W} or {D, H, W}), D, H, W multiples of 32.\n"
-    "  Y.npy: float32 logits {N, out_channels, D, H, W}.\n";
+struct Options {
+    std::string weights, input, output, merging = "legacy", folder;
+    ModelOptions model;
+};
+
+int run_forward(const Options& o);
 
 }  // namespace
 
-int cmd_forward(const Args& args) {
-    std::string weights, input, output, backend = "auto", device = "cpu", precision = "fp32", merging = "legacy", folder;
-    int threads = 0;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a == "--help" || a == "-h") {
-            std::printf("%s", kUsage);
-            return 0;
-        }
-        if (i + 1 >= args.size()) {
-            std::fprintf(stderr, "swinunetr forward: '%s' needs a value (or is unknown)\n%s", a.c_str(), kUsage);
-            return 2;
-        }
-        const std::string& v = args[++i];
-        if (a == "--weights") weights = v;
-        else if (a == "--input") input = v;
-        else if (a == "--output") output = v;
-        else if (a == "--backend") backend = v;
-        else if (a == "--device") device = v;
-        else if (a == "--precision") precision = v;
-        else if (a == "--merging") merging = v;
-        else if (a == "--backend-dir") folder = v;
-        else if (a == "--threads") {
-            char* end = nullptr;
-            threads = static_cast<int>(std::strtol(v.c_str(), &end, 10));
-            if (*end || threads < 0) {
-                std::fprintf(stderr, "swinunetr forward: --threads needs a number >= 0\n");
-                return 2;
-            }
-        } else {
-            std::fprintf(stderr, "swinunetr forward: unknown option '%s'\n%s", a.c_str(), kUsage);
-            return 2;
-        }
-    }
-    if (weights.empty() || input.empty() || output.empty()) {
-        std::fprintf(stderr, "swinunetr forward: --weights, --input and --output are required\n%s", kUsage);
-        return 2;
-    }
+Run add_forward(CLI::App& app) {
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("forward", "the bare network on an .npy batch (no pre- or postprocessing)");
+    cmd->footer("X.npy: float32 {N, C, D, H, W} (also {C, D, H, W} or {D, H, W}), D, H, W multiples of 32.\n"
+                "Y.npy: float32 logits {N, out_channels, D, H, W}.");
+    cmd->add_option("--weights", o->weights, "model.pt or .safetensors")->required();
+    cmd->add_option("--input", o->input, "X.npy")->required();
+    cmd->add_option("--output", o->output, "Y.npy")->required();
+    o->model.add(*cmd);
+    cmd->add_option("--merging", o->merging, "patch-merging layout of the weights (MONAI < 1.5, 1.5, v2)")
+        ->check(CLI::IsMember({"legacy", "monai15", "v2"}))->capture_default_str()->group("Model");
+    cmd->add_option("--backend-dir", o->folder, "also load backend plugins from this folder")->group("Model");
+    return [o] { return run_forward(*o); };
+}
+
+namespace {
+
+int run_forward(const Options& o) {
+    const std::string& input = o.input;
+    const std::string& output = o.output;
+    const std::string& weights = o.weights;
+    const std::string& folder = o.folder;
     swu_model_params p;
     swu_model_params_init(&p);
-    p.backend = backend.c_str();
-    p.device = device.c_str();
-    p.threads = threads;
-    if (precision == "fp32") p.precision = SWU_PRECISION_FP32;
-    else if (precision == "bf16") p.precision = SWU_PRECISION_BF16;
-    else if (precision == "fp16") p.precision = SWU_PRECISION_FP16;
-    else {
-        std::fprintf(stderr, "swinunetr forward: --precision must be fp32, bf16 or fp16\n");
-        return 2;
-    }
-    if (merging == "legacy") p.merging = SWU_MERGING_LEGACY;
-    else if (merging == "monai15") p.merging = SWU_MERGING_MONAI15;
-    else if (merging == "v2") p.merging = SWU_MERGING_V2;
-    else {
-        std::fprintf(stderr, "swinunetr forward: --merging must be legacy, monai15 or v2\n");
-        return 2;
-    }
+    o.model.apply(p);
+    if (o.merging == "monai15") p.merging = SWU_MERGING_MONAI15;
+    else if (o.merging == "v2") p.merging = SWU_MERGING_V2;
+    else p.merging = SWU_MERGING_LEGACY;
 
     swu::Tensor x;
     try {
@@ -130,4 +101,5 @@ int cmd_forward(const Args& args) {
     return 0;
 }
 
+}  // namespace
 }  // namespace swu_cli

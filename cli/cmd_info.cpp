@@ -35,21 +35,20 @@ std::string auto_choice(swu_precision precision) {
     return name;
 }
 
+int run_info(const std::string& folder);
+
 }  // namespace
 
-int cmd_info(const Args& args) {
-    std::string folder;
-    for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--backend-dir" && i + 1 < args.size()) {
-            folder = args[++i];
-        } else if (args[i] == "--help" || args[i] == "-h") {
-            std::printf("usage: swinunetr info [--backend-dir DIR]\n");
-            return 0;
-        } else {
-            std::fprintf(stderr, "swinunetr info: unknown option '%s'\n", args[i].c_str());
-            return 2;
-        }
-    }
+Run add_info(CLI::App& app) {
+    auto folder = std::make_shared<std::string>();
+    CLI::App* cmd = app.add_subcommand("info", "version, ABI and every backend plugin found (or why it failed)");
+    cmd->add_option("--backend-dir", *folder, "also load backend plugins from this folder");
+    return [folder] { return run_info(*folder); };
+}
+
+namespace {
+
+int run_info(const std::string& folder) {
     // The listing below states every plugin failure; the log would only repeat it.
     swu_set_log_callback(nullptr, nullptr, SWU_LOG_ERROR);
     std::printf("swinunetr %s (library %s), C ABI %u (header %u)\n", SWU_VERSION_STRING, swu_version_string(),
@@ -100,4 +99,5 @@ int cmd_info(const Args& args) {
     return 0;
 }
 
+}  // namespace
 }  // namespace swu_cli

@@ -18,16 +18,20 @@ namespace {
 
 using swinunetr::VolumePtr;
 
-const char* kUsage =
-    "usage: swinunetr segment INPUT OUTPUT --weights W.pt [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
-    "         [--precision fp32|bf16|fp16] [--threads N] [--roi N] [--overlap F] [--sw-batch N] [--blend constant|gaussian] [--label-type uint8|float32]\n"
-    "         [--series UID] [--format image|dicom-seg] [--probabilities FILE]\n"
-    "  INPUT:  a CT volume (.nii, .nii.gz, .nrrd, .mha, .mhd) or a DICOM series folder (the CT series with\n"
-    "          the most slices, or the one --series names by SeriesInstanceUID)\n"
-    "  OUTPUT: the label map (.nii.gz, .nii, .nrrd, .mha), classes 0..13, in INPUT's geometry; or, with\n"
-    "          --format dicom-seg or a .dcm name, a DICOM Segmentation over INPUT's DICOM series\n"
-    "  --probabilities FILE: also write the per-class probabilities (float32, a 4D image with the\n"
-    "          class as 4th axis, INPUT's geometry; 56 bytes per voxel for the bundle's 14 classes)\n";
+const char* kFooter =
+    "INPUT:  a CT volume (.nii, .nii.gz, .nrrd, .mha, .mhd) or a DICOM series folder (the CT series with\n"
+    "        the most slices, or the one --series names by SeriesInstanceUID)\n"
+    "OUTPUT: the label map (.nii.gz, .nii, .nrrd, .mha), classes 0..13, in INPUT's geometry; or, with\n"
+    "        --format dicom-seg or a .dcm name, a DICOM Segmentation over INPUT's DICOM series\n"
+    "Ctrl-C or SIGTERM at any stage: exit 130 and no output file.";
+
+struct Options {
+    std::string input, output, weights, blend = "constant", label_type = "uint8", series, format, probabilities_path;
+    ModelOptions model;
+    int sw_batch = 4, roi = 96;
+    double overlap = 0.5;
+    int64_t max_voxels = 0;
+};
 
 // Voxel count and volume (mL) of each label present.
 void print_summary(const swu_volume_info& info) {
@@ -72,65 +76,48 @@ int interrupted_exit() {
     return 130;
 }
 
+int run_segment(Options& o);
+
 }  // namespace
 
-int cmd_segment(const Args& args) {
-    std::vector<std::string> files;
-    std::string weights, backend = "auto", device = "cpu", blend = "constant", label_type = "uint8", precision = "fp32";
-    std::string series, format, probabilities_path;
-    int threads = 0, sw_batch = 4, roi = 96;
-    double overlap = 0.5;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a == "--help" || a == "-h") {
-            std::printf("%s", kUsage);
-            return 0;
-        }
-        if (a.compare(0, 2, "--") != 0) {
-            files.push_back(a);
-            continue;
-        }
-        if (i + 1 >= args.size()) {
-            std::fprintf(stderr, "swinunetr segment: '%s' needs a value\n%s", a.c_str(), kUsage);
-            return 2;
-        }
-        const std::string& v = args[++i];
-        char* end = nullptr;
-        if (a == "--weights") weights = v;
-        else if (a == "--backend") backend = v;
-        else if (a == "--device") device = v;
-        else if (a == "--precision") precision = v;
-        else if (a == "--blend") blend = v;
-        else if (a == "--label-type") label_type = v;
-        else if (a == "--series") series = v;
-        else if (a == "--format") format = v;
-        else if (a == "--probabilities") probabilities_path = v;
-        else if (a == "--threads") threads = static_cast<int>(std::strtol(v.c_str(), &end, 10));
-        else if (a == "--roi") roi = static_cast<int>(std::strtol(v.c_str(), &end, 10));
-        else if (a == "--sw-batch") sw_batch = static_cast<int>(std::strtol(v.c_str(), &end, 10));
-        else if (a == "--overlap") overlap = std::strtod(v.c_str(), &end);
-        else {
-            std::fprintf(stderr, "swinunetr segment: unknown option '%s'\n%s", a.c_str(), kUsage);
-            return 2;
-        }
-        if (end && *end) {
-            std::fprintf(stderr, "swinunetr segment: %s needs a number, got '%s'\n", a.c_str(), v.c_str());
-            return 2;
-        }
-    }
-    if (files.size() != 2 || weights.empty()) {
-        std::fprintf(stderr, "swinunetr segment: INPUT, OUTPUT and --weights are required\n%s", kUsage);
-        return 2;
-    }
+Run add_segment(CLI::App& app) {
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("segment", "segment a CT (file or DICOM folder) into 13 organs");
+    cmd->footer(kFooter);
+    cmd->add_option("INPUT", o->input, "CT volume file or DICOM series folder")->required();
+    cmd->add_option("OUTPUT", o->output, "label map (.nii.gz, .nrrd, .mha, ...) or DICOM SEG (.dcm)")->required();
+    cmd->add_option("--weights", o->weights, "model.pt (MONAI bundle format) or .safetensors")->required();
+    o->model.add(*cmd);
+    cmd->add_option("--roi", o->roi, "sliding-window size per axis")->check(CLI::PositiveNumber)->capture_default_str()->group("Sliding window");
+    cmd->add_option("--overlap", o->overlap, "window overlap, 0 <= F < 1")->capture_default_str()->group("Sliding window");
+    cmd->add_option("--sw-batch", o->sw_batch, "windows per network call")->check(CLI::PositiveNumber)->capture_default_str()->group("Sliding window");
+    cmd->add_option("--blend", o->blend, "how overlapping windows are combined")
+        ->check(CLI::IsMember({"constant", "gaussian"}))->capture_default_str()->group("Sliding window");
+    cmd->add_option("--series", o->series, "SeriesInstanceUID of the series to read from a DICOM folder")->group("Input and output");
+    cmd->add_option("--format", o->format, "image or dicom-seg (default: dicom-seg for an OUTPUT ending in .dcm)")
+        ->check(CLI::IsMember({"image", "dicom-seg"}))->group("Input and output");
+    cmd->add_option("--label-type", o->label_type, "voxel type of an image OUTPUT")
+        ->check(CLI::IsMember({"uint8", "float32"}))->capture_default_str()->group("Input and output");
+    cmd->add_option("--probabilities", o->probabilities_path,
+                    "also write the per-class probabilities (float32, 4D with the class as 4th axis, "
+                    "INPUT's geometry; 56 bytes per voxel)")->group("Input and output");
+    cmd->add_option("--max-voxels", o->max_voxels, "largest volume read, in voxels (default: the library's)")
+        ->check(CLI::PositiveNumber)->envname("SWU_MAX_VOXELS")->group("Input and output");
+    return [o] { return run_segment(*o); };
+}
+
+namespace {
+
+int run_segment(Options& o) {
+    std::string format = o.format, series = o.series;
+    const std::string& weights = o.weights;
+    const std::string& probabilities_path = o.probabilities_path;
+    const std::vector<std::string> files = {o.input, o.output};
     std::error_code ec;
     const bool dicom_input = std::filesystem::is_directory(files[0], ec);
     const std::string& out = files[1];
     if (format.empty())
         format = out.size() >= 4 && out.compare(out.size() - 4, 4, ".dcm") == 0 ? "dicom-seg" : "image";
-    if (format != "image" && format != "dicom-seg") {
-        std::fprintf(stderr, "swinunetr segment: --format must be image or dicom-seg\n");
-        return 2;
-    }
     if (!dicom_input && (format == "dicom-seg" || !series.empty())) {
         std::fprintf(stderr, "swinunetr segment: %s needs a DICOM series folder as INPUT\n",
                      format == "dicom-seg" ? "a DICOM SEG output" : "--series");
@@ -138,19 +125,13 @@ int cmd_segment(const Args& args) {
     }
     swu_infer_params ip;
     swu_infer_params_init(&ip);
-    ip.overlap = overlap;
-    ip.sw_batch = sw_batch;
-    ip.roi = roi;
-    if (blend == "gaussian") ip.blend = SWU_BLEND_GAUSSIAN;
-    else if (blend != "constant") {
-        std::fprintf(stderr, "swinunetr segment: --blend must be constant or gaussian\n");
-        return 2;
-    }
-    if (label_type == "float32") ip.label_type = SWU_VOXEL_FLOAT32;
-    else if (label_type != "uint8") {
-        std::fprintf(stderr, "swinunetr segment: --label-type must be uint8 or float32\n");
-        return 2;
-    }
+    ip.overlap = o.overlap;
+    ip.sw_batch = o.sw_batch;
+    ip.roi = o.roi;
+    if (o.blend == "gaussian") ip.blend = SWU_BLEND_GAUSSIAN;
+    if (o.label_type == "float32") ip.label_type = SWU_VOXEL_FLOAT32;
+    if (o.max_voxels > 0 && swu_set_max_voxels(o.max_voxels) != SWU_OK)
+        return report_failure("--max-voxels", SWU_ERR_INVALID_ARGUMENT);
     Progress progress;
     progress.tty = isatty(STDERR_FILENO) != 0;
     ip.progress = on_progress;
@@ -158,15 +139,7 @@ int cmd_segment(const Args& args) {
 
     swu_model_params mp;
     swu_model_params_init(&mp);
-    mp.backend = backend.c_str();
-    mp.device = device.c_str();
-    mp.threads = threads;
-    if (precision == "bf16") mp.precision = SWU_PRECISION_BF16;
-    else if (precision == "fp16") mp.precision = SWU_PRECISION_FP16;
-    else if (precision != "fp32") {
-        std::fprintf(stderr, "swinunetr segment: --precision must be fp32, bf16 or fp16\n");
-        return 2;
-    }
+    o.model.apply(mp);
 
     // From here on Ctrl-C only asks the command to stop: at the next stage or progress
     // report, with nothing written.
@@ -241,4 +214,5 @@ int cmd_segment(const Args& args) {
     return 0;
 }
 
+}  // namespace
 }  // namespace swu_cli

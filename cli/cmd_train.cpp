@@ -17,87 +17,41 @@
 namespace swu_cli {
 namespace {
 
-const char* kTrainUsage =
-    "usage: swinunetr train --datalist D.json --output-dir DIR [--weights INIT.pt] [--resume]\n"
-    "         [--epochs N | --max-iterations N] [--val-interval N] [--batch-size N] [--num-samples N]\n"
-    "         [--roi N] [--lr F] [--seed N] [--threads N] [--device cpu|cuda:N] [--feature-size N]\n"
-    "         [--num-heads A,B,C,D] [--amp on|off] [--checkpointing on|off] [--cache-mb N] [--nproc N] [--dist-timeout S]\n"
-    "  D.json: MONAI datalist {\"training\": [{\"image\": .., \"label\": ..}], \"validation\": [..]}\n"
-    "  DIR:    gets model.pt (best validation Dice, MONAI format), resume.pt/.json, metrics.jsonl\n"
-    "  Defaults are the bundle's train.json: 500 epochs, batch 2 x 2 crops of 96^3, Adam 2e-4,\n"
-    "  validation every 5 epochs, seed 123. Without --weights or --resume the network starts\n"
-    "  from fresh weights (feature size 48 unless --feature-size; attention heads per stage\n"
-    "  3,6,12,24 unless --num-heads, MONAI's num_heads).\n"
-    "  Distributed (data parallel, torch backend): with WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT\n"
-    "  in the environment (torchrun's variables) this process is one rank; --nproc N starts N local\n"
-    "  ranks itself. --batch-size is per rank; --device cuda means cuda:LOCAL_RANK; rank 0 prints\n"
-    "  and writes DIR. --dist-timeout: seconds to wait for the other ranks (default 1800).\n";
+const char* kTrainFooter =
+    "D.json: MONAI datalist {\"training\": [{\"image\": .., \"label\": ..}], \"validation\": [..]}\n"
+    "DIR:    gets model.pt (best validation Dice, MONAI format), resume.pt/.json, metrics.jsonl\n"
+    "Defaults are the bundle's train.json: 500 epochs, batch 2 x 2 crops of 96^3, Adam 2e-4,\n"
+    "validation every 5 epochs, seed 123. Without --weights or --resume the network starts\n"
+    "from fresh weights (feature size 48 unless --feature-size; attention heads per stage\n"
+    "3,6,12,24 unless --num-heads, MONAI's num_heads).\n"
+    "Distributed (data parallel, torch backend): with WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT\n"
+    "in the environment (torchrun's variables) this process is one rank; --nproc N starts N local\n"
+    "ranks itself. --batch-size is per rank; --device cuda means cuda:LOCAL_RANK; rank 0 prints\n"
+    "and writes DIR.";
 
-const char* kEvaluateUsage =
-    "usage: swinunetr evaluate --weights W.pt --datalist D.json [--report R.json] [--section training|validation]\n"
-    "         [--threads N] [--backend auto|torch|onednn] [--device cpu|cuda:N] [--roi N] [--overlap F] [--sw-batch N]\n"
-    "  Segments every case (the \"validation\" list, else \"training\") and prints Dice per organ.\n";
-
-// --name value options and --flag switches; numbers checked by the callers.
-struct Options {
-    std::map<std::string, std::string> values;
-    bool parse(const Args& args, const char* command, const char* usage, const std::vector<std::string>& names,
-               const std::vector<std::string>& flags) {
-        for (size_t i = 0; i < args.size(); ++i) {
-            const std::string& a = args[i];
-            if (a == "--help" || a == "-h") {
-                std::printf("%s", usage);
-                std::exit(0);
-            }
-            bool known = false;
-            for (const std::string& f : flags)
-                if (a == f) values[a] = "1", known = true;
-            if (known) continue;
-            for (const std::string& n : names)
-                if (a == n) known = true;
-            if (!known) {
-                std::fprintf(stderr, "swinunetr %s: unknown option '%s'\n%s", command, a.c_str(), usage);
-                return false;
-            }
-            if (i + 1 >= args.size()) {
-                std::fprintf(stderr, "swinunetr %s: '%s' needs a value\n%s", command, a.c_str(), usage);
-                return false;
-            }
-            values[a] = args[++i];
-        }
-        return true;
-    }
-    bool has(const std::string& n) const { return values.count(n) != 0; }
-    std::string text(const std::string& n, const std::string& fallback = "") const {
-        const auto it = values.find(n);
-        return it == values.end() ? fallback : it->second;
-    }
-    // Parses a number into `out` when present; false (and a message) when malformed.
-    template <class T> bool number(const std::string& n, T& out, const char* command) const {
-        const auto it = values.find(n);
-        if (it == values.end()) return true;
-        char* end = nullptr;
-        const double v = std::strtod(it->second.c_str(), &end);
-        if (it->second.empty() || *end || !std::isfinite(v)) {
-            std::fprintf(stderr, "swinunetr %s: %s needs a number, got '%s'\n", command, n.c_str(), it->second.c_str());
-            return false;
-        }
-        out = static_cast<T>(v);
-        return true;
-    }
+// What train and evaluate share: the model's options (--precision is not offered: both
+// run the backends' fp32 path), and the network's shape for fresh weights.
+struct ModelSpec {
+    ModelOptions model;
+    int feature_size = 0;
+    std::string num_heads;
 };
 
-bool on_off(const Options& o, const std::string& name, int32_t& out, const char* command) {
-    if (!o.has(name)) return true;
-    const std::string v = o.text(name);
-    if (v == "on") out = 1;
-    else if (v == "off") out = 0;
-    else {
-        std::fprintf(stderr, "swinunetr %s: %s must be on or off\n", command, name.c_str());
-        return false;
-    }
-    return true;
-}
+struct TrainOptions {
+    ModelSpec spec;
+    swu_train_params tp{};
+    std::string datalist, output, weights, amp, checkpointing;
+    bool resume = false;
+    double cache_mb = -1;
+    int nproc = 0;
+    CLI::Option* max_iterations = nullptr;
+};
+
+struct EvaluateOptions {
+    ModelSpec spec;
+    swu_infer_params ip{};
+    std::string weights, datalist, report, section;
+};
 
 struct TrainProgress {
     bool tty = false;
@@ -143,20 +97,20 @@ int env_int(const char* name) {
 
 // `distributed`: one rank of several; "--device cuda" then means cuda:LOCAL_RANK, and the
 // default thread count is this machine's cores shared among its ranks.
-int model_for(const Options& o, const char* command, swinunetr::ModelPtr& out, bool distributed = false) {
+int model_for(const ModelSpec& o, const char* command, swinunetr::ModelPtr& out, bool distributed = false) {
     swu_model_params mp;
     swu_model_params_init(&mp);
-    std::string backend = o.text("--backend", "auto"), device = o.text("--device", "cpu");
+    o.model.apply(mp);
+    std::string device = o.model.device;
     if (distributed && device == "cuda") device = "cuda:" + std::to_string(std::max(0, env_int("LOCAL_RANK")));
-    if (distributed && !o.has("--threads")) {
+    mp.device = device.c_str();
+    if (distributed && o.model.threads_option->count() == 0) {
         const int local = std::max(1, env_int("LOCAL_WORLD_SIZE"));
         mp.threads = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(local)));
     }
-    mp.backend = backend.c_str();
-    mp.device = device.c_str();
-    if (!o.number("--threads", mp.threads, command) || !o.number("--feature-size", mp.feature_size, command)) return 2;
-    if (o.has("--num-heads")) {
-        const std::string v = o.text("--num-heads");
+    mp.feature_size = o.feature_size;
+    if (!o.num_heads.empty()) {
+        const std::string& v = o.num_heads;
         int h[4] = {0, 0, 0, 0};
         char end = 0;
         if (std::sscanf(v.c_str(), "%d,%d,%d,%d%c", &h[0], &h[1], &h[2], &h[3], &end) != 4) {
@@ -173,67 +127,101 @@ int model_for(const Options& o, const char* command, swinunetr::ModelPtr& out, b
     return 0;
 }
 
+void add_model_spec(CLI::App& cmd, ModelSpec& o) {
+    o.model.add(cmd, false);
+    cmd.add_option("--feature-size", o.feature_size, "network width for fresh weights (default 48)")
+        ->check(CLI::NonNegativeNumber)->group("Network");
+    cmd.add_option("--num-heads", o.num_heads, "attention heads per stage for fresh weights, A,B,C,D (default 3,6,12,24)")
+        ->group("Network");
+}
+
+int run_train(TrainOptions& o, const Args& raw_args);
+int run_evaluate(EvaluateOptions& o);
+
 }  // namespace
 
-int cmd_train(const Args& args) {
-    Options o;
-    if (!o.parse(args, "train", kTrainUsage,
-                 {"--datalist", "--output-dir", "--weights", "--epochs", "--max-iterations", "--val-interval",
-                  "--batch-size", "--num-samples", "--roi", "--lr", "--seed", "--threads", "--device", "--backend",
-                  "--feature-size", "--num-heads", "--amp", "--checkpointing", "--cache-mb", "--nproc", "--dist-timeout"},
-                 {"--resume"}))
-        return 2;
-    if (o.has("--nproc")) {
-        int nproc = 0;
-        if (!o.number("--nproc", nproc, "train")) return 2;
-        if (nproc < 1 || nproc > 256) {
-            std::fprintf(stderr, "swinunetr train: --nproc must be 1..256\n");
-            return 2;
-        }
+Run add_train(CLI::App& app, const Args& raw_args) {
+    auto o = std::make_shared<TrainOptions>();
+    swu_train_params& tp = o->tp;
+    swu_train_params_init(&tp);
+    CLI::App* cmd = app.add_subcommand("train", "train on a MONAI datalist (the bundle's recipe)");
+    cmd->footer(kTrainFooter);
+    cmd->add_option("--datalist", o->datalist, "D.json")->required()->group("Data");
+    cmd->add_option("--output-dir", o->output, "DIR for model.pt, resume.pt/.json and metrics.jsonl")->required()->group("Data");
+    cmd->add_option("--weights", o->weights, "INIT.pt to start from (fine-tuning)")->group("Data");
+    cmd->add_flag("--resume", o->resume, "continue from DIR/resume.pt (weights, optimizer, counters)")->group("Data");
+    cmd->add_option("--cache-mb", o->cache_mb, "preprocessed cases kept in memory, MiB (default 4096)")
+        ->check(CLI::NonNegativeNumber)->group("Data");
+    CLI::Option* epochs = cmd->add_option("--epochs", tp.max_epochs, "epochs to train")
+        ->check(CLI::PositiveNumber)->capture_default_str()->group("Schedule");
+    o->max_iterations = cmd->add_option("--max-iterations", tp.max_iterations, "stop after this many steps instead")
+        ->check(CLI::PositiveNumber)->excludes(epochs)->group("Schedule");
+    cmd->add_option("--val-interval", tp.val_interval, "epochs between validations; 0: never")
+        ->check(CLI::NonNegativeNumber)->capture_default_str()->group("Schedule");
+    cmd->add_option("--batch-size", tp.batch_size, "volumes per step (per rank)")->check(CLI::PositiveNumber)->capture_default_str()->group("Schedule");
+    cmd->add_option("--num-samples", tp.num_samples, "crops per volume")->check(CLI::PositiveNumber)->capture_default_str()->group("Schedule");
+    cmd->add_option("--roi", tp.roi, "crop size per axis, a multiple of 32, at least 64")->check(CLI::PositiveNumber)->capture_default_str()->group("Schedule");
+    cmd->add_option("--lr", tp.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str()->group("Schedule");
+    cmd->add_option("--seed", tp.seed, "random seed")->capture_default_str()->group("Schedule");
+    cmd->add_option("--amp", o->amp, "mixed precision (default: on for CUDA)")->check(CLI::IsMember({"on", "off"}))->group("Schedule");
+    cmd->add_option("--checkpointing", o->checkpointing, "recompute Swin block activations in backward (default on)")
+        ->check(CLI::IsMember({"on", "off"}))->group("Schedule");
+    add_model_spec(*cmd, o->spec);
+    cmd->add_option("--nproc", o->nproc, "start N local ranks (torchrun's job, without Python)")
+        ->check(CLI::Range(1, 256))->group("Distributed");
+    cmd->add_option("--dist-timeout", tp.distributed_timeout, "seconds to wait for the other ranks")
+        ->check(CLI::PositiveNumber)->capture_default_str()->group("Distributed");
+    return [o, raw_args] { return run_train(*o, raw_args); };
+}
+
+Run add_evaluate(CLI::App& app) {
+    auto o = std::make_shared<EvaluateOptions>();
+    swu_infer_params_init(&o->ip);
+    CLI::App* cmd = app.add_subcommand("evaluate", "Dice per organ of a model on a datalist");
+    cmd->footer("Segments every case (the \"validation\" list, else \"training\") and prints Dice per organ.");
+    cmd->add_option("--weights", o->weights, "model.pt or .safetensors")->required();
+    cmd->add_option("--datalist", o->datalist, "D.json (MONAI datalist)")->required();
+    cmd->add_option("--report", o->report, "write Dice per case and organ here (JSON)");
+    cmd->add_option("--section", o->section, "the datalist's list to evaluate")->check(CLI::IsMember({"training", "validation"}));
+    add_model_spec(*cmd, o->spec);
+    cmd->add_option("--roi", o->ip.roi, "sliding-window size per axis")->check(CLI::PositiveNumber)->capture_default_str()->group("Sliding window");
+    cmd->add_option("--overlap", o->ip.overlap, "window overlap, 0 <= F < 1")->capture_default_str()->group("Sliding window");
+    cmd->add_option("--sw-batch", o->ip.sw_batch, "windows per network call")->check(CLI::PositiveNumber)->capture_default_str()->group("Sliding window");
+    return [o] { return run_evaluate(*o); };
+}
+
+namespace {
+
+int run_train(TrainOptions& o, const Args& raw_args) {
+    if (o.nproc > 0) {
         if (std::getenv("WORLD_SIZE")) {
             std::fprintf(stderr, "swinunetr train: --nproc starts the ranks itself; WORLD_SIZE is already set (a "
                                  "launcher started this process)\n");
             return 2;
         }
-        Args rest;
-        for (size_t i = 0; i < args.size(); ++i) {
-            if (args[i] == "--nproc") ++i;
-            else rest.push_back(args[i]);
+        Args rest;  // the command line less --nproc N / --nproc=N
+        for (size_t i = 0; i < raw_args.size(); ++i) {
+            if (raw_args[i] == "--nproc") ++i;
+            else if (raw_args[i].rfind("--nproc=", 0) != 0) rest.push_back(raw_args[i]);
         }
-        return launch_local(nproc, "train", rest);
+        return launch_local(o.nproc, "train", rest);
     }
     // Started by torchrun, `--nproc` or a scheduler's wrapper: one rank of a distributed run.
     const bool distributed = std::getenv("WORLD_SIZE") != nullptr;
-    if (!o.has("--datalist") || !o.has("--output-dir")) {
-        std::fprintf(stderr, "swinunetr train: --datalist and --output-dir are required\n%s", kTrainUsage);
-        return 2;
-    }
-    if (o.has("--epochs") && o.has("--max-iterations")) {
-        std::fprintf(stderr, "swinunetr train: give --epochs or --max-iterations, not both\n");
-        return 2;
-    }
-    swu_train_params tp;
-    swu_train_params_init(&tp);
-    const std::string datalist = o.text("--datalist"), output = o.text("--output-dir"), weights = o.text("--weights");
-    tp.datalist = datalist.c_str();
-    tp.output_dir = output.c_str();
-    if (!weights.empty()) tp.initial_weights = weights.c_str();
-    tp.resume = o.has("--resume") ? 1 : 0;
-    double cache_mb = -1;
-    if (!o.number("--epochs", tp.max_epochs, "train") || !o.number("--max-iterations", tp.max_iterations, "train") ||
-        !o.number("--val-interval", tp.val_interval, "train") || !o.number("--batch-size", tp.batch_size, "train") ||
-        !o.number("--num-samples", tp.num_samples, "train") || !o.number("--roi", tp.roi, "train") ||
-        !o.number("--lr", tp.learning_rate, "train") || !o.number("--seed", tp.seed, "train") ||
-        !o.number("--cache-mb", cache_mb, "train") || !o.number("--dist-timeout", tp.distributed_timeout, "train") ||
-        !on_off(o, "--amp", tp.amp, "train") ||
-        !on_off(o, "--checkpointing", tp.checkpointing, "train"))
-        return 2;
-    if (o.has("--max-iterations")) tp.max_epochs = 1 << 30;  // the iteration count decides
-    if (cache_mb >= 0) tp.cache_bytes = static_cast<int64_t>(cache_mb * 1048576.0);
+    swu_train_params& tp = o.tp;
+    const std::string& output = o.output;
+    tp.datalist = o.datalist.c_str();
+    tp.output_dir = o.output.c_str();
+    if (!o.weights.empty()) tp.initial_weights = o.weights.c_str();
+    tp.resume = o.resume ? 1 : 0;
+    if (!o.amp.empty()) tp.amp = o.amp == "on" ? 1 : 0;
+    if (!o.checkpointing.empty()) tp.checkpointing = o.checkpointing == "on" ? 1 : 0;
+    if (o.max_iterations->count() > 0) tp.max_epochs = 1 << 30;  // the iteration count decides
+    if (o.cache_mb >= 0) tp.cache_bytes = static_cast<int64_t>(o.cache_mb * 1048576.0);
     tp.distributed = distributed ? SWU_DISTRIBUTED_ENV : SWU_DISTRIBUTED_OFF;
     catch_interrupts();
     swinunetr::ModelPtr model;
-    if (const int rc = model_for(o, "train", model, distributed)) return rc;
+    if (const int rc = model_for(o.spec, "train", model, distributed)) return rc;
     const bool speaker = !distributed || env_int("RANK") == 0;
 
     TrainProgress progress;
@@ -259,29 +247,15 @@ int cmd_train(const Args& args) {
     return 0;
 }
 
-int cmd_evaluate(const Args& args) {
-    Options o;
-    if (!o.parse(args, "evaluate", kEvaluateUsage,
-                 {"--weights", "--datalist", "--report", "--section", "--threads", "--backend", "--device", "--overlap",
-                  "--sw-batch", "--roi"},
-                 {}))
-        return 2;
-    if (!o.has("--weights") || !o.has("--datalist")) {
-        std::fprintf(stderr, "swinunetr evaluate: --weights and --datalist are required\n%s", kEvaluateUsage);
-        return 2;
-    }
-    swu_infer_params ip;
-    swu_infer_params_init(&ip);
-    if (!o.number("--overlap", ip.overlap, "evaluate") || !o.number("--sw-batch", ip.sw_batch, "evaluate") ||
-        !o.number("--roi", ip.roi, "evaluate"))
-        return 2;
+int run_evaluate(EvaluateOptions& o) {
+    swu_infer_params& ip = o.ip;
     swinunetr::ModelPtr model;
-    if (const int rc = model_for(o, "evaluate", model)) return rc;
-    swu_status st = swu_model_load_weights(model.get(), o.text("--weights").c_str());
+    if (const int rc = model_for(o.spec, "evaluate", model)) return rc;
+    swu_status st = swu_model_load_weights(model.get(), o.weights.c_str());
     if (st != SWU_OK) return report_failure("loading weights", st);
     // The report is always written (when not asked for, into a fresh private folder,
     // never a predictable name under /tmp): the per-organ figures printed below come from it.
-    const std::string asked = o.text("--report", "");
+    const std::string& asked = o.report;
     std::string scratch;
     if (asked.empty()) {
         const char* tmp = std::getenv("TMPDIR");
@@ -293,9 +267,9 @@ int cmd_evaluate(const Args& args) {
         scratch = tmpl;
     }
     const std::string report = asked.empty() ? scratch + "/report.json" : asked;
-    const std::string section = o.text("--section", "");
+    const std::string& section = o.section;
     double mean = 0;
-    st = swu_evaluate(model.get(), o.text("--datalist").c_str(), section.empty() ? nullptr : section.c_str(), &ip,
+    st = swu_evaluate(model.get(), o.datalist.c_str(), section.empty() ? nullptr : section.c_str(), &ip,
                       report.c_str(), &mean);
     if (st != SWU_OK) {
         if (!scratch.empty()) rmdir(scratch.c_str());
@@ -304,7 +278,7 @@ int cmd_evaluate(const Args& args) {
     try {
         const swu::json::Value r = swu::json::parse_file(report);
         std::printf("%zu cases\n", r.at("cases").size());
-        for (const auto& [organ, dice] : r.at("organ_mean_dice").as_object())
+        for (const auto& [organ, dice] : r.at("organ_mean_dice").members())
             if (!dice.is_null()) std::printf("  %-26s %.4f\n", organ.c_str(), dice.as_number());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "swinunetr evaluate: cannot read the report back: %s\n", e.what());
@@ -317,4 +291,5 @@ int cmd_evaluate(const Args& args) {
     return 0;
 }
 
+}  // namespace
 }  // namespace swu_cli

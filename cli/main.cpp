@@ -1,4 +1,5 @@
 // swinunetr — the reference command-line tool over the C API.
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -20,43 +21,23 @@ int report_failure(const std::string& what, swu_status status) {
 
 namespace {
 
-void usage(FILE* out) {
-    std::fprintf(out,
-                 "usage: swinunetr <command> [options]\n"
-                 "\n"
-                 "commands:\n"
-                 "  info       version, ABI and every backend plugin found (or why it failed)\n"
-                 "  segment    segment a CT (file or DICOM folder) into 13 organs:\n"
-                 "             segment INPUT OUTPUT --weights W.pt [--threads N] [--overlap F]\n"
-                 "                     [--sw-batch N] [--blend constant|gaussian] [--backend ...]\n"
-                 "                     [--series UID] [--format image|dicom-seg]  (OUTPUT.dcm: DICOM SEG)\n"
-                 "  train      train on a MONAI datalist (the bundle's recipe):\n"
-                 "             train --datalist D.json --output-dir DIR [--weights INIT.pt]\n"
-                 "                   [--epochs N | --max-iterations N] [--resume] ...\n"
-                 "  evaluate   Dice per organ of a model on a datalist:\n"
-                 "             evaluate --weights W.pt --datalist D.json [--report R.json]\n"
-                 "  forward    raw network forward pass on an .npy batch:\n"
-                 "             forward --weights W.pt --input X.npy --output Y.npy\n"
-                 "                     [--backend auto|torch|onednn] [--device cpu|cuda:N]\n"
-                 "                     [--precision fp32|bf16|fp16] [--threads N]\n"
-                 "                     [--merging legacy|monai15|v2] [--backend-dir DIR]\n"
-                 "  bench      forward time, GFLOP/s and peak RSS per backend and precision, or\n"
-                 "             a whole CT's time per stage: bench [--precisions fp32,bf16] [--volume CT]\n"
-                 "  compare    compare two .npy arrays with |a-b| <= atol + rtol*|b|:\n"
-                 "             compare ACTUAL.npy REFERENCE.npy [--atol 1e-4] [--rtol 1e-4]\n"
-                 "\n"
-                 "Backends are searched in SWU_BACKEND_PATH, the install folder and next to\n"
-                 "libswinunetr.so. `swinunetr <command> --help` describes a command.\n");
+const char* kDescription =
+    "swinunetr: Swin UNETR segmentation of 13 abdominal organs in CT, and its training.\n"
+    "Backends are searched in SWU_BACKEND_PATH, the install folder and next to libswinunetr.so.";
+
+// CLI11 reports a parse error as "<what>"; we add who says it and where help is, and
+// always exit 2. Help is exit 0.
+int parse_failure(const CLI::App& app, const CLI::ParseError& e, const std::string& command) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::fprintf(stderr, "swinunetr%s%s: %s\nRun 'swinunetr%s%s --help' for the options.\n", command.empty() ? "" : " ",
+                 command.c_str(), e.what(), command.empty() ? "" : " ", command.c_str());
+    return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    const std::string command = argv[1];
+    const std::string command = argc > 1 ? argv[1] : "";
 #if defined(__GLIBC__)
     // glibc's heap policy, unless the user chose one (MALLOC_*_ variables).
     if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) {
@@ -77,23 +58,65 @@ int main(int argc, char** argv) {
         }
     }
 #endif
-    const swu_cli::Args args(argv + 2, argv + argc);
-    if (command == "-h" || command == "--help" || command == "help") {
-        usage(stdout);
+    CLI::App app(kDescription, "swinunetr");
+    app.require_subcommand(1, 1);
+    app.set_version_flag("--version", std::string("swinunetr ") + swu_version_string());
+    const swu_cli::Args raw_args(argc > 2 ? argv + 2 : argv + argc, argv + argc);
+    std::vector<std::pair<CLI::App*, swu_cli::Run>> commands;
+    const auto add = [&](swu_cli::Run run) { commands.emplace_back(app.get_subcommands([](CLI::App*) { return true; }).back(), std::move(run)); };
+    add(swu_cli::add_info(app));
+    add(swu_cli::add_segment(app));
+    add(swu_cli::add_train(app, raw_args));
+    add(swu_cli::add_evaluate(app));
+    add(swu_cli::add_forward(app));
+    add(swu_cli::add_bench(app));
+    add(swu_cli::add_compare(app));
+    swu_cli::LogOptions log;
+    for (auto& [cmd, run] : commands) {
+        log.add(*cmd);
+        // Unknown options are collected and named below rather than reported as
+        // "arguments not expected".
+        cmd->allow_extras();
+    }
+
+    if (command == "help" || command == "version") {  // the words, as well as the flags
+        std::printf("%s", command == "help" ? app.help().c_str() : (std::string("swinunetr ") + swu_version_string() + "\n").c_str());
         return 0;
     }
-    if (command == "--version" || command == "version") {
-        std::printf("swinunetr %s\n", swu_version_string());
-        return 0;
+    if (argc < 2) {
+        std::fprintf(stderr, "%s", app.help().c_str());
+        return 2;
     }
-    if (command == "info") return swu_cli::cmd_info(args);
-    if (command == "forward") return swu_cli::cmd_forward(args);
-    if (command == "compare") return swu_cli::cmd_compare(args);
-    if (command == "segment") return swu_cli::cmd_segment(args);
-    if (command == "train") return swu_cli::cmd_train(args);
-    if (command == "evaluate") return swu_cli::cmd_evaluate(args);
-    if (command == "bench") return swu_cli::cmd_bench(args);
-    std::fprintf(stderr, "swinunetr: unknown command '%s'\n\n", command.c_str());
-    usage(stderr);
-    return 2;
+    const bool known = std::any_of(commands.begin(), commands.end(),
+                                   [&](const auto& c) { return c.first->get_name() == command; });
+    if (command[0] != '-' && !known) {
+        std::fprintf(stderr, "swinunetr: unknown command '%s'\n\n%s", command.c_str(), app.help().c_str());
+        return 2;
+    }
+    // An unknown option or stray argument is named first: it is the likelier mistake
+    // when a required option seems to be missing too.
+    const auto stray = [&]() -> bool {
+        for (auto& [cmd, run] : commands)
+            for (const std::string& extra : cmd->parsed() ? cmd->remaining() : std::vector<std::string>{}) {
+                const bool option = extra.size() > 1 && extra[0] == '-';
+                std::fprintf(stderr, "swinunetr %s: %s '%s'\nRun 'swinunetr %s --help' for the options.\n",
+                             command.c_str(), option ? "unknown option" : "unexpected argument", extra.c_str(),
+                             command.c_str());
+                return true;
+            }
+        return false;
+    };
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() != static_cast<int>(CLI::ExitCodes::Success) && stray()) return 2;
+        return parse_failure(app, e, argc > 1 && command[0] != '-' ? command : "");
+    }
+    if (stray()) return 2;
+    for (auto& [cmd, run] : commands)
+        if (cmd->parsed()) {
+            log.apply();
+            return run();
+        }
+    return 2;  // require_subcommand makes this unreachable
 }

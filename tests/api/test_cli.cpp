@@ -42,7 +42,7 @@ TEST_CASE("cli forward reproduces the golden net_f12 logits", "[golden]") {
 TEST_CASE("cli forward fails clearly on bad input", "[unit]") {
     CliRun r = run_command(SWU_CLI_PATH " forward");
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.output, "--weights, --input and --output are required"));
+    CHECK(contains(r.output, "swinunetr forward: --weights is required"));
     r = run_command(SWU_CLI_PATH " frobnicate");
     CHECK(r.exit_code == 2);
     CHECK(contains(r.output, "unknown command 'frobnicate'"));
@@ -61,6 +61,52 @@ TEST_CASE("cli forward fails clearly on bad input", "[unit]") {
     r = run_command(std::string(SWU_CLI_PATH) + " forward --weights " + golden_path("net_f12/model.pt") + " --input " +
             golden_path("net_f12/input.npy") + " --output /tmp/x.npy --precision fp64");
     CHECK(r.exit_code == 2);
+}
+
+// One parser (CLI11) for every command: the same errors and exit code 2 everywhere, the
+// option named; --help generated from the definitions.
+TEST_CASE("cli options: unknown, malformed, missing and help", "[unit]") {
+    const std::string cli = SWU_CLI_PATH;
+    for (const char* command : {"segment", "train", "evaluate", "forward", "bench", "compare", "info"}) {
+        INFO(command);
+        CliRun r = run_command(cli + " " + command + " --bogus");
+        CHECK(r.exit_code == 2);
+        CHECK(contains(r.output, std::string("swinunetr ") + command + ": unknown option '--bogus'"));
+        r = run_command(cli + " " + command + " --help");
+        CHECK(r.exit_code == 0);
+        CHECK(contains(r.output, std::string("Usage: swinunetr ") + command));
+        CHECK(contains(r.output, "--log-level"));
+    }
+    CliRun r = run_command(cli + " segment in.nii.gz out.nii.gz --weights w.pt --overlap abc");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "--overlap"));
+    r = run_command(cli + " segment in.nii.gz out.nii.gz --weights w.pt --blend linear");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "--blend: linear not in {constant,gaussian}"));
+    r = run_command(cli + " segment in.nii.gz out.nii.gz extra.nii.gz --weights w.pt");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "unexpected argument 'extra.nii.gz'"));
+    r = run_command(cli + " train --datalist d.json --output-dir o --epochs 2 --max-iterations 3");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "--epochs excludes --max-iterations"));
+    r = run_command("SWU_LOG_LEVEL=loud " + cli + " info");  // the variable is read like the option
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "--log-level: loud not in"));
+
+    // train --help lists every option train reads.
+    r = run_command(cli + " train --help");
+    CHECK(r.exit_code == 0);
+    for (const char* option : {"--datalist", "--output-dir", "--weights", "--resume", "--cache-mb", "--epochs",
+                               "--max-iterations", "--val-interval", "--batch-size", "--num-samples", "--roi", "--lr",
+                               "--seed", "--amp", "--checkpointing", "--backend", "--device", "--threads",
+                               "--feature-size", "--num-heads", "--nproc", "--dist-timeout", "--log-level"})
+        CHECK(contains(r.output, option));
+    r = run_command(cli + " help");
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.output, "segment"));
+    r = run_command(cli + " --version");
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.output, "swinunetr 0."));
 }
 
 TEST_CASE("cli bench prints forward figures and a whole CT's stage times", "[unit]") {
@@ -82,7 +128,7 @@ TEST_CASE("cli bench prints forward figures and a whole CT's stage times", "[uni
     CHECK(contains(r.output, "not available: "));
     r = run_command(cli + " bench --size 33");
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.output, "usage: swinunetr bench"));
+    CHECK(contains(r.output, "swinunetr bench: --size: a multiple of 32"));
 
     const std::string ct = "swu_cli_bench_ct.nii.gz";
     REQUIRE(run_command(std::string(SWU_PHANTOM_PATH) + " " + ct + " --seed 3").exit_code == 0);

@@ -85,7 +85,7 @@ TEST_CASE("cli segment --probabilities writes a 4D NIfTI whose argmax is the lab
 TEST_CASE("cli segment fails clearly", "[unit]") {
     CliRun r = run_command(SWU_CLI_PATH " segment in.nii.gz");
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.output, "INPUT, OUTPUT and --weights are required"));
+    CHECK(contains(r.output, "swinunetr segment: OUTPUT is required"));
     r = run_command(std::string(SWU_CLI_PATH) + " segment /nonexistent/ct.nii.gz /tmp/swu_never.nii.gz --weights " +
                     golden_path("net_f12/model.pt"));
     CHECK(r.exit_code == 1);
