@@ -567,8 +567,6 @@ bool bf16_faster() {
     return faster;
 }
 
-double bf16_rate_ratio() { return cpu_bf16() ? dot_ratio() : 0.0; }
-
 namespace {
 
 // The transformed operand V's element: float, or uint16_t (bf16) with Weights::ub.

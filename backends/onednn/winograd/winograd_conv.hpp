@@ -41,9 +41,8 @@ const char* kernel_name();
 bool bf16_available();
 
 // Whether bf16 is also the faster choice here: vdpbf16ps does at least 1.3x the
-// multiply-adds per second of an fp32 FMA (bf16_rate_ratio(), measured once per process:
-// about 2 on AMD Zen 4, 0.5 on Intel Sapphire Rapids). SWU_WINOGRAD_BF16=0|1 decides instead.
+// multiply-adds per second of an fp32 FMA (timed once per process, ~0.5 ms: about 2 on AMD
+// Zen 4, 0.5 on Intel Sapphire Rapids). SWU_WINOGRAD_BF16=0|1 decides instead.
 bool bf16_faster();
-double bf16_rate_ratio();
 
 }  // namespace swu_winograd
