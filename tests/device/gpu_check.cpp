@@ -1,5 +1,6 @@
 // swu_torch_gpu_check — golden parity and per-window timings of one backend on one
-// device, through the public C API only (run by scripts/gpu-check.sh).
+// device, through the public C API only (run by scripts/gpu-check.sh; built with the torch
+// plugin when it has CUDA, or with -DSWU_TORCH_GPU_CHECK=ON).
 //
 //   swu_torch_gpu_check [--device cuda:0] [--backend torch] [--backend-dir DIR]
 //                       [--precisions fp32,fp16,bf16] [--batches 1,4] [--reps 7] [--warmup 2]
@@ -37,6 +38,7 @@
 #include <zlib.h>
 
 #include "golden.hpp"
+#include "golden_f48.hpp"
 #include "io/json.hpp"
 #include "swinunetr/swinunetr.hpp"
 
@@ -316,61 +318,26 @@ swinunetr::ModelPtr make_f48(const Options& o, swu_precision precision, const F4
     return m;
 }
 
+// The shared golden net_f48 check (tests/support/golden_f48), with this precision's rules.
 bool check_f48(const Options& o, swu_precision precision, const std::string& name, const F48& f, swu_model* m) {
     const Rules& r = rules_for(precision);
-    const int64_t N = 2, C = 14, S = 96, V = S * S * S;
-    const int64_t shape[5] = {N, 1, S, S, S};
-    std::vector<float> y(static_cast<size_t>(N * C * V));
+    const int64_t shape[5] = {kF48Batch, 1, kF48Size, kF48Size, kF48Size};
+    std::vector<float> y(static_cast<size_t>(kF48Batch * kF48Classes * kF48Voxels));
     forward(m, f.input.data(), shape, y);
-    auto at = [&](int64_t n, int64_t c, int64_t v) { return y[static_cast<size_t>((n * C + c) * V + v)]; };
-
-    const swu::Tensor pos = load_golden("net_f48/positions.npy");
-    const swu::Tensor golden_pos = load_golden("net_f48/logits_at_positions.npy");
-    const int64_t P = pos.shape[0];
-    std::vector<float> ours(static_cast<size_t>(N * C * P));
-    for (int64_t n = 0; n < N; ++n)
-        for (int64_t c = 0; c < C; ++c)
-            for (int64_t j = 0; j < P; ++j) {
-                const int64_t* p = pos.as<int64_t>() + 3 * j;
-                ours[static_cast<size_t>((n * C + c) * P + j)] = at(n, c, (p[0] * S + p[1]) * S + p[2]);
-            }
-    const Comparison cp = compare(ours.data(), golden_pos.as<float>(), golden_pos.numel(), r.atol, r.rtol);
-
-    const swu::json::Value stats = swu::json::parse_file(golden_path("net_f48/logits_stats.json"));
-    std::vector<float> ours_stats, golden_stats;
-    for (int64_t n = 0; n < N; ++n)
-        for (int64_t c = 0; c < C; ++c) {
-            double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
-            for (int64_t v = 0; v < V; ++v) {
-                const double a = at(n, c, v);
-                sum += a;
-                lo = std::min(lo, a);
-                hi = std::max(hi, a);
-            }
-            const double mean = sum / static_cast<double>(V);
-            for (int64_t v = 0; v < V; ++v) sq += (at(n, c, v) - mean) * (at(n, c, v) - mean);
-            const double values[4] = {mean, std::sqrt(sq / static_cast<double>(V)), lo, hi};
-            const char* names[4] = {"mean", "std", "min", "max"};
-            for (int k = 0; k < 4; ++k) {
-                ours_stats.push_back(static_cast<float>(values[k]));
-                golden_stats.push_back(static_cast<float>(
-                    stats.at(names[k]).at(static_cast<size_t>(n)).at(static_cast<size_t>(c)).as_number()));
-            }
-        }
-    const Comparison cs = compare(ours_stats.data(), golden_stats.data(), static_cast<int64_t>(ours_stats.size()),
-                                  r.stats_atol, r.stats_rtol);
-    const swu::Tensor golden_argmax = load_golden("net_f48/argmax.npy");
-    const Argmax a = argmax_vs(y.data(), N, C, V, golden_argmax.as<uint8_t>());
-
+    F48Tolerance t;
+    t.atol = r.atol;
+    t.rtol = r.rtol;
+    t.stats_atol = r.stats_atol;
+    t.stats_rtol = r.stats_rtol;
+    const F48Result a = compare_f48(y.data(), t);
     std::printf("net_f48 %s on %s (batch 2):\n  positions %s (atol %g, rtol %g)\n  statistics %s (atol %g, rtol %g)\n"
-                "  argmax agreement %.4f %% (%lld of %lld voxels differ, %lld with a top-2 margin >= 2e-3)\n",
-                name.c_str(), o.device.c_str(), describe(cp).c_str(), r.atol, r.rtol, describe(cs).c_str(), r.stats_atol,
-                r.stats_rtol, 100.0 * a.agreement(), static_cast<long long>(a.differ), static_cast<long long>(a.voxels),
-                static_cast<long long>(a.differ_clear));
-    bool ok = verdict("net_f48 logits at positions", cp.ok());
-    ok &= verdict("net_f48 logits statistics", cs.ok());
+                "  argmax agreement %.4f %% (%s)\n",
+                name.c_str(), o.device.c_str(), describe(a.positions).c_str(), r.atol, r.rtol,
+                describe(a.statistics).c_str(), r.stats_atol, r.stats_rtol, 100.0 * a.agreement(), a.argmax_text().c_str());
+    bool ok = verdict("net_f48 logits at positions", a.positions.ok());
+    ok &= verdict("net_f48 logits statistics", a.statistics.ok());
     if (precision == SWU_PRECISION_FP32)
-        ok &= verdict("net_f48 argmax (golden rule)", a.differ_clear == 0 && a.differ <= a.voxels / 10000);
+        ok &= verdict("net_f48 argmax (golden rule)", a.argmax_golden());
     else
         ok &= verdict("net_f48 argmax agreement >= 99 %", a.agreement() >= r.min_argmax_agreement);
     return ok;
@@ -563,7 +530,7 @@ void bench_training(const Options& o, const F48& f, int amp) {
 bool check_training(const Options& o, const F48& f) {
     const swu::json::Value golden = swu::json::parse_file(golden_path("train_step/losses.json"));
     std::vector<double> monai;
-    for (const swu::json::Value& s : golden.at("steps").as_array()) monai.push_back(s.at("loss").as_number());
+    for (const swu::json::Value& s : golden.at("steps").elements()) monai.push_back(s.at("loss").as_number());
     const bool cuda = o.device.rfind("cuda", 0) == 0;
     bool ok = true;
 
@@ -623,7 +590,7 @@ int main(int argc, char** argv) {
         else if (a == "--no-bench") o.bench = false;
         else if (a == "--no-train") o.train = false;
         else {
-            std::fprintf(stderr, "usage: see the comment at the top of backends/torch/tools/gpu_check.cpp\n");
+            std::fprintf(stderr, "usage: see the comment at the top of tests/device/gpu_check.cpp\n");
             return 2;
         }
     }
@@ -638,9 +605,9 @@ int main(int argc, char** argv) {
 
     F48 f;
     if (o.f48 || o.bench) {  // also for the training benchmark
-        f.weights = formula_weights(read_keys(golden_path("net_f48/keys.txt")), 0);
+        f.weights = f48_weights();
         f.views = as_c_tensors(f.weights);
-        f.input = formula_input(2, 0);
+        f.input = f48_input();
     }
     int failed = 0;
     for (const std::string& name : o.precisions) {
