@@ -97,6 +97,24 @@ struct SegDeleter {
     void operator()(DcmSegmentation* s) const { delete s; }
 };
 
+// A host may run DCMTK with input correction off (DcmSCP::listen() and storescp switch
+// it off, process-wide): the source's values would keep their 0-byte padding and fail
+// dcmiod's checks ("StudyInstanceUID violates VR definition"). DCMTK corrects a value
+// when it is first used, not when the file is read, so the writer runs with it on from
+// start to end; the host's setting comes back after.
+class InputCorrection {
+public:
+    InputCorrection() : host_setting_(dcmEnableAutomaticInputDataCorrection.get()) {
+        dcmEnableAutomaticInputDataCorrection.set(OFTrue);
+    }
+    ~InputCorrection() { dcmEnableAutomaticInputDataCorrection.set(host_setting_); }
+    InputCorrection(const InputCorrection&) = delete;
+    InputCorrection& operator=(const InputCorrection&) = delete;
+
+private:
+    const OFBool host_setting_;
+};
+
 }  // namespace
 
 void write_dicom_seg(const Volume& labels, const DicomSeries& source, const std::string& out_path,
@@ -116,6 +134,7 @@ void write_dicom_seg(const Volume& labels, const DicomSeries& source, const std:
         fail(SWU_ERR_INVALID_ARGUMENT, "DICOM SEG: the label volume holds no organ; a Segmentation needs at least one segment");
     if (source.rows > 65535 || source.columns > 65535) fail(SWU_ERR_UNSUPPORTED, "DICOM SEG: slices over 65535 pixels wide");
 
+    const InputCorrection correction;
     DcmFileFormat first;
     check(first.loadFile(source.slices.front().file.c_str()), "reading " + source.slices.front().file, SWU_ERR_FORMAT);
     DcmDataset& src = *first.getDataset();

@@ -99,3 +99,29 @@ TEST_CASE("dicom seg: DCMTK reads back the segments and the label map written", 
     }
     CHECK(std::memcmp(rebuilt.data(), l, rebuilt.size()) == 0);
 }
+
+// A host that runs a DCMTK network service has input correction off process-wide
+// (DcmSCP::listen() switches it off, as storescp does); pydicom's CT pads its UIDs with a
+// 0 byte, which then stays in the values read. The SEG must still be written, and the
+// host's setting left as it was.
+TEST_CASE("dicom seg: written while the host runs DCMTK with input correction off", "[unit]") {
+    swu::DicomSeries series;
+    swu::read_dicom_volume(kPydicomCt, "", &series);
+    swu::Volume labels = swu::Volume::allocate(swu::VoxelType::UInt8, series.geometry());
+    static_cast<uint8_t*>(labels.mutable_data())[3 + 16 * 4] = 6;  // liver, one voxel
+    const std::string path = "/tmp/swu_dicom_seg_no_correction.dcm";
+    std::filesystem::remove(path);
+    const OFBool before = dcmEnableAutomaticInputDataCorrection.get();
+    dcmEnableAutomaticInputDataCorrection.set(OFFalse);
+    try {
+        swu::write_dicom_seg(labels, series, path, swu::DicomSegOptions{});
+    } catch (const std::exception& e) {
+        dcmEnableAutomaticInputDataCorrection.set(before);
+        FAIL(e.what());
+    }
+    CHECK(dcmEnableAutomaticInputDataCorrection.get() == OFFalse);
+    dcmEnableAutomaticInputDataCorrection.set(before);
+    DcmSegmentation* raw = nullptr;
+    REQUIRE(DcmSegmentation::loadFile(path.c_str(), raw).good());
+    delete raw;
+}
