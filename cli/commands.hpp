@@ -23,6 +23,7 @@ Run add_segment(CLI::App& app);
 Run add_train(CLI::App& app, const Args& raw_args);  // --nproc starts ranks with raw_args
 Run add_evaluate(CLI::App& app);
 Run add_bench(CLI::App& app);
+Run add_serve(CLI::App& app);  // with DCMTK (SWU_CLI_NODE)
 
 // ---- options several commands share (options.cpp) ---------------------------------------
 // Where and how the network runs: --backend, --device, --precision, --threads, in the

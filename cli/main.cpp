@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
     add(swu_cli::add_forward(app));
     add(swu_cli::add_bench(app));
     add(swu_cli::add_compare(app));
+#if SWU_CLI_NODE
+    add(swu_cli::add_serve(app));
+#endif
     swu_cli::LogOptions log;
     for (auto& [cmd, run] : commands) {
         log.add(*cmd);
