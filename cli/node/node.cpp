@@ -122,7 +122,13 @@ public:
         const std::string job = fs::path(work).filename().string(), series = series_of_job(job);
         const auto t0 = std::chrono::steady_clock::now();
         std::string why;
-        const swu_status st = segment(work, series, job, why);
+        swu_status st;
+        try {
+            st = segment(work, series, job, why);
+        } catch (const std::exception& e) {  // the spool (disk full, permissions): this job fails, the node goes on
+            st = SWU_ERR_IO;
+            why = e.what();
+        }
         const double s = seconds_since(t0);
         char took[32];
         std::snprintf(took, sizeof took, "%.1f s", s);
@@ -133,7 +139,10 @@ public:
             spool_.finish_job(work, "queue");
             log_.line("job " + job + ": stopped after " + took + "; back in the queue for the next start");
         } else {
-            write_file_durably(work + "/reason.txt", why + "\n");
+            try {
+                write_file_durably(work + "/reason.txt", why + "\n");
+            } catch (const std::exception&) {  // the log says it anyway
+            }
             const std::string kept = spool_.finish_job(work, "rejected");
             log_.line("job " + job + ": failed after " + std::string(took) + " (" + swu_status_string(st) + "): " + why +
                       "; kept aside in " + kept);
@@ -285,7 +294,11 @@ int serve(const Config& config) {
     Outbox outbox(config, *spool, log);
     std::thread sending([&] {
         while (!stop.load()) {
-            outbox.send_due();
+            try {
+                outbox.send_due();
+            } catch (const std::exception& e) {
+                log.line(std::string("outbox: ") + e.what());
+            }
             for (int i = 0; i < 10 && !stop.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
     });
