@@ -1,5 +1,6 @@
 #include "node/config.hpp"
 
+#include <cstdio>
 #include <set>
 #include <stdexcept>
 
@@ -24,8 +25,11 @@ std::string text(const Value& v, const std::string& key, const std::string& path
 }
 
 double number(const Value& v, const std::string& key, const std::string& path, double lo, double hi) {
-    if (!v.is_number() || !(v.as_number() >= lo && v.as_number() <= hi))
-        bad(path, "'" + key + "' must be a number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    if (!v.is_number() || !(v.as_number() >= lo && v.as_number() <= hi)) {
+        char range[96];
+        std::snprintf(range, sizeof range, "a number from %g to %g", lo, hi);
+        bad(path, "'" + key + "' must be " + range);
+    }
     return v.as_number();
 }
 
