@@ -18,8 +18,9 @@
 # Environment: PYTHON (python3 with torch), SWU_GPU_DEVICE (cuda:0), SWU_GOLDEN_DIR
 # (default ../shared/golden, else $SWU_GPU_VENDOR/golden), SWU_GPU_CHECK_ARGS (options of
 # swu_torch_gpu_check replacing the default checks), SWU_GPU_VENDOR (default
-# build-gpucarry: an optional folder with golden/ and zlib/{include,lib} for machines
-# without the golden data or zlib's headers; see the end of this file).
+# build-gpucarry: an optional folder with golden/, zlib/{include,lib} and include/ (the
+# header-only nlohmann_json and CLI11) for machines without the golden data or those
+# headers; see the end of this file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
@@ -60,6 +61,15 @@ elif [ -f "$vendor/zlib/include/zlib.h" ] && [ -f "$vendor/zlib/lib/libz.so" ]; 
 else
     echo "gpu-check: zlib headers not found (install zlib1g-dev or provide $vendor/zlib)"; exit 1
 fi
+# nlohmann_json and CLI11 (header-only): the system's, else the vendored copies.
+if printf '#include <nlohmann/json.hpp>\n#include <CLI/CLI.hpp>\n' | c++ -std=c++17 -x c++ -fsyntax-only - 2>/dev/null; then
+    echo "nlohmann_json, CLI11: system headers"
+elif [ -f "$vendor/include/nlohmann/json.hpp" ] && [ -f "$vendor/include/CLI/CLI.hpp" ]; then
+    echo "nlohmann_json, CLI11: no system headers, using $vendor/include"
+    cmake_args+=(-DCMAKE_CXX_FLAGS="-isystem $(pwd)/$vendor/include")
+else
+    echo "gpu-check: nlohmann/json.hpp or CLI/CLI.hpp not found (install nlohmann-json3-dev libcli11-dev or provide $vendor/include)"; exit 1
+fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 
@@ -99,6 +109,7 @@ exit "$status"
 #   mkdir -p build-gpucarry/zlib/include build-gpucarry/zlib/lib build-gpucarry/golden/net_f12 build-gpucarry/golden/net_f48
 #   cp /usr/include/zlib.h /usr/include/zconf.h build-gpucarry/zlib/include/
 #   cp -L /usr/lib/x86_64-linux-gnu/libz.so build-gpucarry/zlib/lib/libz.so
+#   mkdir -p build-gpucarry/include && cp -r /usr/include/nlohmann /usr/include/CLI build-gpucarry/include/
 #   cp ../shared/golden/net_f12/{model.pt,input.npy,logits.npy} build-gpucarry/golden/net_f12/
 #   cp ../shared/golden/net_f48/{keys.txt,positions.npy,logits_at_positions.npy,logits_stats.json,argmax.npy} \
 #      build-gpucarry/golden/net_f48/
