@@ -16,6 +16,10 @@
 
 #include "swinunetr/swinunetr.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum { SWU_PHANTOM_NI = 200, SWU_PHANTOM_NJ = 150, SWU_PHANTOM_NK = 70 };
 #define SWU_PHANTOM_VOXELS ((size_t)SWU_PHANTOM_NI * SWU_PHANTOM_NJ * SWU_PHANTOM_NK)
 
@@ -26,5 +30,9 @@ void swu_phantom_generate(uint64_t seed, int16_t* ct, uint8_t* labels);
 /* Wraps voxels of the phantom's grid (its spacing and LPS origin) as a volume that
  * borrows `data`; NULL (with swu_last_error) on failure. */
 swu_volume* swu_phantom_wrap(swu_voxel_type type, void* data);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

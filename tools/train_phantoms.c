@@ -1,4 +1,4 @@
-/* swu_train_phantoms --output-dir DIR [options]
+/* swu_train_phantoms (train_phantoms_main.cpp parses its command line):
  * Trains a network from scratch on synthetic phantoms held in memory (phantom.h) with
  * swu_train, then scores the best weights on phantoms it has not seen: Dice per organ
  * against the phantom's labels, in its own geometry. Needs no image files, so it runs
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phantom.h"
+#include "train_phantoms.h"
 
 typedef struct {
     int first, last;
@@ -32,10 +32,6 @@ typedef struct {
 } phantom;
 
 static double seconds_limit = 600, first_step_at = -1;
-
-static int parse_range(const char* s, range* r) {
-    return sscanf(s, "%d-%d", &r->first, &r->last) == 2 && r->first >= 0 && r->last >= r->first;
-}
 
 static int make_phantoms(range r, phantom** out) {
     const int n = r.last - r.first + 1;
@@ -128,10 +124,30 @@ static int score(swu_model* model, const phantom* cases, int n, int roi, double*
     return 1;
 }
 
-int main(int argc, char** argv) {
-    const char *device = "cpu", *backend = "auto", *output_dir = NULL;
-    int threads = 0, feature_size = 12, heads = 3, a;
-    range train = {1, 12}, val = {13, 14}, heldout = {15, 20};
+void swu_train_phantoms_options_init(swu_train_phantoms_options* o) {
+    memset(o, 0, sizeof *o);
+    o->device = "cpu";
+    o->backend = "auto";
+    o->feature_size = 12;
+    o->heads = 3;
+    o->roi = 96;
+    o->batch_size = 2;
+    o->num_samples = 2;
+    o->learning_rate = 1e-3;
+    o->val_interval = 20;
+    o->epochs = 100000;
+    o->seconds = 600;
+    o->seed = 1;
+    o->train_first = 1, o->train_last = 12;
+    o->val_first = 13, o->val_last = 14;
+    o->heldout_first = 15, o->heldout_last = 20;
+}
+
+int swu_train_phantoms(const swu_train_phantoms_options* o) {
+    const char *device = o->device, *backend = o->backend, *output_dir = o->output_dir;
+    const int threads = o->threads, feature_size = o->feature_size, heads = o->heads;
+    const range train = {o->train_first, o->train_last}, val = {o->val_first, o->val_last},
+                heldout = {o->heldout_first, o->heldout_last};
     swu_model_params mp;
     swu_train_params tp;
     swu_train_result result;
@@ -140,46 +156,20 @@ int main(int argc, char** argv) {
     const swu_volume **train_images = NULL, **train_labels = NULL, **val_images = NULL, **val_labels = NULL;
     char path[4096];
     double mean_dice = NAN;
-    swu_status st;
+    swu_status st = SWU_OK;
     int ok = 0, i;
 
     swu_train_params_init(&tp);
-    tp.roi = 96;
-    tp.batch_size = 2;
-    tp.num_samples = 2;
-    tp.learning_rate = 1e-3;
-    tp.val_interval = 20;
-    tp.max_epochs = 100000;
-    tp.seed = 1;
+    tp.roi = o->roi;
+    tp.batch_size = o->batch_size;
+    tp.num_samples = o->num_samples;
+    tp.learning_rate = o->learning_rate;
+    tp.val_interval = o->val_interval;
+    tp.max_epochs = o->epochs;
+    tp.seed = o->seed;
     tp.checkpointing = 0;
-    for (a = 1; a < argc; ++a) {
-        const char* k = argv[a];
-        const char* v = a + 1 < argc ? argv[a + 1] : NULL;
-        if (!v) break;
-        ++a;
-        if (!strcmp(k, "--output-dir")) output_dir = v;
-        else if (!strcmp(k, "--device")) device = v;
-        else if (!strcmp(k, "--backend")) backend = v;
-        else if (!strcmp(k, "--threads")) threads = atoi(v);
-        else if (!strcmp(k, "--feature-size")) feature_size = atoi(v);
-        else if (!strcmp(k, "--heads")) heads = atoi(v);
-        else if (!strcmp(k, "--roi")) tp.roi = atoi(v);
-        else if (!strcmp(k, "--batch-size")) tp.batch_size = atoi(v);
-        else if (!strcmp(k, "--num-samples")) tp.num_samples = atoi(v);
-        else if (!strcmp(k, "--lr")) tp.learning_rate = atof(v);
-        else if (!strcmp(k, "--val-interval")) tp.val_interval = atoi(v);
-        else if (!strcmp(k, "--epochs")) tp.max_epochs = atoi(v);
-        else if (!strcmp(k, "--seconds")) seconds_limit = atof(v);
-        else if (!strcmp(k, "--seed")) tp.seed = strtoull(v, NULL, 10);
-        else if (!strcmp(k, "--train") && parse_range(v, &train)) continue;
-        else if (!strcmp(k, "--val") && parse_range(v, &val)) continue;
-        else if (!strcmp(k, "--heldout") && parse_range(v, &heldout)) continue;
-        else break;
-    }
-    if (a < argc || !output_dir) {
-        fprintf(stderr, "usage: see the comment at the top of tools/train_phantoms.c\n");
-        return 2;
-    }
+    seconds_limit = o->seconds;
+    first_step_at = -1;
 
     swu_model_params_init(&mp);
     mp.device = device;
