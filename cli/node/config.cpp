@@ -67,7 +67,7 @@ Config read_config(const std::string& path) {
     check_keys(root,
                {"ae_title", "port", "spool", "weights", "backend", "threads", "series_timeout_s", "allowed_callers",
                 "destination", "max_pdu", "max_association_mb", "min_free_disk_mb", "max_queued_series",
-                "retry_initial_s", "retry_max_s", "overlap", "sw_batch", "log_patient_data"},
+                "retry_initial_s", "retry_max_s", "overlap", "sw_batch", "log_patient_data", "tls"},
                path, "");
     Config c;
     try {
@@ -105,6 +105,24 @@ Config read_config(const std::string& path) {
         if (const auto v = root.find("log_patient_data")) {
             if (!v->is_bool()) bad(path, "'log_patient_data' must be true or false");
             c.log_patient_data = v->as_bool();
+        }
+        if (const auto v = root.find("tls")) {
+            if (!v->is_object()) bad(path, "'tls' must be an object");
+            check_keys(*v, {"certificate", "private_key", "trusted_certificates", "verify_peer"}, path, "tls.");
+            c.tls.enabled = true;
+            c.tls.certificate = text(v->at("certificate"), "tls.certificate", path);
+            c.tls.private_key = text(v->at("private_key"), "tls.private_key", path);
+            if (const auto list = v->find("trusted_certificates")) {
+                if (!list->is_array()) bad(path, "'tls.trusted_certificates' must be a list of files");
+                for (size_t i = 0; i < list->size(); ++i)
+                    c.tls.trusted.push_back(text(list->at(i), "tls.trusted_certificates[" + std::to_string(i) + "]", path));
+            }
+            if (const auto verify = v->find("verify_peer")) {
+                if (!verify->is_bool()) bad(path, "'tls.verify_peer' must be true or false");
+                c.tls.verify_peer = verify->as_bool();
+            }
+            if (c.tls.verify_peer && c.tls.trusted.empty())
+                bad(path, "'tls.verify_peer' needs 'tls.trusted_certificates' (or set it to false)");
         }
     } catch (const swu::Error& e) {  // a key of the wrong kind, named by the JSON layer
         bad(path, e.what());

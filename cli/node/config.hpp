@@ -12,6 +12,15 @@ struct Peer {
     int port = 0;  // 0: not given (a caller that never receives results)
 };
 
+// DICOM over TLS (DCMTK's dcmtls): with it, the node accepts TLS connections only and
+// sends its results over TLS too, with the same certificate.
+struct Tls {
+    bool enabled = false;
+    std::string certificate, private_key;    // PEM
+    std::vector<std::string> trusted;        // PEM certificates of the peers (or their CA)
+    bool verify_peer = true;                 // false: a peer without a trusted certificate is accepted
+};
+
 struct Config {
     std::string ae_title = "SWU";
     int port = 11112;
@@ -30,6 +39,7 @@ struct Config {
     double overlap = 0.5;
     int sw_batch = 4;
     bool log_patient_data = false;  // debug: patient names and IDs in the log
+    Tls tls;
 };
 
 // Reads and checks the file; throws std::runtime_error naming the file and the key

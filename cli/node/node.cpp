@@ -231,7 +231,7 @@ public:
             const auto t0 = std::chrono::steady_clock::now();
             std::string error;
             const std::string where = to.ae_title + " at " + to.host + ":" + std::to_string(to.port);
-            if (send_file(c_.ae_title, to, f.path().string(), error)) {
+            if (send_file(c_.ae_title, to, c_.tls, f.path().string(), error)) {
                 fs::rename(f.path(), fs::path(spool_.dir("sent")) / name, ec);
                 fs::remove(spool_.dir("outbox") + "/" + job + ".seg.json", ec);
                 sync_path(spool_.dir("outbox"));
@@ -282,7 +282,14 @@ int serve(const Config& config) {
         return 1;
     }
     swu_cli::catch_interrupts();
-    Receiver receiver(config, *spool, log);
+    std::unique_ptr<Receiver> made;
+    try {
+        made = std::make_unique<Receiver>(config, *spool, log);
+    } catch (const std::exception& e) {
+        log.line(std::string("cannot start: ") + e.what());
+        return 1;
+    }
+    Receiver& receiver = *made;
     std::atomic<bool> receiver_failed{false};
     std::thread listening([&] {
         std::string why;
@@ -302,7 +309,8 @@ int serve(const Config& config) {
             for (int i = 0; i < 10 && !stop.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
     });
-    log.line("listening as " + config.ae_title + " on port " + std::to_string(config.port) + ", spool " + config.spool +
+    log.line("listening as " + config.ae_title + " on port " + std::to_string(config.port) +
+             (config.tls.enabled ? " (TLS only)" : "") + ", spool " + config.spool +
              ", series complete after " + std::to_string(config.series_timeout_s) + " s without a new instance");
     while (!swu_cli::interrupted() && !receiver_failed.load()) {
         try {

@@ -1,5 +1,7 @@
 #include "node/receiver.hpp"
 
+#include "node/tls.hpp"
+
 #include <sys/statvfs.h>
 
 #include <chrono>
@@ -66,6 +68,10 @@ public:
         // aside rather than refused at the door.
         for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; ++i)
             addPresentationContext(dcmAllStorageSOPClassUIDs[i], transfer_syntaxes());
+        if (c.tls.enabled) {
+            tls_ = make_tls_layer(c.tls, NET_ACCEPTOR);
+            getConfig().setTransportLayer(tls_.get());
+        }
     }
 
     std::atomic<bool> stopping{false};
@@ -170,6 +176,7 @@ private:
     const Config& config_;
     Spool& spool_;
     Log& log_;
+    std::unique_ptr<DcmTLSTransportLayer> tls_;
     std::string caller_, host_, refusal_;
     std::chrono::steady_clock::time_point started_;
     size_t instances_ = 0, refused_ = 0;

@@ -16,6 +16,7 @@ namespace swu_node {
 
 class Receiver {
 public:
+    // Throws std::runtime_error when the TLS files cannot be used.
     Receiver(const Config& config, Spool& spool, Log& log);
     ~Receiver();
     // Listens until stop() (checked every second between associations and after the

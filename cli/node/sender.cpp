@@ -1,5 +1,9 @@
 #include "node/sender.hpp"
 
+#include <memory>
+
+#include <dcmtk/dcmtls/tlsscu.h>
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -8,7 +12,7 @@
 
 namespace swu_node {
 
-bool send_file(const std::string& our_ae, const Peer& to, const std::string& path, std::string& error) {
+bool send_file(const std::string& our_ae, const Peer& to, const Tls& tls, const std::string& path, std::string& error) {
     DcmFileFormat file;
     if (file.loadFile(path.c_str()).bad()) {
         error = "cannot read " + path;
@@ -18,7 +22,19 @@ bool send_file(const std::string& our_ae, const Peer& to, const std::string& pat
     file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, sop_class);
     file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, transfer);
 
-    DcmSCU scu;
+    // Over TLS: DcmTLSSCU (its default profile, BCP 195) with the node's certificate and
+    // the trusted ones.
+    std::unique_ptr<DcmSCU> made;
+    if (tls.enabled) {
+        auto secure = std::make_unique<DcmTLSSCU>();
+        secure->enableAuthentication(tls.private_key.c_str(), tls.certificate.c_str(), "");
+        for (const std::string& t : tls.trusted) secure->addTrustedCertFile(t.c_str());
+        secure->setPeerCertVerification(tls.verify_peer ? DCV_requireCertificate : DCV_ignoreCertificate);
+        made = std::move(secure);
+    } else {
+        made = std::make_unique<DcmSCU>();
+    }
+    DcmSCU& scu = *made;
     scu.setAETitle(our_ae.c_str());
     scu.setPeerAETitle(to.ae_title.c_str());
     scu.setPeerHostName(to.host.c_str());

@@ -8,6 +8,7 @@
 namespace swu_node {
 
 // True when the peer answered success (or a warning); else false with `error` set.
-bool send_file(const std::string& our_ae, const Peer& to, const std::string& path, std::string& error);
+// With tls.enabled, over TLS with the node's certificate.
+bool send_file(const std::string& our_ae, const Peer& to, const Tls& tls, const std::string& path, std::string& error);
 
 }  // namespace swu_node
