@@ -12,6 +12,8 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # oneDNN 2.6 for backends/onednn (its CMake config demands OpenCL)
   libinsighttoolkit5-dev  # ITK 5.2: NIfTI, NRRD, MetaImage and DICOM I/O
   libdcmtk-dev            # DCMTK 3.6.7 (dcmseg): DICOM Segmentation output (SWU_WITH_DCMTK)
+  dcmtk                   # storescu, echoscu, dcmcjpeg: the peers of the serve node's test (tests/node)
+  orthanc                 # the DICOM server the serve node's test pushes from and sends SEGs to (tests/node)
   catch2                  # v2 test framework
   nlohmann-json3-dev      # JSON reading and writing (header-only)
   libcli11-dev            # the command line of cli/ (header-only)
