@@ -86,12 +86,22 @@ protected:
         instances_ = refused_ = 0;
         bytes_ = 0;
         refusal_.clear();
-        bool allowed = false;
-        for (const Peer& p : config_.allowed_callers)
+        bool known = false, allowed = false;
+        for (const Peer& p : config_.allowed_callers) {
+            known |= p.ae_title == caller_;
             allowed |= p.ae_title == caller_ && (p.host.empty() || p.host == host_);
+        }
+        if (!known && !caller_.empty()) {
+            // Refused by checkCallingAETitleAccepted below, with the reason DICOM has for it.
+            refused_association_ = true;
+            DcmSCP::notifyAssociationRequest(params, desiredAction);
+            return;
+        }
         if (!allowed) {
             desiredAction = DCMSCP_ACTION_REFUSE_ASSOCIATION;
-            log_.line("association from " + caller_ + " at " + host_ + ": refused (calling AE title and host not in allowed_callers)");
+            log_.line(caller_.empty() ? "connection from " + host_ + " without a calling AE title: refused"
+                                      : "association from " + caller_ + " at " + host_ +
+                                            ": refused (calling AE title and host not in allowed_callers)");
             refused_association_ = true;
             return;
         }
@@ -101,6 +111,16 @@ protected:
 
     OFBool checkCalledAETitleAccepted(const OFString& called) override {
         return called == config_.ae_title.c_str();
+    }
+
+    // An AE title no entry names is refused as "calling AE title not recognized"; the
+    // pair (AE title, host) is checked in notifyAssociationRequest.
+    OFBool checkCallingAETitleAccepted(const OFString& calling) override {
+        for (const Peer& p : config_.allowed_callers)
+            if (calling == p.ae_title.c_str()) return OFTrue;
+        log_.line("association from " + std::string(calling.c_str()) + " at " + host_ +
+                  ": refused (calling AE title not recognized: not in allowed_callers)");
+        return OFFalse;
     }
 
     void notifyAssociationTermination() override {
@@ -146,10 +166,11 @@ private:
             return refuse(STATUS_STORE_Refused_OutOfResources, "over max_association_mb");
         if (free_mb(spool_.root()) < config_.min_free_disk_mb)
             return refuse(STATUS_STORE_Refused_OutOfResources, "spool below min_free_disk_mb");
+        // The whole dataset is parsed (values over 4 KB are skipped, not loaded), so a
+        // truncated one is refused here rather than failing its series later.
         DcmFileFormat file;
-        if (file.loadFileUntilTag(tmp.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData)
-                .bad())
-            return refuse(STATUS_STORE_Error_CannotUnderstand, "not a readable DICOM dataset");
+        if (file.loadFile(tmp.c_str(), EXS_Unknown, EGL_noChange, 4096).bad())
+            return refuse(STATUS_STORE_Error_CannotUnderstand, "not a readable DICOM dataset (truncated?)");
         DcmDataset* d = file.getDataset();
         const std::string study = element(d, DCM_StudyInstanceUID), series = element(d, DCM_SeriesInstanceUID),
                           sop = element(d, DCM_SOPInstanceUID);

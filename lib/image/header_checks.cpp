@@ -16,7 +16,9 @@
 #include "common/error.hpp"
 
 #if SWU_HAVE_DCMTK
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcxfer.h>
 #endif
 
 namespace fs = std::filesystem;
@@ -212,6 +214,21 @@ void check_metaimage_payload(const std::string& path) {
                                  " bytes of MetaImage data, the file holds " + std::to_string(int64_t(available)));
 }
 
+#if SWU_HAVE_DCMTK
+// Bytes of native pixel data the header describes; 0 when encapsulated or not an image.
+static uint64_t native_pixel_bytes(DcmDataset& d) {
+    if (DcmXfer(d.getOriginalXfer()).isEncapsulated()) return 0;
+    Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
+    if (d.findAndGetUint16(DCM_Rows, rows).bad() || d.findAndGetUint16(DCM_Columns, columns).bad() ||
+        d.findAndGetUint16(DCM_BitsAllocated, bits).bad())
+        return 0;
+    d.findAndGetUint16(DCM_SamplesPerPixel, samples);
+    Sint32 frames = 1;
+    if (d.findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) frames = 1;
+    return uint64_t(rows) * columns * std::max<Uint16>(samples, 1) * uint64_t(frames) * ((bits + 7u) / 8u);
+}
+#endif
+
 void check_dicom_file(const std::string& path) {
     char magic[4] = {0, 0, 0, 0};
     std::ifstream in(path, std::ios::binary);
@@ -225,6 +242,14 @@ void check_dicom_file(const std::string& path) {
     DcmFileFormat file;
     const OFCondition parsed = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096);
     if (parsed.bad()) fail(SWU_ERR_FORMAT, path + ": not a readable DICOM file (" + parsed.text() + ")");
+    // Native (not encapsulated) pixel data shorter than the image it describes: GDCM
+    // would only warn and pad the slice.
+    const uint64_t needed = native_pixel_bytes(*file.getDataset());
+    DcmElement* pixels = nullptr;
+    if (needed && file.getDataset()->findAndGetElement(DCM_PixelData, pixels).good() && pixels &&
+        pixels->getLength() < needed)
+        fail(SWU_ERR_FORMAT, path + ": truncated: the header promises " + std::to_string(needed) + " bytes of pixel data, "
+                                 "the file holds " + std::to_string(pixels->getLength()));
 #endif
 }
 

@@ -37,7 +37,8 @@ std::string nifti_header_of(const std::string& path);
 // One file GDCM is about to parse: it must be a DICOM Part 10 file (128-byte preamble,
 // then "DICM"). GDCM 3.0 as built by Debian aborts the process on an assertion for some
 // short or malformed files, so in builds with DCMTK the file must also parse with DCMTK
-// first.
+// first, and native pixel data must be as long as Rows x Columns x samples x frames x
+// bytes per sample (GDCM pads a short slice with a warning).
 void check_dicom_file(const std::string& path);
 
 // The regular files in a DICOM folder (not its subfolders), sorted, each passed by

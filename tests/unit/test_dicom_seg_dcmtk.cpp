@@ -10,11 +10,13 @@
 #include <dcmtk/dcmseg/segment.h>
 #include <dcmtk/dcmseg/segutils.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
 
+#include "common/error.hpp"
 #include "dicom/dicom_seg.hpp"
 #include "dicom/organ_codes.hpp"
 #include "image/image_io.hpp"
@@ -124,4 +126,38 @@ TEST_CASE("dicom seg: written while the host runs DCMTK with input correction of
     DcmSegmentation* raw = nullptr;
     REQUIRE(DcmSegmentation::loadFile(path.c_str(), raw).good());
     delete raw;
+}
+
+// A slice whose native pixel data is shorter than Rows x Columns x bytes: refused with a
+// message, not padded by GDCM with a warning (found by the DICOM node's bad-input test).
+TEST_CASE("dicom input: native pixel data shorter than the image is refused", "[unit]") {
+    const std::string dir = "/tmp/swu_short_pixels";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::vector<std::string> files;
+    for (const auto& f : std::filesystem::directory_iterator(kPydicomCt)) files.push_back(f.path().string());
+    std::sort(files.begin(), files.end());
+    REQUIRE(files.size() == 5);
+    for (const std::string& f : files) std::filesystem::copy_file(f, dir + "/" + std::filesystem::path(f).filename().string());
+    const std::string victim = dir + "/" + std::filesystem::path(files[2]).filename().string();
+    {
+        DcmFileFormat file;
+        REQUIRE(file.loadFile(victim.c_str()).good());
+        const Uint16* pixels = nullptr;
+        unsigned long count = 0;
+        REQUIRE(file.getDataset()->findAndGetUint16Array(DCM_PixelData, pixels, &count).good());
+        const std::vector<Uint16> half(pixels, pixels + count / 2);
+        REQUIRE(file.getDataset()->putAndInsertUint16Array(DCM_PixelData, half.data(), half.size()).good());
+        REQUIRE(file.saveFile(victim.c_str(), file.getDataset()->getOriginalXfer()).good());
+    }
+    try {
+        swu::DicomSeries series;
+        swu::read_dicom_volume(dir, "", &series);
+        FAIL("a slice with half its pixel data was read");
+    } catch (const swu::Error& e) {
+        CHECK(e.status() == SWU_ERR_FORMAT);
+        CHECK(std::string(e.what()).find("truncated: the header promises 512 bytes of pixel data, the file holds 256") !=
+              std::string::npos);
+    }
+    std::filesystem::remove_all(dir);
 }
