@@ -19,6 +19,8 @@ Cases:
   2. Orthanc pushes CT5N to the node; a SEG comes back into the same study in Orthanc,
      passes dciodvfy, references the source series; the spool holds it in sent/ and done/
   3. CT5N JPEG-lossless (dcmcjpeg), new UIDs, sent by storescu: the SEG reaches Orthanc
+  3b. a JPEG 2000 lossless CT series (tests/data/dicom_j2k, made by tests/data/make_dicom_j2k.py)
+     sent by storescu: the SEG reaches Orthanc
   4. a non-CT series (MR) by storescu: no SEG, it ends in rejected/ with reason.txt, the
      node still answers C-ECHO
   5. destination down, then up: the SEG waits in outbox/ until Orthanc starts, then arrives
@@ -57,6 +59,7 @@ except ImportError:  # e.g. a pyenv python3 first on PATH: Debian's has python3-
     raise
 
 PYDICOM_DATA = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout
 CT5N = os.path.join(PYDICOM_DATA, "dicomdirtests", "98892001", "CT5N")
 MR_SMALL = os.path.join(PYDICOM_DATA, "MR_small.dcm")
 SEG_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
@@ -709,6 +712,29 @@ class Test:
         check(len(segs) == 1, "%d SEGs reference the series" % len(segs))
         self.check_seg(segs[0][2], segs[0][3], study, series, [s for _, s in plain])
 
+    # 3b -----------------------------------------------------------------------------------------
+    def case_3b(self):
+        """a JPEG 2000 lossless CT series (tests/data/dicom_j2k) by storescu: the SEG reaches Orthanc"""
+        node, orthanc = self.node_a, self.orthanc_a
+        node.require_running()
+        folder = os.path.join(REPO, "tests", "data", "dicom_j2k")
+        files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".dcm"))
+        check(len(files) == 6, "tests/data/dicom_j2k holds %d slices, not 6" % len(files))
+        first = pydicom.dcmread(files[0], stop_before_pixels=True)
+        check(first.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.90", "the test series is not JPEG 2000 lossless")
+        study, series = first.StudyInstanceUID, first.SeriesInstanceUID
+        sops = [pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID for f in files]
+        t0 = time.monotonic()
+        # -xv: propose JPEG 2000 lossless (storescu cannot decompress it to send it otherwise)
+        code, out = storescu(node.port, files, propose=["-xv"])
+        check(code == 0 and "Store Failed" not in out,
+              "storescu -xv of the JPEG 2000 series failed (status %d):\n%s" % (code, indent(out)))
+        say("storescu -xv sent 6 JPEG 2000 lossless instances")
+        segs = self.wait_seg(orthanc, series, "JPEG 2000 lossless by storescu")
+        say("SEG in Orthanc %.1f s after the send" % (time.monotonic() - t0))
+        check(len(segs) == 1, "%d SEGs reference the series" % len(segs))
+        self.check_seg(segs[0][2], segs[0][3], study, series, sops)
+
     # 4 ------------------------------------------------------------------------------------------
     def case_4(self):
         """a non-CT series (MR) by storescu: no SEG, kept in rejected/, the node still serves"""
@@ -972,8 +998,8 @@ class Test:
         check(not problems, "; ".join(problems))
 
 
-CASES = ["0", "1", "2", "3", "4", "5", "5b", "6", "7", "8"]
-NODE_A_CASES = ("1", "2", "3", "4", "6", "7")
+CASES = ["0", "1", "2", "3", "3b", "4", "5", "5b", "6", "7", "8"]
+NODE_A_CASES = ("1", "2", "3", "3b", "4", "6", "7")
 
 
 def main():
