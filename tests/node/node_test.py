@@ -32,6 +32,8 @@ Cases:
      storescu refuses to read it), a file cut before its pixel data, pixel data shorter than
      Rows x Columns, a single-slice CT, a series with its middle slice missing. After each:
      the node runs, answers C-ECHO, its log names the input, and it is done with the series
+  7b. an association dropped in the middle of an instance: the two stored slices stay, the cut
+     one is discarded (nothing left in tmp/), the node still answers, the series completes
   8. SIGTERM stops each node with exit status 0
 """
 import argparse
@@ -469,9 +471,11 @@ def _recv_pdu(sock):
     return pdu_type, _recv_exact(sock, length)
 
 
-def raw_cstore(port, sop_class, sop_instance, dataset_bytes, transfer_syntax, calling=ORTHANC_AET, called=NODE_AET):
+def raw_cstore(port, sop_class, sop_instance, dataset_bytes, transfer_syntax, calling=ORTHANC_AET, called=NODE_AET,
+               drop_after=None):
     """Sends dataset_bytes (already encoded in transfer_syntax, possibly broken) in one C-STORE.
-    Returns a sentence saying how the peer answered; never raises for the peer's behaviour."""
+    Returns a sentence saying how the peer answered; never raises for the peer's behaviour.
+    drop_after=N: the connection is closed (no release, no abort) after N bytes of the data set."""
     pc_id = 1
     variable = _item(0x10, b"1.2.840.10008.3.1.1.1")
     variable += _item(0x20, bytes([pc_id, 0, 0, 0]) + _item(0x30, sop_class.encode()) + _item(0x40, transfer_syntax.encode()))
@@ -507,8 +511,13 @@ def raw_cstore(port, sop_class, sop_instance, dataset_bytes, transfer_syntax, ca
             command = _implicit(0x0000, 0x0000, struct.pack("<I", len(fields))) + fields
             sock.sendall(_pdu(0x04, struct.pack(">IBB", len(command) + 2, pc_id, 0x03) + command))
             chunk = min(max_pdu or 16384, 16384) - 6 - 100
+            if drop_after is not None:
+                dataset_bytes = dataset_bytes[:drop_after]
             for start in range(0, max(len(dataset_bytes), 1), chunk):
                 piece = dataset_bytes[start:start + chunk]
+                if drop_after is not None and start + chunk >= len(dataset_bytes):
+                    sock.sendall(_pdu(0x04, struct.pack(">IBB", len(piece) + 2, pc_id, 0x00) + piece))
+                    return "connection dropped after %d bytes of the data set" % len(dataset_bytes)
                 last = start + chunk >= len(dataset_bytes)
                 sock.sendall(_pdu(0x04, struct.pack(">IBB", len(piece) + 2, pc_id, 0x02 if last else 0x00) + piece))
             pdu_type, body = _recv_pdu(sock)
@@ -979,6 +988,30 @@ class Test:
         node.require_running()
         check(not problems, "%d of 5 bad inputs failed: %s" % (len(problems), "; ".join(p.splitlines()[0] for p in problems)))
 
+    # 7b -----------------------------------------------------------------------------------------
+    def case_7b(self):
+        """an association dropped in the middle of an instance: what was stored stays, the rest is discarded"""
+        node = self.node_a
+        node.ensure_running()
+        offset = node.log_size()
+        study, series, files = copy_with_new_uids(ct5n_files(), os.path.join(self.data, "dropped"))
+        code, out = storescu(node.port, [p for p, _ in files[:2]])
+        check(code == 0, "storescu of the first two slices failed (status %d):\n%s" % (code, indent(out)))
+        raw = open(files[2][0], "rb").read()
+        data = raw[dataset_offset(raw):]
+        answer = raw_cstore(node.port, CT_STORAGE, files[2][1], data, EXPLICIT_LE, drop_after=len(data) // 2)
+        say("third slice: " + answer)
+        wait_for(lambda: "receiving an instance failed" in node.log_since(offset), 30,
+                 what="a log line for the instance cut off")
+        check(not os.listdir(node.spool_path("tmp")), "the half-received instance is still in tmp/")
+        self.require_echo(node)
+        # The series completes with the two stored slices, and ends segmented or kept aside.
+        wait_for(lambda: set(node.series_state(study, series)) & {"done", "rejected"}, SERIES_TIMEOUT_S + 90,
+                 what="the two-slice series segmented or kept aside (it is in %s)" % node.series_state(study, series))
+        kept = glob.glob(node.spool_path("*", study, series + "*", "instances", "*.dcm"))
+        check(len(kept) == 2, "%d instances of the dropped association's series kept, not 2" % len(kept))
+        say("two instances kept, the cut one discarded; the series ended in %s" % sorted(node.series_state(study, series)))
+
     # 8 ------------------------------------------------------------------------------------------
     def case_8(self):
         """SIGTERM stops each node with exit status 0"""
@@ -998,8 +1031,8 @@ class Test:
         check(not problems, "; ".join(problems))
 
 
-CASES = ["0", "1", "2", "3", "3b", "4", "5", "5b", "6", "7", "8"]
-NODE_A_CASES = ("1", "2", "3", "3b", "4", "6", "7")
+CASES = ["0", "1", "2", "3", "3b", "4", "5", "5b", "6", "7", "7b", "8"]
+NODE_A_CASES = ("1", "2", "3", "3b", "4", "6", "7", "7b")
 
 
 def main():
