@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "interrupt.hpp"
+#include "organ_report.hpp"
 #include "swinunetr/swinunetr.hpp"
 
 namespace swu_cli {
@@ -26,7 +27,8 @@ const char* kFooter =
     "Ctrl-C or SIGTERM at any stage: exit 130 and no output file.";
 
 struct Options {
-    std::string input, output, weights, blend = "constant", label_type = "uint8", series, format, probabilities_path;
+    std::string input, output, weights, blend = "constant", label_type = "uint8", series, format, probabilities_path,
+        report_path;
     ModelOptions model;
     int sw_batch = 4, roi = 96;
     double overlap = 0.5;
@@ -98,6 +100,11 @@ Run add_segment(CLI::App& app) {
         ->check(CLI::IsMember({"image", "dicom-seg"}))->group("Input and output");
     cmd->add_option("--label-type", o->label_type, "voxel type of an image OUTPUT")
         ->check(CLI::IsMember({"uint8", "float32"}))->capture_default_str()->group("Input and output");
+    cmd->add_option("--report", o->report_path,
+                    "an organ report: per organ voxels, mL, HU mean and std, bounding box (LPS mm), connected "
+                    "components, confidence; the input and the model (JSON, or CSV for a .csv name). Needs the "
+                    "probabilities in memory (56 bytes per voxel)")
+        ->group("Input and output");
     cmd->add_option("--probabilities", o->probabilities_path,
                     "also write the per-class probabilities (float32, 4D with the class as 4th axis, "
                     "INPUT's geometry; 56 bytes per voxel)")->group("Input and output");
@@ -171,20 +178,20 @@ int run_segment(Options& o) {
     const auto t0 = std::chrono::steady_clock::now();
     raw = nullptr;
     swu_volume* raw_probabilities = nullptr;
-    st = swu_infer_with_probabilities(model.get(), image.get(), &ip, &raw,
-                                      probabilities_path.empty() ? nullptr : &raw_probabilities);
+    const bool need_probabilities = !probabilities_path.empty() || !o.report_path.empty();
+    st = swu_infer_with_probabilities(model.get(), image.get(), &ip, &raw, need_probabilities ? &raw_probabilities : nullptr);
     if (st == SWU_ERR_CANCELLED) return interrupted_exit();
     if (st != SWU_OK) return report_failure("segmentation", st);
     VolumePtr labels(raw), probabilities(raw_probabilities);
     // Outputs: all of them or, when interrupted, none (a file already written is removed).
     Outputs written;
-    if (probabilities) {
+    if (!probabilities_path.empty()) {
         if (stop_at("write-probabilities")) return interrupted_exit();
         if ((st = swu_volume_write(probabilities.get(), probabilities_path.c_str())) != SWU_OK)
             return report_failure("writing " + probabilities_path, st);
         written.add(probabilities_path);
     }
-    probabilities.reset();
+    if (o.report_path.empty()) probabilities.reset();  // the report needs them below
     if (stop_at("write")) {
         written.remove_all();
         return interrupted_exit();
@@ -199,6 +206,24 @@ int run_segment(Options& o) {
         return report_failure("writing " + out, st);
     }
     written.add(out);
+    if (!o.report_path.empty()) {
+        ReportContext context;
+        context.input = files[0];
+        if (dicom_input) context.series_uid = series;
+        context.weights = weights;
+        context.model.struct_size = sizeof context.model;
+        swu_model_get_info(model.get(), &context.model);
+        context.params = ip;
+        try {
+            write_organ_report(o.report_path, image.get(), labels.get(), probabilities.get(), context);
+        } catch (const std::exception& e) {
+            written.remove_all();
+            std::fprintf(stderr, "swinunetr segment: %s\n", e.what());
+            return 1;
+        }
+        written.add(o.report_path);
+        probabilities.reset();
+    }
     if (stop_at("written")) {  // a signal that came while the label map was being written
         written.remove_all();
         return interrupted_exit();

@@ -15,6 +15,7 @@ packages=(
   dcmtk                   # storescu, echoscu, dcmcjpeg: the peers of the serve node's test (tests/node)
   orthanc                 # the DICOM server the serve node's test pushes from and sends SEGs to (tests/node)
   openssl                 # certificates for the serve node's DICOM TLS test (tests/node)
+  libssl-dev              # SHA-256 of the weights in segment's organ report (libcrypto)
   catch2                  # v2 test framework
   nlohmann-json3-dev      # JSON reading and writing (header-only)
   libcli11-dev            # the command line of cli/ (header-only)
