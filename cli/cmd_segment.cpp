@@ -1,12 +1,15 @@
 // `swinunetr segment`: a CT in (file or DICOM folder), its organ label map out, in
-// the source geometry. Ctrl-C or SIGTERM at any stage ends with exit 130 and no output
-// file (outputs already written by the run are removed); a second Ctrl-C exits at once.
+// the source geometry; or many CTs into a folder with the model loaded once (batch).
+// Ctrl-C or SIGTERM at any stage ends with exit 130 and no output file of the case in
+// progress (outputs already written by that case are removed); a second Ctrl-C exits at once.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "commands.hpp"
 #include "interrupt.hpp"
@@ -27,8 +30,10 @@ const char* kFooter =
     "Ctrl-C or SIGTERM at any stage: exit 130 and no output file.";
 
 struct Options {
-    std::string input, output, weights, blend = "constant", label_type = "uint8", series, format, probabilities_path,
-        report_path;
+    std::vector<std::string> files;  // INPUT OUTPUT, or (with --output-dir) INPUT...
+    std::string weights, blend = "constant", label_type = "uint8", series, format, probabilities_path, report_path;
+    std::string output_dir, input_list, shard;
+    bool skip_existing = false;
     ModelOptions model;
     int sw_batch = 4, roi = 96;
     double overlap = 0.5;
@@ -78,16 +83,268 @@ int interrupted_exit() {
     return 130;
 }
 
-int run_segment(Options& o);
+// One CT at a time with one model, loaded at the first case (single mode: after the
+// input was read, so a bad input fails fast) or up front (batch).
+class Segmenter {
+public:
+    explicit Segmenter(const Options& o) : o_(o) {
+        swu_infer_params_init(&ip_);
+        ip_.overlap = o.overlap;
+        ip_.sw_batch = o.sw_batch;
+        ip_.roi = o.roi;
+        if (o.blend == "gaussian") ip_.blend = SWU_BLEND_GAUSSIAN;
+        if (o.label_type == "float32") ip_.label_type = SWU_VOXEL_FLOAT32;
+        progress_.tty = isatty(STDERR_FILENO) != 0;
+        ip_.progress = on_progress;
+        ip_.progress_user_data = &progress_;
+    }
+
+    // 0, 1 (the library's error, printed) or 130 (interrupted).
+    int load_model() {
+        if (model_) return 0;
+        swu_model_params mp;
+        swu_model_params_init(&mp);
+        o_.model.apply(mp);
+        swu_model* m = nullptr;
+        swu_status st;
+        if (stop_at("model")) return interrupted_exit();
+        if ((st = swu_model_create(&mp, &m)) != SWU_OK) return report_failure("creating the model", st);
+        model_.reset(m);
+        if (stop_at("weights")) return interrupted_exit();
+        if ((st = swu_model_load_weights(model_.get(), o_.weights.c_str())) != SWU_OK) {
+            model_.reset();
+            return report_failure("loading weights", st);
+        }
+        return 0;
+    }
+
+    // One case: `format` is image or dicom-seg (checked against the input by the caller).
+    // Every output of the case, or none. 0, 1 (printed), 130 (interrupted).
+    int run(const std::string& input, const std::string& out, const std::string& format, bool dicom_input,
+            const std::string& probabilities_path, const std::string& report_path) {
+        swu_status st;
+        swu_volume* raw = nullptr;
+        std::string series = o_.series;
+        if (stop_at("read")) return interrupted_exit();
+        if (dicom_input) {
+            swu_dicom_series_info si{};
+            si.struct_size = sizeof si;
+            if ((st = swu_volume_read_dicom(input.c_str(), series.empty() ? nullptr : series.c_str(), &raw, &si)) != SWU_OK)
+                return report_failure("reading " + input, st);
+            // Say which series: the folder may hold several.
+            std::fprintf(stderr, "swinunetr segment: DICOM series %s (%s, %d slices; %d series in the folder)\n",
+                         si.series_uid, si.modality, si.slice_count, si.series_in_folder);
+            series = si.series_uid;
+        } else if ((st = swu_volume_read(input.c_str(), &raw)) != SWU_OK) {
+            return report_failure("reading " + input, st);
+        }
+        VolumePtr image(raw);
+        if (const int rc = load_model()) return rc;
+
+        if (stop_at("infer")) return interrupted_exit();
+        const auto t0 = std::chrono::steady_clock::now();
+        raw = nullptr;
+        swu_volume* raw_probabilities = nullptr;
+        const bool need_probabilities = !probabilities_path.empty() || !report_path.empty();
+        st = swu_infer_with_probabilities(model_.get(), image.get(), &ip_, &raw, need_probabilities ? &raw_probabilities : nullptr);
+        if (st == SWU_ERR_CANCELLED) return interrupted_exit();
+        if (st != SWU_OK) return report_failure("segmentation", st);
+        VolumePtr labels(raw), probabilities(raw_probabilities);
+        // Outputs: all of them or, when interrupted, none (a file already written is removed).
+        Outputs written;
+        if (!probabilities_path.empty()) {
+            if (stop_at("write-probabilities")) return interrupted_exit();
+            if ((st = swu_volume_write(probabilities.get(), probabilities_path.c_str())) != SWU_OK)
+                return report_failure("writing " + probabilities_path, st);
+            written.add(probabilities_path);
+        }
+        if (report_path.empty()) probabilities.reset();  // the report needs them below
+        if (stop_at("write")) {
+            written.remove_all();
+            return interrupted_exit();
+        }
+        if (format == "dicom-seg") {
+            if ((st = swu_volume_write_dicom_seg(labels.get(), input.c_str(), series.c_str(), out.c_str(), nullptr)) != SWU_OK) {
+                written.remove_all();
+                return report_failure("writing " + out, st);
+            }
+        } else if ((st = swu_volume_write(labels.get(), out.c_str())) != SWU_OK) {
+            written.remove_all();
+            return report_failure("writing " + out, st);
+        }
+        written.add(out);
+        if (!report_path.empty()) {
+            ReportContext context;
+            context.input = input;
+            if (dicom_input) context.series_uid = series;
+            context.weights = o_.weights;
+            context.model.struct_size = sizeof context.model;
+            swu_model_get_info(model_.get(), &context.model);
+            context.params = ip_;
+            try {
+                write_organ_report(report_path, image.get(), labels.get(), probabilities.get(), context);
+            } catch (const std::exception& e) {
+                written.remove_all();
+                std::fprintf(stderr, "swinunetr segment: %s\n", e.what());
+                return 1;
+            }
+            written.add(report_path);
+            probabilities.reset();
+        }
+        if (stop_at("written")) {  // a signal that came while the outputs were being written
+            written.remove_all();
+            return interrupted_exit();
+        }
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        swu_volume_info info{};
+        info.struct_size = sizeof info;
+        swu_volume_get_info(labels.get(), &info);
+        std::fprintf(stderr, "swinunetr segment: %s -> %s (%lld x %lld x %lld) in %.1f s\n", input.c_str(), out.c_str(),
+                     static_cast<long long>(info.size[0]), static_cast<long long>(info.size[1]),
+                     static_cast<long long>(info.size[2]), s);
+        print_summary(info);
+        return 0;
+    }
+
+private:
+    const Options& o_;
+    swu_infer_params ip_;
+    Progress progress_;
+    swinunetr::ModelPtr model_;
+};
+
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+int one_case(const Options& o) {
+    if (o.files.size() != 2) {
+        std::fprintf(stderr, "swinunetr segment: give INPUT and OUTPUT, or inputs with --output-dir or --input-list\n");
+        return 2;
+    }
+    const std::string &input = o.files[0], &out = o.files[1];
+    std::error_code ec;
+    const bool dicom_input = std::filesystem::is_directory(input, ec);
+    const std::string format = !o.format.empty() ? o.format : ends_with(out, ".dcm") ? "dicom-seg" : "image";
+    if (!dicom_input && (format == "dicom-seg" || !o.series.empty())) {
+        std::fprintf(stderr, "swinunetr segment: %s needs a DICOM series folder as INPUT\n",
+                     format == "dicom-seg" ? "a DICOM SEG output" : "--series");
+        return 2;
+    }
+    catch_interrupts();  // from here on Ctrl-C only asks the command to stop
+    Segmenter segmenter(o);
+    return segmenter.run(input, out, format, dicom_input, o.probabilities_path, o.report_path);
+}
+
+// The name of a case's outputs in --output-dir: the input's file or folder name without
+// its image extension.
+std::string case_name(const std::string& input) {
+    std::string name = std::filesystem::path(input).filename().string();
+    if (name.empty()) name = std::filesystem::path(input).parent_path().filename().string();  // "dir/"
+    for (const char* ext : {".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd"})
+        if (ends_with(name, ext)) return name.substr(0, name.size() - std::strlen(ext));
+    return name;
+}
+
+int batch(const Options& o) {
+    if (!o.probabilities_path.empty() || !o.series.empty()) {
+        std::fprintf(stderr, "swinunetr segment: --probabilities and --series name one case; not with --output-dir\n");
+        return 2;
+    }
+    std::vector<std::string> inputs = o.files;
+    if (!o.input_list.empty()) {
+        std::ifstream list(o.input_list);
+        if (!list) {
+            std::fprintf(stderr, "swinunetr segment: cannot read --input-list %s\n", o.input_list.c_str());
+            return 2;
+        }
+        for (std::string line; std::getline(list, line);) {
+            while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+            if (!line.empty() && line[0] != '#') inputs.push_back(line);
+        }
+    }
+    if (inputs.empty()) {
+        std::fprintf(stderr, "swinunetr segment: no inputs (give them after the options, or --input-list)\n");
+        return 2;
+    }
+    size_t shard = 0, shards = 1;
+    if (!o.shard.empty()) {
+        unsigned long i = 0, n = 0;
+        char end = 0;
+        if (std::sscanf(o.shard.c_str(), "%lu/%lu%c", &i, &n, &end) != 2 || n == 0 || i >= n) {
+            std::fprintf(stderr, "swinunetr segment: --shard wants i/n with 0 <= i < n, got '%s'\n", o.shard.c_str());
+            return 2;
+        }
+        shard = i, shards = n;
+    }
+    // A deterministic share: the cases at positions shard, shard + n, ... of the list.
+    std::vector<std::string> mine;
+    for (size_t k = shard; k < inputs.size(); k += shards) mine.push_back(inputs[k]);
+    std::error_code ec;
+    std::filesystem::create_directories(o.output_dir, ec);
+    if (!std::filesystem::is_directory(o.output_dir)) {
+        std::fprintf(stderr, "swinunetr segment: cannot create --output-dir %s\n", o.output_dir.c_str());
+        return 1;
+    }
+    catch_interrupts();
+    Segmenter segmenter(o);
+    if (const int rc = segmenter.load_model()) return rc;
+    const std::string report_ext = ends_with(o.report_path, ".csv") ? ".csv" : ".json";
+    size_t done = 0, skipped = 0;
+    std::vector<std::string> failed;
+    double seconds = 0;
+    int rc = 0;
+    for (size_t k = 0; k < mine.size(); ++k) {
+        const std::string& input = mine[k];
+        const bool dicom_input = std::filesystem::is_directory(input, ec);
+        const std::string format = !o.format.empty() ? o.format : "image";
+        const std::string base = (std::filesystem::path(o.output_dir) / case_name(input)).string();
+        const std::string out = base + (format == "dicom-seg" ? ".seg.dcm" : ".nii.gz");
+        const std::string report = o.report_path.empty() ? "" : base + ".report" + report_ext;
+        std::fprintf(stderr, "swinunetr segment: case %zu/%zu: %s\n", k + 1, mine.size(), input.c_str());
+        if (o.skip_existing && std::filesystem::exists(out) && (report.empty() || std::filesystem::exists(report))) {
+            ++skipped;
+            std::fprintf(stderr, "swinunetr segment: %s exists, skipped\n", out.c_str());
+            continue;
+        }
+        if (format == "dicom-seg" && !dicom_input) {
+            failed.push_back(input + ": a DICOM SEG output needs a DICOM series folder as input");
+            std::fprintf(stderr, "swinunetr segment: FAILED %s\n", failed.back().c_str());
+            continue;
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        rc = segmenter.run(input, out, format, dicom_input, "", report);
+        if (rc == 130) break;
+        if (rc != 0) {
+            failed.push_back(input + ": " + swu_last_error());
+            std::fprintf(stderr, "swinunetr segment: FAILED case %zu/%zu: %s\n", k + 1, mine.size(), input.c_str());
+            continue;
+        }
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ++done;
+    }
+    std::fprintf(stderr, "swinunetr segment: %zu done, %zu skipped, %zu failed%s", done, skipped, failed.size(),
+                 rc == 130 ? ", interrupted" : "");
+    if (done) std::fprintf(stderr, "; %.1f s per case", seconds / static_cast<double>(done));
+    std::fprintf(stderr, "\n");
+    for (const std::string& f : failed) std::fprintf(stderr, "  failed: %s\n", f.c_str());
+    if (rc == 130) return 130;
+    return failed.empty() ? 0 : 1;
+}
+
+int run_segment(Options& o) {
+    if (o.max_voxels > 0 && swu_set_max_voxels(o.max_voxels) != SWU_OK)
+        return report_failure("--max-voxels", SWU_ERR_INVALID_ARGUMENT);
+    return o.output_dir.empty() ? one_case(o) : batch(o);
+}
 
 }  // namespace
 
 Run add_segment(CLI::App& app) {
     auto o = std::make_shared<Options>();
-    CLI::App* cmd = app.add_subcommand("segment", "segment a CT (file or DICOM folder) into 13 organs");
+    CLI::App* cmd = app.add_subcommand("segment", "segment a CT (file or DICOM folder) into 13 organs, or many into a folder");
     cmd->footer(kFooter);
-    cmd->add_option("INPUT", o->input, "CT volume file or DICOM series folder")->required();
-    cmd->add_option("OUTPUT", o->output, "label map (.nii.gz, .nrrd, .mha, ...) or DICOM SEG (.dcm)")->required();
+    cmd->add_option("FILES", o->files, "INPUT OUTPUT; with --output-dir: INPUT... (CT files or DICOM series folders)");
     cmd->add_option("--weights", o->weights, "model.pt (MONAI bundle format) or .safetensors")->required();
     o->model.add(*cmd);
     cmd->add_option("--roi", o->roi, "sliding-window size per axis")->check(CLI::PositiveNumber)->capture_default_str()->group("Sliding window");
@@ -103,141 +360,22 @@ Run add_segment(CLI::App& app) {
     cmd->add_option("--report", o->report_path,
                     "an organ report: per organ voxels, mL, HU mean and std, bounding box (LPS mm), connected "
                     "components, confidence; the input and the model (JSON, or CSV for a .csv name). Needs the "
-                    "probabilities in memory (56 bytes per voxel)")
+                    "probabilities in memory (56 bytes per voxel). Batch: NAME.report.json|.csv per case")
         ->group("Input and output");
     cmd->add_option("--probabilities", o->probabilities_path,
                     "also write the per-class probabilities (float32, 4D with the class as 4th axis, "
                     "INPUT's geometry; 56 bytes per voxel)")->group("Input and output");
     cmd->add_option("--max-voxels", o->max_voxels, "largest volume read, in voxels (default: the library's)")
         ->check(CLI::PositiveNumber)->envname("SWU_MAX_VOXELS")->group("Input and output");
+    cmd->add_option("--output-dir", o->output_dir,
+                    "many cases, the model loaded once: NAME.nii.gz (or NAME.seg.dcm with --format dicom-seg) per "
+                    "input, a failed case named and skipped; a summary at the end, exit 1 if any failed")
+        ->group("Batch");
+    cmd->add_option("--input-list", o->input_list, "a file with one input per line (# comments), besides any given")
+        ->check(CLI::ExistingFile)->group("Batch");
+    cmd->add_option("--shard", o->shard, "i/n: only the inputs at positions i, i+n, i+2n, ... of the list")->group("Batch");
+    cmd->add_flag("--skip-existing", o->skip_existing, "skip a case whose outputs exist")->group("Batch");
     return [o] { return run_segment(*o); };
 }
 
-namespace {
-
-int run_segment(Options& o) {
-    std::string format = o.format, series = o.series;
-    const std::string& weights = o.weights;
-    const std::string& probabilities_path = o.probabilities_path;
-    const std::vector<std::string> files = {o.input, o.output};
-    std::error_code ec;
-    const bool dicom_input = std::filesystem::is_directory(files[0], ec);
-    const std::string& out = files[1];
-    if (format.empty())
-        format = out.size() >= 4 && out.compare(out.size() - 4, 4, ".dcm") == 0 ? "dicom-seg" : "image";
-    if (!dicom_input && (format == "dicom-seg" || !series.empty())) {
-        std::fprintf(stderr, "swinunetr segment: %s needs a DICOM series folder as INPUT\n",
-                     format == "dicom-seg" ? "a DICOM SEG output" : "--series");
-        return 2;
-    }
-    swu_infer_params ip;
-    swu_infer_params_init(&ip);
-    ip.overlap = o.overlap;
-    ip.sw_batch = o.sw_batch;
-    ip.roi = o.roi;
-    if (o.blend == "gaussian") ip.blend = SWU_BLEND_GAUSSIAN;
-    if (o.label_type == "float32") ip.label_type = SWU_VOXEL_FLOAT32;
-    if (o.max_voxels > 0 && swu_set_max_voxels(o.max_voxels) != SWU_OK)
-        return report_failure("--max-voxels", SWU_ERR_INVALID_ARGUMENT);
-    Progress progress;
-    progress.tty = isatty(STDERR_FILENO) != 0;
-    ip.progress = on_progress;
-    ip.progress_user_data = &progress;
-
-    swu_model_params mp;
-    swu_model_params_init(&mp);
-    o.model.apply(mp);
-
-    // From here on Ctrl-C only asks the command to stop: at the next stage or progress
-    // report, with nothing written.
-    catch_interrupts();
-    swu_status st;
-    swu_volume* raw = nullptr;
-    if (stop_at("read")) return interrupted_exit();
-    if (dicom_input) {
-        swu_dicom_series_info si{};
-        si.struct_size = sizeof si;
-        if ((st = swu_volume_read_dicom(files[0].c_str(), series.empty() ? nullptr : series.c_str(), &raw, &si)) != SWU_OK)
-            return report_failure("reading " + files[0], st);
-        // Say which series: the folder may hold several.
-        std::fprintf(stderr, "swinunetr segment: DICOM series %s (%s, %d slices; %d series in the folder)\n", si.series_uid,
-                     si.modality, si.slice_count, si.series_in_folder);
-        series = si.series_uid;
-    } else if ((st = swu_volume_read(files[0].c_str(), &raw)) != SWU_OK) {
-        return report_failure("reading " + files[0], st);
-    }
-    VolumePtr image(raw);
-    swu_model* m = nullptr;
-    if (stop_at("model")) return interrupted_exit();
-    if ((st = swu_model_create(&mp, &m)) != SWU_OK) return report_failure("creating the model", st);
-    swinunetr::ModelPtr model(m);
-    if (stop_at("weights")) return interrupted_exit();
-    if ((st = swu_model_load_weights(model.get(), weights.c_str())) != SWU_OK) return report_failure("loading weights", st);
-
-    if (stop_at("infer")) return interrupted_exit();
-    const auto t0 = std::chrono::steady_clock::now();
-    raw = nullptr;
-    swu_volume* raw_probabilities = nullptr;
-    const bool need_probabilities = !probabilities_path.empty() || !o.report_path.empty();
-    st = swu_infer_with_probabilities(model.get(), image.get(), &ip, &raw, need_probabilities ? &raw_probabilities : nullptr);
-    if (st == SWU_ERR_CANCELLED) return interrupted_exit();
-    if (st != SWU_OK) return report_failure("segmentation", st);
-    VolumePtr labels(raw), probabilities(raw_probabilities);
-    // Outputs: all of them or, when interrupted, none (a file already written is removed).
-    Outputs written;
-    if (!probabilities_path.empty()) {
-        if (stop_at("write-probabilities")) return interrupted_exit();
-        if ((st = swu_volume_write(probabilities.get(), probabilities_path.c_str())) != SWU_OK)
-            return report_failure("writing " + probabilities_path, st);
-        written.add(probabilities_path);
-    }
-    if (o.report_path.empty()) probabilities.reset();  // the report needs them below
-    if (stop_at("write")) {
-        written.remove_all();
-        return interrupted_exit();
-    }
-    if (format == "dicom-seg") {
-        if ((st = swu_volume_write_dicom_seg(labels.get(), files[0].c_str(), series.c_str(), out.c_str(), nullptr)) != SWU_OK) {
-            written.remove_all();
-            return report_failure("writing " + out, st);
-        }
-    } else if ((st = swu_volume_write(labels.get(), out.c_str())) != SWU_OK) {
-        written.remove_all();
-        return report_failure("writing " + out, st);
-    }
-    written.add(out);
-    if (!o.report_path.empty()) {
-        ReportContext context;
-        context.input = files[0];
-        if (dicom_input) context.series_uid = series;
-        context.weights = weights;
-        context.model.struct_size = sizeof context.model;
-        swu_model_get_info(model.get(), &context.model);
-        context.params = ip;
-        try {
-            write_organ_report(o.report_path, image.get(), labels.get(), probabilities.get(), context);
-        } catch (const std::exception& e) {
-            written.remove_all();
-            std::fprintf(stderr, "swinunetr segment: %s\n", e.what());
-            return 1;
-        }
-        written.add(o.report_path);
-        probabilities.reset();
-    }
-    if (stop_at("written")) {  // a signal that came while the label map was being written
-        written.remove_all();
-        return interrupted_exit();
-    }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    swu_volume_info info{};
-    info.struct_size = sizeof info;
-    swu_volume_get_info(labels.get(), &info);
-    std::fprintf(stderr, "swinunetr segment: %s -> %s (%lld x %lld x %lld) in %.1f s\n", files[0].c_str(), files[1].c_str(),
-                 static_cast<long long>(info.size[0]), static_cast<long long>(info.size[1]),
-                 static_cast<long long>(info.size[2]), s);
-    print_summary(info);
-    return 0;
-}
-
-}  // namespace
 }  // namespace swu_cli

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <vector>
 
 #include "cli_run.hpp"
@@ -85,7 +86,10 @@ TEST_CASE("cli segment --probabilities writes a 4D NIfTI whose argmax is the lab
 TEST_CASE("cli segment fails clearly", "[unit]") {
     CliRun r = run_command(SWU_CLI_PATH " segment in.nii.gz");
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.output, "swinunetr segment: OUTPUT is required"));
+    CHECK(contains(r.output, "swinunetr segment: --weights is required"));
+    r = run_command(SWU_CLI_PATH " segment in.nii.gz --weights w.pt");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "swinunetr segment: give INPUT and OUTPUT, or inputs with --output-dir or --input-list"));
     r = run_command(std::string(SWU_CLI_PATH) + " segment /nonexistent/ct.nii.gz /tmp/swu_never.nii.gz --weights " +
                     golden_path("net_f12/model.pt"));
     CHECK(r.exit_code == 1);
@@ -155,5 +159,51 @@ TEST_CASE("a second Ctrl-C ends a segmentation at once", "[unit]") {
     INFO(twice.output);
     CHECK(twice.exit_code == 130);
     CHECK(fs::is_empty(dir));
+    fs::remove_all(dir);
+}
+
+// Batch: the model loaded once, a corrupt case named and skipped, the others written,
+// exit 1; --skip-existing; --shard i/n covers a list exactly once.
+TEST_CASE("cli segment --output-dir: many cases, a failed one named, shards cover the list once", "[unit]") {
+    const std::string dir = "/tmp/swu_cli_batch", cli = SWU_CLI_PATH, weights = golden_path("net_f12/model.pt");
+    fs::remove_all(dir);
+    fs::create_directories(dir + "/in");
+    REQUIRE(run_command(std::string(SWU_PHANTOM_PATH) + " " + dir + "/in/a.nii.gz --seed 5").exit_code == 0);
+    fs::copy_file(dir + "/in/a.nii.gz", dir + "/in/b.nii.gz");
+    std::ofstream(dir + "/in/c.nii.gz") << "not an image";
+    std::ofstream(dir + "/list.txt") << dir << "/in/a.nii.gz\n# a comment\n" << dir << "/in/c.nii.gz\n" << dir << "/in/b.nii.gz\n";
+    const std::string common = " --weights " + weights + " --roi 64 --overlap 0 --threads 2 --output-dir " + dir + "/out";
+    CliRun r = run_command(cli + " segment --input-list " + dir + "/list.txt" + common);
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(contains(r.output, "2 done, 0 skipped, 1 failed"));
+    CHECK(contains(r.output, "failed: " + dir + "/in/c.nii.gz: "));
+    CHECK(fs::exists(dir + "/out/a.nii.gz"));
+    CHECK(fs::exists(dir + "/out/b.nii.gz"));
+    CHECK_FALSE(fs::exists(dir + "/out/c.nii.gz"));
+
+    r = run_command(cli + " segment --input-list " + dir + "/list.txt --skip-existing" + common);
+    CHECK(r.exit_code == 1);
+    CHECK(contains(r.output, "0 done, 2 skipped, 1 failed"));
+
+    // Shards of five (corrupt, so quick) inputs: each one in exactly one of 0/2 and 1/2.
+    std::vector<std::string> names;
+    std::ofstream list(dir + "/five.txt");
+    for (int k = 0; k < 5; ++k) {
+        names.push_back(dir + "/in/bad" + std::to_string(k) + ".nii.gz");
+        std::ofstream(names.back()) << "not an image";
+        list << names.back() << "\n";
+    }
+    list.close();
+    std::map<std::string, int> seen;
+    for (const char* shard : {"0/2", "1/2"}) {
+        r = run_command(cli + " segment --input-list " + dir + "/five.txt --shard " + shard + common);
+        CHECK(r.exit_code == 1);
+        for (const std::string& n : names)
+            if (contains(r.output, ": " + n + "\n")) ++seen[n];
+    }
+    for (const std::string& n : names) CHECK(seen[n] == 1);
+    r = run_command(cli + " segment --input-list " + dir + "/five.txt --shard 2/2" + common);
+    CHECK(r.exit_code == 2);
     fs::remove_all(dir);
 }
