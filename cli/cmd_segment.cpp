@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "interrupt.hpp"
+#include "bundle.hpp"
 #include "organ_report.hpp"
 #include "swinunetr/swinunetr.hpp"
 
@@ -32,8 +33,11 @@ const char* kFooter =
 struct Options {
     std::vector<std::string> files;  // INPUT OUTPUT, or (with --output-dir) INPUT...
     std::string weights, blend = "constant", label_type = "uint8", series, format, probabilities_path, report_path;
-    std::string output_dir, input_list, shard;
+    std::string output_dir, input_list, shard, bundle;
+    CLI::Option *roi_option = nullptr, *overlap_option = nullptr, *sw_batch_option = nullptr, *blend_option = nullptr;
     bool skip_existing = false;
+    BundleSettings network;  // with --bundle: the network the weights must match
+    bool has_network = false;
     ModelOptions model;
     int sw_batch = 4, roi = 96;
     double overlap = 0.5;
@@ -105,6 +109,13 @@ public:
         swu_model_params mp;
         swu_model_params_init(&mp);
         o_.model.apply(mp);
+        if (o_.has_network) {  // the bundle's network_def: the weights must be that network
+            mp.in_channels = o_.network.in_channels;
+            mp.out_channels = o_.network.out_channels;
+            mp.feature_size = o_.network.feature_size;
+            for (int i = 0; i < 4; ++i) mp.depths[i] = o_.network.depths[i], mp.num_heads[i] = o_.network.num_heads[i];
+            mp.merging = o_.network.merging;
+        }
         swu_model* m = nullptr;
         swu_status st;
         if (stop_at("model")) return interrupted_exit();
@@ -332,9 +343,37 @@ int batch(const Options& o) {
     return failed.empty() ? 0 : 1;
 }
 
+// --bundle: the bundle's weights and settings, where the command line gave none.
+int apply_bundle(Options& o) {
+    BundleSettings b;
+    try {
+        b = read_bundle(o.bundle);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "swinunetr segment: --bundle: %s\n", e.what());
+        return 2;
+    }
+    if (o.weights.empty()) o.weights = b.weights;
+    if (!o.roi_option->count()) o.roi = b.roi;
+    if (!o.overlap_option->count()) o.overlap = b.overlap;
+    if (!o.sw_batch_option->count()) o.sw_batch = b.sw_batch;
+    if (!o.blend_option->count()) o.blend = b.blend == SWU_BLEND_GAUSSIAN ? "gaussian" : "constant";
+    o.network = b;
+    o.has_network = true;
+    for (const std::string& r : b.renamed) std::fprintf(stderr, "swinunetr segment: --bundle: %s\n", r.c_str());
+    std::fprintf(stderr, "swinunetr segment: bundle %s: feature size %d, roi %d, overlap %g, sw_batch %d, blend %s\n",
+                 o.bundle.c_str(), b.feature_size, o.roi, o.overlap, o.sw_batch, o.blend.c_str());
+    return 0;
+}
+
 int run_segment(Options& o) {
     if (o.max_voxels > 0 && swu_set_max_voxels(o.max_voxels) != SWU_OK)
         return report_failure("--max-voxels", SWU_ERR_INVALID_ARGUMENT);
+    if (!o.bundle.empty())
+        if (const int rc = apply_bundle(o)) return rc;
+    if (o.weights.empty()) {
+        std::fprintf(stderr, "swinunetr segment: --weights is required (or --bundle)\nRun 'swinunetr segment --help' for the options.\n");
+        return 2;
+    }
     return o.output_dir.empty() ? one_case(o) : batch(o);
 }
 
@@ -345,12 +384,17 @@ Run add_segment(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("segment", "segment a CT (file or DICOM folder) into 13 organs, or many into a folder");
     cmd->footer(kFooter);
     cmd->add_option("FILES", o->files, "INPUT OUTPUT; with --output-dir: INPUT... (CT files or DICOM series folders)");
-    cmd->add_option("--weights", o->weights, "model.pt (MONAI bundle format) or .safetensors")->required();
+    cmd->add_option("--weights", o->weights, "model.pt (MONAI bundle format) or .safetensors (required without --bundle)");
+    cmd->add_option("--bundle", o->bundle,
+                    "a MONAI bundle folder: its models/model.pt and configs/inference.json's network and sliding "
+                    "window (options given here win); anything it asks that this library does not reproduce is "
+                    "refused by name")
+        ->check(CLI::ExistingDirectory);
     o->model.add(*cmd);
-    cmd->add_option("--roi", o->roi, "sliding-window size per axis")->check(CLI::PositiveNumber)->capture_default_str()->group("Sliding window");
-    cmd->add_option("--overlap", o->overlap, "window overlap, 0 <= F < 1")->capture_default_str()->group("Sliding window");
-    cmd->add_option("--sw-batch", o->sw_batch, "windows per network call")->check(CLI::PositiveNumber)->capture_default_str()->group("Sliding window");
-    cmd->add_option("--blend", o->blend, "how overlapping windows are combined")
+    o->roi_option = cmd->add_option("--roi", o->roi, "sliding-window size per axis")->check(CLI::PositiveNumber)->capture_default_str()->group("Sliding window");
+    o->overlap_option = cmd->add_option("--overlap", o->overlap, "window overlap, 0 <= F < 1")->capture_default_str()->group("Sliding window");
+    o->sw_batch_option = cmd->add_option("--sw-batch", o->sw_batch, "windows per network call")->check(CLI::PositiveNumber)->capture_default_str()->group("Sliding window");
+    o->blend_option = cmd->add_option("--blend", o->blend, "how overlapping windows are combined")
         ->check(CLI::IsMember({"constant", "gaussian"}))->capture_default_str()->group("Sliding window");
     cmd->add_option("--series", o->series, "SeriesInstanceUID of the series to read from a DICOM folder")->group("Input and output");
     cmd->add_option("--format", o->format, "image or dicom-seg (default: dicom-seg for an OUTPUT ending in .dcm)")

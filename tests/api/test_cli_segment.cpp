@@ -207,3 +207,75 @@ TEST_CASE("cli segment --output-dir: many cases, a failed one named, shards cove
     CHECK(r.exit_code == 2);
     fs::remove_all(dir);
 }
+
+namespace {
+
+// A bundle folder shaped like swin_unetr_btcv_segmentation's, around the golden f12
+// weights; `inferer` and `extra_transform` vary it.
+void write_bundle(const std::string& dir, const std::string& inferer, const std::string& extra_transform = "") {
+    fs::create_directories(dir + "/configs");
+    fs::create_directories(dir + "/models");
+    fs::copy_file(golden_path("net_f12/model.pt"), dir + "/models/model.pt", fs::copy_options::overwrite_existing);
+    std::ofstream(dir + "/configs/inference.json") << R"JSON({
+  "imports": ["$import glob", "$import os"],
+  "bundle_root": ".",
+  "output_dir": "$@bundle_root + '/eval'",
+  "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
+  "network_def": {"_target_": "SwinUNETR", "spatial_dims": 3, "img_size": 96, "in_channels": 1, "out_channels": 14,
+                  "feature_size": 12, "use_checkpoint": false},
+  "network": "$@network_def.to(@device)",
+  "preprocessing": {"_target_": "Compose", "transforms": [
+    {"_target_": "LoadImaged", "keys": "image"},
+    {"_target_": "EnsureChannelFirstd", "keys": "image"},
+    {"_target_": "Orientationd", "keys": "image", "axcodes": "RAS"},
+    {"_target_": "Spacingd", "keys": "image", "pixdim": [1.5, 1.5, 2.0], "mode": "bilinear"},
+    {"_target_": "ScaleIntensityRanged", "keys": "image", "a_min": -175, "a_max": 250, "b_min": 0.0, "b_max": 1.0,
+     "clip": true},)JSON" + extra_transform + R"JSON(
+    {"_target_": "EnsureTyped", "keys": "image"}]},
+  "inferer": )JSON" + inferer + R"JSON(,
+  "postprocessing": {"_target_": "Compose", "transforms": [
+    {"_target_": "Activationsd", "keys": "pred", "softmax": true},
+    {"_target_": "Invertd", "keys": "pred", "transform": "@preprocessing", "orig_keys": "image",
+     "meta_key_postfix": "meta_dict", "nearest_interp": false, "to_tensor": true},
+    {"_target_": "AsDiscreted", "keys": "pred", "argmax": true},
+    {"_target_": "SaveImaged", "keys": "pred", "output_dir": "@output_dir", "output_postfix": "seg"}]}
+})JSON";
+    std::ofstream(dir + "/configs/metadata.json") << R"({"network_data_format": {"outputs": {"pred": {"channel_def": {
+  "0": "background", "1": "spleen", "2": "right kidney", "3": "left kidney", "4": "gallbladder", "5": "esophagus",
+  "6": "liver", "7": "stomach", "8": "aorta", "9": "IVC", "10": "portal and splenic veins", "11": "pancreas",
+  "12": "right adrenal gland", "13": "left adrenal gland"}}}}})";
+}
+
+}  // namespace
+
+TEST_CASE("cli segment --bundle: the bundle sets the sliding window as options would, and what it cannot reproduce is refused by name", "[unit]") {
+    const std::string dir = "/tmp/swu_cli_bundle", cli = SWU_CLI_PATH, ct = golden_path("pipeline/image.nii.gz");
+    fs::remove_all(dir);
+    write_bundle(dir + "/b", R"({"_target_": "SlidingWindowInferer", "roi_size": [96, 96, 96], "sw_batch_size": 4, "overlap": 0.25})");
+    CliRun r = run_command(cli + " segment " + ct + " " + dir + "/bundle.nii.gz --bundle " + dir + "/b --threads 2");
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(contains(r.output, "overlap 0.25"));
+    CHECK(contains(r.output, "class 9 is 'IVC' in the bundle"));
+    r = run_command(cli + " segment " + ct + " " + dir + "/options.nii.gz --weights " + golden_path("net_f12/model.pt") +
+                    " --overlap 0.25 --threads 2");
+    REQUIRE(r.exit_code == 0);
+    CHECK(file_bytes(dir + "/bundle.nii.gz") == file_bytes(dir + "/options.nii.gz"));
+
+    // A transform, an inferer setting and a network this library does not reproduce.
+    write_bundle(dir + "/crop", R"({"_target_": "SlidingWindowInferer", "roi_size": [96, 96, 96]})",
+                 R"({"_target_": "CropForegroundd", "keys": "image", "source_key": "image"},)");
+    r = run_command(cli + " segment " + ct + " " + dir + "/x.nii.gz --bundle " + dir + "/crop");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "preprocessing[5] CropForegroundd: a transform this library does not reproduce"));
+    write_bundle(dir + "/roi", R"({"_target_": "SlidingWindowInferer", "roi_size": [96, 96, 64]})");
+    r = run_command(cli + " segment " + ct + " " + dir + "/x.nii.gz --bundle " + dir + "/roi");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "inferer.roi_size: only cubic windows are reproduced"));
+    write_bundle(dir + "/expr", R"({"_target_": "SlidingWindowInferer", "roi_size": [96, 96, 96], "overlap": "$0.25"})");
+    r = run_command(cli + " segment " + ct + " " + dir + "/x.nii.gz --bundle " + dir + "/expr");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "inferer.overlap: a Python expression"));
+    CHECK_FALSE(fs::exists(dir + "/x.nii.gz"));
+    fs::remove_all(dir);
+}

@@ -57,7 +57,7 @@ TEST_CASE("training: Dice metric and MeanDice follow MONAI, absent organs includ
     }
 }
 
-TEST_CASE("training: fresh weights have MONAI's layout and index buffers; model.pt round-trips", "[golden]") {
+TEST_CASE("training: fresh weights have MONAI's layout and index buffers, and model.pt round-trips", "[golden]") {
     REQUIRE(golden_available());
     const std::vector<swu::NamedTensor> golden = swu::read_checkpoint_file(golden_path("net_f12/model.pt"));
     swu::NetworkConfig config;
