@@ -83,9 +83,13 @@ TEST_CASE("cli options: unknown, malformed, missing and help", "[unit]") {
     r = run_command(cli + " segment in.nii.gz out.nii.gz --weights w.pt --blend linear");
     CHECK(r.exit_code == 2);
     CHECK(contains(r.output, "--blend: linear not in {constant,gaussian}"));
+    r = run_command(cli + " compare a.npy b.npy extra.npy");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "swinunetr compare: unexpected argument 'extra.npy'"));
+    // segment takes any number of inputs with --output-dir, else exactly INPUT OUTPUT.
     r = run_command(cli + " segment in.nii.gz out.nii.gz extra.nii.gz --weights w.pt");
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.output, "unexpected argument 'extra.nii.gz'"));
+    CHECK(contains(r.output, "give INPUT and OUTPUT, or inputs with --output-dir or --input-list"));
     r = run_command(cli + " train --datalist d.json --output-dir o --epochs 2 --max-iterations 3");
     CHECK(r.exit_code == 2);
     CHECK(contains(r.output, "--epochs excludes --max-iterations"));
