@@ -1,5 +1,7 @@
 #include "organ_report.hpp"
 
+#include "common/atomic_file.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -158,23 +160,6 @@ std::string csv_field(const std::string& s) {
     return q + "\"";
 }
 
-void write_atomically(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".partial";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out) {
-            std::remove(tmp.c_str());
-            throw std::runtime_error(path + ": cannot write the report (disk full?)");
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw std::runtime_error(path + ": cannot write the report");
-    }
-}
-
 }  // namespace
 
 void write_organ_report(const std::string& path, const swu_volume* image, const swu_volume* labels,
@@ -256,7 +241,7 @@ void write_organ_report(const std::string& path, const swu_volume* image, const 
             {"organs", list}};
         out << report.dump(2) << "\n";
     }
-    write_atomically(path, out.str());
+    swu::write_file_atomically(path, out.str());
 }
 
 }  // namespace swu_cli

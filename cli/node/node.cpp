@@ -15,6 +15,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include "common/atomic_file.hpp"
 #include "interrupt.hpp"
 #include "io/json.hpp"
 #include "node/log.hpp"
@@ -104,7 +105,7 @@ public:
             const std::string who = c_.log_patient_data ? ", patient " + h.patient : "";
             if (h.modality != "CT") {
                 const std::string job = spool_.move_series(s, "rejected");
-                write_file_durably(job + "/reason.txt", "modality '" + h.modality + "': only CT series are segmented\n");
+                swu::write_file_atomically(job + "/reason.txt", "modality '" + h.modality + "': only CT series are segmented\n");
                 log_.line("series " + s.series + ": complete, " + std::to_string(s.instances) + " instance(s), modality '" +
                           h.modality + "'" + who + ": not CT, kept aside in " + job);
                 continue;
@@ -140,7 +141,7 @@ public:
             log_.line("job " + job + ": stopped after " + took + "; back in the queue for the next start");
         } else {
             try {
-                write_file_durably(work + "/reason.txt", why + "\n");
+                swu::write_file_atomically(work + "/reason.txt", why + "\n");
             } catch (const std::exception&) {  // the log says it anyway
             }
             const std::string kept = spool_.finish_job(work, "rejected");
@@ -180,7 +181,7 @@ private:
         // a SEG without one, and a crash before the rename leaves nothing to send.
         const std::string out = spool_.dir("outbox") + "/" + job + ".seg.dcm";
         const swu::json::Document dest{{"ae_title", to.ae_title}, {"host", to.host}, {"port", to.port}};
-        write_file_durably(spool_.dir("outbox") + "/" + job + ".seg.json", dest.dump() + "\n");
+        swu::write_file_atomically(spool_.dir("outbox") + "/" + job + ".seg.json", dest.dump() + "\n");
         const std::string partial = out + ".partial";
         st = swu_volume_write_dicom_seg(labels.get(), instances.c_str(), series.c_str(), partial.c_str(), nullptr);
         if (st != SWU_OK) {

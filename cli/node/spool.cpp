@@ -1,5 +1,7 @@
 #include "node/spool.hpp"
 
+#include "common/atomic_file.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -40,25 +41,13 @@ bool sync_path(const std::string& path) {
     return ok;
 }
 
-void write_file_durably(const std::string& path, const std::string& bytes) {
-    const std::string tmp = path + ".partial";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) {
-            std::remove(tmp.c_str());
-            throw std::runtime_error(tmp + ": cannot write (disk full?)");
-        }
-    }
-    if (!sync_path(tmp) || std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw std::runtime_error(path + ": cannot write: " + std::strerror(errno));
-    }
-    sync_path(fs::path(path).parent_path().string());
-}
-
 namespace {
+
+// A temporary of an interrupted write: the library's (".swu-partial-...") or the node's
+// SEG staging name ("<job>.seg.dcm.partial").
+bool is_partial(const std::string& name) {
+    return name.rfind(".swu-partial-", 0) == 0 || name.find(".partial") != std::string::npos;
+}
 
 constexpr const char* kParts[] = {"tmp", "incoming", "queue", "work", "done", "rejected", "outbox", "sent"};
 
@@ -100,7 +89,7 @@ std::vector<std::string> Spool::recover() {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir("tmp"), ec)) fs::remove_all(e.path(), ec);
     for (const auto& e : fs::directory_iterator(dir("outbox"), ec))
-        if (e.path().filename().string().find(".partial") != std::string::npos) fs::remove(e.path(), ec);
+        if (is_partial(e.path().filename().string())) fs::remove(e.path(), ec);
     for (const fs::path& job : jobs_in(dir("work"))) {
         const std::string name = job.filename().string();
         const bool has_result = fs::exists(dir("outbox") + "/" + name + ".seg.dcm") || fs::exists(dir("sent") + "/" + name + ".seg.dcm");
@@ -123,7 +112,7 @@ void Spool::add_instance(const std::string& tmp, const std::string& study, const
     const fs::path folder = fs::path(dir("incoming")) / study / series;
     const bool fresh = !fs::exists(folder / "caller");
     fs::create_directories(folder / "instances");
-    if (fresh) write_file_durably((folder / "caller").string(), caller);
+    if (fresh) swu::write_file_atomically((folder / "caller").string(), caller);
     const fs::path target = folder / "instances" / (sop + ".dcm");
     if (std::rename(tmp.c_str(), target.c_str()) != 0)
         throw std::runtime_error("spool: cannot move " + tmp + " to " + target.string() + ": " + std::strerror(errno));

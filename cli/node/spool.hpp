@@ -14,7 +14,8 @@
 //
 // A job folder keeps that layout (instances/, caller; reason.txt when rejected).
 // <job> is the SeriesInstanceUID, or "<uid>~N" when the same series came again. Every
-// file is written under a temporary name, fsynced and renamed; folders move by rename.
+// file is written under a temporary name, fsynced and renamed (swu::write_file_atomically,
+// whose temporaries start ".swu-partial-"); folders move by rename.
 // At start, a job found in work/ goes back to queue/ unless its result is already in
 // outbox/ or sent/ (then it goes to done/): each complete series is segmented once.
 #pragma once
@@ -32,8 +33,6 @@ bool is_uid(const std::string& s);
 // The SeriesInstanceUID of a job name ("<uid>" or "<uid>~N").
 std::string series_of_job(const std::string& job);
 
-// Writes `bytes` to `path` atomically (temporary name, fsync, rename, fsync of the folder).
-void write_file_durably(const std::string& path, const std::string& bytes);
 // fsyncs a file or folder; false on failure.
 bool sync_path(const std::string& path);
 
