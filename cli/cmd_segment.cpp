@@ -27,7 +27,8 @@ const char* kFooter =
     "INPUT:  a CT volume (.nii, .nii.gz, .nrrd, .mha, .mhd) or a DICOM series folder (the CT series with\n"
     "        the most slices, or the one --series names by SeriesInstanceUID)\n"
     "OUTPUT: the label map (.nii.gz, .nii, .nrrd, .mha), classes 0..13, in INPUT's geometry; or, with\n"
-    "        --format dicom-seg or a .dcm name, a DICOM Segmentation over INPUT's DICOM series\n"
+    "        --format dicom-seg or a .dcm name, a DICOM Segmentation over INPUT's DICOM series; or, with\n"
+    "        --format rtstruct or a .rtstruct.dcm name, a DICOM RT Structure Set (contours) over it\n"
     "Ctrl-C or SIGTERM at any stage: exit 130 and no output file.";
 
 struct Options {
@@ -129,7 +130,7 @@ public:
         return 0;
     }
 
-    // One case: `format` is image or dicom-seg (checked against the input by the caller).
+    // One case: `format` is image, dicom-seg or rtstruct (checked against the input by the caller).
     // Every output of the case, or none. 0, 1 (printed), 130 (interrupted).
     int run(const std::string& input, const std::string& out, const std::string& format, bool dicom_input,
             const std::string& probabilities_path, const std::string& report_path) {
@@ -174,12 +175,13 @@ public:
             written.remove_all();
             return interrupted_exit();
         }
-        if (format == "dicom-seg") {
-            if ((st = swu_volume_write_dicom_seg(labels.get(), input.c_str(), series.c_str(), out.c_str(), nullptr)) != SWU_OK) {
-                written.remove_all();
-                return report_failure("writing " + out, st);
-            }
-        } else if ((st = swu_volume_write(labels.get(), out.c_str())) != SWU_OK) {
+        if (format == "dicom-seg")
+            st = swu_volume_write_dicom_seg(labels.get(), input.c_str(), series.c_str(), out.c_str(), nullptr);
+        else if (format == "rtstruct")
+            st = swu_volume_write_dicom_rtstruct(labels.get(), input.c_str(), series.c_str(), out.c_str(), nullptr);
+        else
+            st = swu_volume_write(labels.get(), out.c_str());
+        if (st != SWU_OK) {
             written.remove_all();
             return report_failure("writing " + out, st);
         }
@@ -228,6 +230,11 @@ bool ends_with(const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+// What a DICOM output needs as input, or "" for an image output.
+std::string dicom_output_name(const std::string& format) {
+    return format == "dicom-seg" ? "a DICOM SEG output" : format == "rtstruct" ? "an RTSTRUCT output" : "";
+}
+
 int one_case(const Options& o) {
     if (o.files.size() != 2) {
         std::fprintf(stderr, "swinunetr segment: give INPUT and OUTPUT, or inputs with --output-dir or --input-list\n");
@@ -236,10 +243,14 @@ int one_case(const Options& o) {
     const std::string &input = o.files[0], &out = o.files[1];
     std::error_code ec;
     const bool dicom_input = std::filesystem::is_directory(input, ec);
-    const std::string format = !o.format.empty() ? o.format : ends_with(out, ".dcm") ? "dicom-seg" : "image";
-    if (!dicom_input && (format == "dicom-seg" || !o.series.empty())) {
+    const std::string format = !o.format.empty()              ? o.format
+                               : ends_with(out, ".rtstruct.dcm") ? "rtstruct"
+                               : ends_with(out, ".dcm")          ? "dicom-seg"
+                                                                 : "image";
+    const std::string dicom_output = dicom_output_name(format);
+    if (!dicom_input && (!dicom_output.empty() || !o.series.empty())) {
         std::fprintf(stderr, "swinunetr segment: %s needs a DICOM series folder as INPUT\n",
-                     format == "dicom-seg" ? "a DICOM SEG output" : "--series");
+                     !dicom_output.empty() ? dicom_output.c_str() : "--series");
         return 2;
     }
     catch_interrupts();  // from here on Ctrl-C only asks the command to stop
@@ -310,7 +321,7 @@ int batch(const Options& o) {
         const bool dicom_input = std::filesystem::is_directory(input, ec);
         const std::string format = !o.format.empty() ? o.format : "image";
         const std::string base = (std::filesystem::path(o.output_dir) / case_name(input)).string();
-        const std::string out = base + (format == "dicom-seg" ? ".seg.dcm" : ".nii.gz");
+        const std::string out = base + (format == "dicom-seg" ? ".seg.dcm" : format == "rtstruct" ? ".rtstruct.dcm" : ".nii.gz");
         const std::string report = o.report_path.empty() ? "" : base + ".report" + report_ext;
         std::fprintf(stderr, "swinunetr segment: case %zu/%zu: %s\n", k + 1, mine.size(), input.c_str());
         if (o.skip_existing && std::filesystem::exists(out) && (report.empty() || std::filesystem::exists(report))) {
@@ -318,8 +329,8 @@ int batch(const Options& o) {
             std::fprintf(stderr, "swinunetr segment: %s exists, skipped\n", out.c_str());
             continue;
         }
-        if (format == "dicom-seg" && !dicom_input) {
-            failed.push_back(input + ": a DICOM SEG output needs a DICOM series folder as input");
+        if (!dicom_output_name(format).empty() && !dicom_input) {
+            failed.push_back(input + ": " + dicom_output_name(format) + " needs a DICOM series folder as input");
             std::fprintf(stderr, "swinunetr segment: FAILED %s\n", failed.back().c_str());
             continue;
         }
@@ -397,8 +408,10 @@ Run add_segment(CLI::App& app) {
     o->blend_option = cmd->add_option("--blend", o->blend, "how overlapping windows are combined")
         ->check(CLI::IsMember({"constant", "gaussian"}))->capture_default_str()->group("Sliding window");
     cmd->add_option("--series", o->series, "SeriesInstanceUID of the series to read from a DICOM folder")->group("Input and output");
-    cmd->add_option("--format", o->format, "image or dicom-seg (default: dicom-seg for an OUTPUT ending in .dcm)")
-        ->check(CLI::IsMember({"image", "dicom-seg"}))->group("Input and output");
+    cmd->add_option("--format", o->format,
+                    "image, dicom-seg or rtstruct (default: rtstruct for an OUTPUT ending in .rtstruct.dcm, "
+                    "dicom-seg for another .dcm)")
+        ->check(CLI::IsMember({"image", "dicom-seg", "rtstruct"}))->group("Input and output");
     cmd->add_option("--label-type", o->label_type, "voxel type of an image OUTPUT")
         ->check(CLI::IsMember({"uint8", "float32"}))->capture_default_str()->group("Input and output");
     cmd->add_option("--report", o->report_path,
@@ -412,7 +425,8 @@ Run add_segment(CLI::App& app) {
     cmd->add_option("--max-voxels", o->max_voxels, "largest volume read, in voxels (default: the library's)")
         ->check(CLI::PositiveNumber)->envname("SWU_MAX_VOXELS")->group("Input and output");
     cmd->add_option("--output-dir", o->output_dir,
-                    "many cases, the model loaded once: NAME.nii.gz (or NAME.seg.dcm with --format dicom-seg) per "
+                    "many cases, the model loaded once: NAME.nii.gz (NAME.seg.dcm with --format dicom-seg, "
+                    "NAME.rtstruct.dcm with --format rtstruct) per "
                     "input, a failed case named and skipped; a summary at the end, exit 1 if any failed")
         ->group("Batch");
     cmd->add_option("--input-list", o->input_list, "a file with one input per line (# comments), besides any given")

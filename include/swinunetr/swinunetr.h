@@ -42,8 +42,9 @@
  *     }
  *
  * swu_model_forward runs the bare network on a tensor instead (logits of one batch of
- * windows), and swu_volume_read_dicom / swu_volume_write_dicom_seg read a DICOM series
- * and write a DICOM SEG.
+ * windows), and swu_volume_read_dicom / swu_volume_write_dicom_seg /
+ * swu_volume_write_dicom_rtstruct read a DICOM series and write a DICOM SEG or an RT
+ * Structure Set over it.
  *
  * Conventions (they hold for every function below unless its comment says otherwise):
  * - Every function returns a swu_status; SWU_OK is 0. On failure a human-readable
@@ -889,7 +890,7 @@ SWU_API swu_status swu_abi_layout(const swu_abi_entry** entries, size_t* count);
 SWU_API swu_status swu_abi_lookup(const char* name, int64_t* value, int64_t* size);
 
 /* ------------------------------------------------------------------------------ */
-/* DICOM: series in, Segmentation (SEG) out                                         */
+/* DICOM: series in, Segmentation (SEG) or RT Structure Set out                     */
 /* ------------------------------------------------------------------------------ */
 
 /** What swu_volume_read_dicom read. Strings are NUL-terminated, copied into the struct. */
@@ -971,6 +972,39 @@ SWU_API swu_status swu_dicom_seg_params_init_size(swu_dicom_seg_params* params, 
  */
 SWU_API swu_status swu_volume_write_dicom_seg(const swu_volume* labels, const char* source_folder, const char* series_uid,
                                               const char* out_path, const swu_dicom_seg_params* params);
+
+/**
+ * Writes a label map (as swu_volume_write_dicom_seg takes it) as a DICOM RT Structure
+ * Set (SOP Class 1.2.840.10008.5.1.4.1.1.481.3) to `out_path`, over the DICOM series it
+ * was computed from (`source_folder` and `series_uid` as for swu_volume_write_dicom_seg),
+ * for treatment planning systems and viewers that read contours. The object:
+ * - takes patient and study from the source and is a new series of that study (new
+ *   SeriesInstanceUID and SOPInstanceUID, Modality RTSTRUCT);
+ * - references the source's Frame of Reference, and in it the study, the series and
+ *   every slice (ReferencedFrameOfReferenceSequence / ContourImageSequence);
+ * - has one ROI per organ present, in label order, ROI number = the label (1..13), ROI
+ *   name as the SEG's segment label ("liver", "right kidney", ...), the SEG's display
+ *   colour (ROIDisplayColor), generation algorithm AUTOMATIC, interpreted type ORGAN
+ *   and the organ's SNOMED CT code with its laterality (RTROIIdentificationCodeSequence,
+ *   the codes swu_volume_write_dicom_seg lists);
+ * - holds, on each slice an organ touches, CLOSED_PLANAR contours that reference that
+ *   slice and run along the borders of the organ's pixels (vertices on pixel corners,
+ *   in patient coordinates, mm). A hole and an island are contours of their own, to be
+ *   combined by the even-odd rule: filled that way at the pixel centres, the contours
+ *   give back the label map exactly. Pixels touching only at a corner get separate
+ *   contours, and no contour visits a point twice.
+ * `params` may be NULL (defaults); its fields mean: series_description (default
+ * "swinunetr organ contours"), series_number (default 0: the source's SeriesNumber +
+ * 1001, next to a SEG's + 1000), content_label -> StructureSetLabel (default "ORGANS",
+ * same rules as for the SEG), content_description -> StructureSetDescription,
+ * content_creator -> the RT Series' OperatorsName.
+ * The file appears only when complete (temporary name in the same folder, renamed); on
+ * failure nothing is left. Errors as swu_volume_write_dicom_seg (no organ present:
+ * SWU_ERR_INVALID_ARGUMENT; a source without StudyInstanceUID or FrameOfReferenceUID:
+ * SWU_ERR_FORMAT).
+ */
+SWU_API swu_status swu_volume_write_dicom_rtstruct(const swu_volume* labels, const char* source_folder, const char* series_uid,
+                                                   const char* out_path, const swu_dicom_seg_params* params);
 
 /* ------------------------------------------------------------------------------ */
 /* Limits and robustness                                                            */

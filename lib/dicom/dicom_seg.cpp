@@ -25,111 +25,36 @@
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "dicom/dicom_output.hpp"
 #include "dicom/organ_codes.hpp"
 
 
 namespace swu {
 namespace {
 
-constexpr int kLabels = 13;
+const std::string kWhat = "DICOM SEG";
 
 void check(const OFCondition& cond, const std::string& what, swu_status status = SWU_ERR_INTERNAL) {
-    if (cond.bad()) fail(status, "DICOM SEG: " + what + ": " + cond.text());
+    check_dcmtk(cond, kWhat + ": " + what, status);
 }
 
-// A DICOM decimal string (at most 16 characters) as close to `v` as fits.
-std::string ds(double v) {
-    char buf[64];
-    for (int precision = 12; precision > 1; --precision) {
-        std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-        if (std::strlen(buf) <= 16) break;
-    }
-    return buf;
-}
+std::string ds(double v) { return decimal_string(v); }
+
+OFString element(DcmItem& item, const DcmTagKey& tag) { return element_string(item, tag); }
 
 CodeSequenceMacro code(const Code& c) { return CodeSequenceMacro(c.value, c.scheme, c.meaning); }
 
-// Checks that the labels lie on the source grid and returns, per label 1..13, the
-// slices it touches (one flag per slice).
-std::vector<std::vector<char>> slices_per_label(const Volume& labels, const DicomSeries& source) {
-    const Geometry& g = labels.geometry();
-    const Geometry s = source.geometry();
-    std::string why;
-    if (g.size != s.size)
-        why = "size " + std::to_string(g.size[0]) + " x " + std::to_string(g.size[1]) + " x " + std::to_string(g.size[2]) +
-              ", the series has " + std::to_string(s.size[0]) + " x " + std::to_string(s.size[1]) + " x " +
-              std::to_string(s.size[2]);
-    for (int a = 0; a < 3 && why.empty(); ++a) {
-        if (std::abs(g.spacing[a] - s.spacing[a]) > 1e-4 * s.spacing[a] + 1e-5)
-            why = "spacing " + ds(g.spacing[a]) + " mm along axis " + std::to_string(a) + ", the series has " + ds(s.spacing[a]);
-        else if (std::abs(g.origin[a] - s.origin[a]) > 0.01)
-            why = "origin " + ds(g.origin[0]) + ", " + ds(g.origin[1]) + ", " + ds(g.origin[2]) + " mm, the series starts at " +
-                  ds(s.origin[0]) + ", " + ds(s.origin[1]) + ", " + ds(s.origin[2]);
-    }
-    for (int e = 0; e < 9 && why.empty(); ++e)
-        if (std::abs(g.direction[e] - s.direction[e]) > 1e-4) why = "another orientation (direction matrix)";
-    if (!why.empty())
-        fail(SWU_ERR_INVALID_ARGUMENT, "the label volume is not on the grid of DICOM series " + source.series_uid + ": " + why +
-                                           " (segment the volume read from that series; labels keep its geometry)");
-
-    std::vector<std::vector<char>> present(kLabels + 1, std::vector<char>(static_cast<size_t>(g.size[2]), 0));
-    for (int64_t k = 0; k < g.size[2]; ++k)
-        for (int64_t j = 0; j < g.size[1]; ++j)
-            for (int64_t i = 0; i < g.size[0]; ++i) {
-                const double v = labels.value(labels.offset(i, j, k));
-                if (v == 0) continue;
-                if (!(v >= 0 && v <= kLabels) || v != std::floor(v))
-                    fail(SWU_ERR_INVALID_ARGUMENT, "DICOM SEG: label value " + ds(v) + " at voxel (" + std::to_string(i) + ", " +
-                                                       std::to_string(j) + ", " + std::to_string(k) +
-                                                       ") is not one of the classes 0..13");
-                present[static_cast<size_t>(v)][static_cast<size_t>(k)] = 1;
-            }
-    return present;
-}
-
-OFString element(DcmItem& item, const DcmTagKey& tag) {
-    OFString v;
-    item.findAndGetOFStringArray(tag, v);
-    return v;
-}
-
 struct SegDeleter {
     void operator()(DcmSegmentation* s) const { delete s; }
-};
-
-// A host may run DCMTK with input correction off (DcmSCP::listen() and storescp switch
-// it off, process-wide): the source's values would keep their 0-byte padding and fail
-// dcmiod's checks ("StudyInstanceUID violates VR definition"). DCMTK corrects a value
-// when it is first used, not when the file is read, so the writer runs with it on from
-// start to end; the host's setting comes back after.
-class InputCorrection {
-public:
-    InputCorrection() : host_setting_(dcmEnableAutomaticInputDataCorrection.get()) {
-        dcmEnableAutomaticInputDataCorrection.set(OFTrue);
-    }
-    ~InputCorrection() { dcmEnableAutomaticInputDataCorrection.set(host_setting_); }
-    InputCorrection(const InputCorrection&) = delete;
-    InputCorrection& operator=(const InputCorrection&) = delete;
-
-private:
-    const OFBool host_setting_;
 };
 
 }  // namespace
 
 void write_dicom_seg(const Volume& labels, const DicomSeries& source, const std::string& out_path,
                      const DicomSegOptions& options) {
-    if (source.slices.empty()) fail(SWU_ERR_INVALID_ARGUMENT, "DICOM SEG: the source series has no slices");
-    if (labels.channels() != 1)
-        fail(SWU_ERR_INVALID_ARGUMENT, "DICOM SEG: a label map has one channel, this volume has " + std::to_string(labels.channels()));
-    const std::vector<std::vector<char>> present = slices_per_label(labels, source);
-    std::vector<int> organs;
-    for (int l = 1; l <= kLabels; ++l)
-        for (char p : present[static_cast<size_t>(l)])
-            if (p) {
-                organs.push_back(l);
-                break;
-            }
+    const LabelSlices found = label_slices(labels, source, kWhat);
+    const std::vector<std::vector<char>>& present = found.touches;
+    const std::vector<int>& organs = found.organs;
     if (organs.empty())
         fail(SWU_ERR_INVALID_ARGUMENT, "DICOM SEG: the label volume holds no organ; a Segmentation needs at least one segment");
     if (source.rows > 65535 || source.columns > 65535) fail(SWU_ERR_UNSUPPORTED, "DICOM SEG: slices over 65535 pixels wide");

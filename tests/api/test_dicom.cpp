@@ -1,5 +1,6 @@
-// DICOM through the C API: choosing and checking a series, and DICOM SEG output that
-// dciodvfy (dicom3tools) accepts and pydicom reads back to the label map written.
+// DICOM through the C API: choosing and checking a series, and DICOM SEG and RT Structure
+// Set output that dciodvfy (dicom3tools) accepts and pydicom reads back to the label map
+// written.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -266,6 +267,130 @@ TEST_CASE("dicom seg: an oblique series' labels round-trip through pydicom, and 
     CHECK(single == nullptr);
 }
 
+namespace {
+
+// Verifies `rtstruct` with tests/dicom/check_rtstruct.py against the label map written:
+// references, ROIs and codes, and the contours filled again cover each organ's voxels.
+void check_rtstruct_with_pydicom(const std::string& rtstruct, const std::string& folder, const std::string& uid,
+                                 const std::vector<uint8_t>& labels, const swu_volume_info& g) {
+    const std::string raw = rtstruct + ".labels.raw";
+    std::ofstream(raw, std::ios::binary).write(reinterpret_cast<const char*>(labels.data()), static_cast<long>(labels.size()));
+    const CliRun r = run_command(kPython + " " + kScripts + "/check_rtstruct.py " + rtstruct + " " + folder + " " + uid + " " + raw +
+                                 " " + std::to_string(g.size[0]) + " " + std::to_string(g.size[1]) + " " + std::to_string(g.size[2]));
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    // The contours run along pixel borders: filled again, they are the label map itself.
+    CHECK(contains(r.output, "the label map exactly"));
+}
+
+}  // namespace
+
+TEST_CASE("dicom rtstruct: holes, islands and corner-touching pixels on an oblique series, checked by pydicom and dciodvfy",
+          "[unit]") {
+    const std::string folder = "/tmp/swu_dicom_rtstruct_source";
+    const std::vector<std::string> uids = make_series(folder, "contours");
+    VolumePtr image = read_dicom(folder, nullptr);
+    const swu_volume_info g = info_of(image.get());
+    REQUIRE(g.size[0] == 64);
+    REQUIRE(g.size[1] == 48);
+    std::vector<uint8_t> labels(static_cast<size_t>(g.size[0] * g.size[1] * g.size[2]), 0);
+    auto at = [&](int64_t i, int64_t j, int64_t k) -> uint8_t& { return labels[static_cast<size_t>(i + g.size[0] * (j + g.size[1] * k))]; };
+    for (int64_t k = 0; k < g.size[2]; ++k)
+        for (int64_t j = 0; j < g.size[1]; ++j)
+            for (int64_t i = 0; i < g.size[0]; ++i) {
+                const double r = std::hypot(i - 20.0, j - 22.0);
+                // Liver: a disc with a hole (slices 1-3), and in the hole an island of liver
+                // (slice 2) around a smaller hole holding the stomach.
+                if (r < 14 && (k == 0 || k == 4 || r >= 8)) at(i, j, k) = 6;
+                if (k == 2 && r < 5) at(i, j, k) = r < 2 ? 7 : 6;
+                // Spleen: three islands per slice, one on the image's edge.
+                if ((i >= 40 && i < 44 && j >= 5 && j < 9) || (i >= 47 && i < 50 && j >= 12 && j < 20) ||
+                    (i >= 58 && j >= 30 && j < 36))
+                    at(i, j, k) = 1;
+                // Pancreas: a checkerboard, pixels touching only at corners.
+                if (i >= 40 && i < 52 && j >= 38 && j < 46 && (i + j + k) % 2 == 0) at(i, j, k) = 11;
+            }
+    // Aorta: one shape whose ends touch at a corner (its border pinches there).
+    for (int64_t i = 2; i < 6; ++i) at(i, 40, 1) = at(i, 44, 1) = 8;
+    for (int64_t j = 40; j < 45; ++j) at(2, j, 1) = 8;
+    at(5, 41, 1) = at(5, 42, 1) = 8;
+    at(6, 43, 1) = 8;
+    at(6, 44, 1) = 8;
+    at(63, 47, 4) = 13;  // a single voxel in the last corner
+    VolumePtr l = wrap_labels(g, labels);
+
+    const std::string out_dir = "/tmp/swu_dicom_rtstruct_out";
+    fs::remove_all(out_dir);
+    fs::create_directories(out_dir);
+    const std::string rtstruct = out_dir + "/organs.rtstruct.dcm";
+    swu_dicom_seg_params p;
+    REQUIRE(swu_dicom_seg_params_init(&p) == SWU_OK);
+    p.series_description = "contours (test)";
+    p.content_creator = "Test^Operator";
+    {
+        INFO(swu_last_error());
+        REQUIRE(swu_volume_write_dicom_rtstruct(l.get(), folder.c_str(), nullptr, rtstruct.c_str(), &p) == SWU_OK);
+    }
+    std::string report;
+    const std::string errors = dciodvfy_errors(rtstruct, &report);
+    INFO("dciodvfy:\n" << report);
+    CHECK(errors.empty());
+    check_rtstruct_with_pydicom(rtstruct, folder, uids[0], labels, g);
+
+    // Refused as the SEG is, and nothing is left behind.
+    const std::string never = out_dir + "/never.dcm";
+    std::vector<uint8_t> empty(labels.size(), 0);
+    VolumePtr e = wrap_labels(g, empty);
+    REQUIRE_STATUS(swu_volume_write_dicom_rtstruct(e.get(), folder.c_str(), nullptr, never.c_str(), nullptr),
+                   SWU_ERR_INVALID_ARGUMENT, "holds no organ");
+    std::vector<uint8_t> bad = labels;
+    bad[7] = 200;
+    VolumePtr b = wrap_labels(g, bad);
+    REQUIRE_STATUS(swu_volume_write_dicom_rtstruct(b.get(), folder.c_str(), nullptr, never.c_str(), nullptr),
+                   SWU_ERR_INVALID_ARGUMENT, "RTSTRUCT: label value 200");
+    swu_volume_info moved = g;
+    moved.spacing[0] *= 2;
+    VolumePtr m = wrap_labels(moved, labels);
+    REQUIRE_STATUS(swu_volume_write_dicom_rtstruct(m.get(), folder.c_str(), nullptr, never.c_str(), nullptr),
+                   SWU_ERR_INVALID_ARGUMENT, "not on the grid of DICOM series");
+    p.content_label = "lower case";
+    REQUIRE_STATUS(swu_volume_write_dicom_rtstruct(l.get(), folder.c_str(), nullptr, never.c_str(), &p),
+                   SWU_ERR_INVALID_ARGUMENT, "content_label");
+    REQUIRE_STATUS(swu_volume_write_dicom_rtstruct(l.get(), folder.c_str(), nullptr, "/nonexistent/x.rtstruct.dcm", nullptr),
+                   SWU_ERR_IO, "cannot write RTSTRUCT");
+    REQUIRE_STATUS(swu_volume_write_dicom_rtstruct(nullptr, folder.c_str(), nullptr, never.c_str(), nullptr),
+                   SWU_ERR_INVALID_ARGUMENT, "labels");
+    size_t left = 0;
+    for (const auto& entry : fs::directory_iterator(out_dir)) left += entry.path().extension() == ".dcm" || entry.path().filename().string()[0] == '.';
+    CHECK(left == 1);  // organs.rtstruct.dcm
+}
+
+TEST_CASE("dicom rtstruct: over pydicom's real CT series", "[unit]") {
+    swu_dicom_series_info si{};
+    si.struct_size = sizeof si;
+    VolumePtr image = read_dicom(kPydicomCt, nullptr, &si);
+    const swu_volume_info g = info_of(image.get());
+    // Liver where the CT is denser than -100 HU (ragged, with holes), a right kidney block.
+    std::vector<uint8_t> labels(static_cast<size_t>(g.size[0] * g.size[1] * g.size[2]), 0);
+    const float* hu = static_cast<const float*>(g.data);
+    for (size_t n = 0; n < labels.size(); ++n) labels[n] = hu[n] > -100 ? 6 : 0;
+    for (int64_t k = 1; k <= 3; ++k)
+        for (int64_t j = 2; j < 6; ++j)
+            for (int64_t i = 2; i < 6; ++i) labels[static_cast<size_t>(i + 16 * (j + 16 * k))] = 2;
+    VolumePtr l = wrap_labels(g, labels);
+    const std::string rtstruct = "/tmp/swu_dicom_ct5n.rtstruct.dcm";
+    fs::remove(rtstruct);
+    {
+        INFO(swu_last_error());
+        REQUIRE(swu_volume_write_dicom_rtstruct(l.get(), kPydicomCt.c_str(), si.series_uid, rtstruct.c_str(), nullptr) == SWU_OK);
+    }
+    std::string report;
+    const std::string errors = dciodvfy_errors(rtstruct, &report);
+    INFO("dciodvfy:\n" << report);
+    CHECK(errors.empty());
+    check_rtstruct_with_pydicom(rtstruct, kPydicomCt, si.series_uid, labels, g);
+}
+
 TEST_CASE("dicom seg: over pydicom's real CT series", "[unit]") {
     VolumePtr image = read_dicom(kPydicomCt, nullptr);
     swu_dicom_series_info si{};
@@ -293,7 +418,7 @@ TEST_CASE("dicom seg: over pydicom's real CT series", "[unit]") {
     check_with_pydicom(seg, kPydicomCt, si.series_uid, labels, g);
 }
 
-TEST_CASE("cli segment: a DICOM folder in, a DICOM SEG out", "[unit]") {
+TEST_CASE("cli segment: a DICOM folder in, a DICOM SEG or an RTSTRUCT out", "[unit]") {
     const std::string dir = "/tmp/swu_cli_dicom_seg";
     fs::remove_all(dir);
     fs::create_directories(dir);
@@ -323,10 +448,21 @@ TEST_CASE("cli segment: a DICOM folder in, a DICOM SEG out", "[unit]") {
     std::copy_n(static_cast<const uint8_t*>(g.data), map.size(), map.begin());
     check_with_pydicom(dir + "/seg.dcm", kPydicomCt, "1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.6", map, g);
 
-    // --format and --series are checked; a file input cannot give a SEG.
+    // An RT Structure Set by its name, of the same labels.
+    r = run_command(cli + " segment " + kPydicomCt + " " + dir + "/organs.rtstruct.dcm" + weights);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(dciodvfy_errors(dir + "/organs.rtstruct.dcm", &report).empty());
+    INFO("dciodvfy:\n" << report);
+    check_rtstruct_with_pydicom(dir + "/organs.rtstruct.dcm", kPydicomCt, "1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.6", map, g);
+
+    // --format and --series are checked; a file input cannot give a SEG or an RTSTRUCT.
     r = run_command(cli + " segment " + golden_path("pipeline/image.nii.gz") + " " + dir + "/x.dcm" + weights);
     CHECK(r.exit_code == 2);
     CHECK(contains(r.output, "a DICOM SEG output needs a DICOM series folder as INPUT"));
+    r = run_command(cli + " segment " + golden_path("pipeline/image.nii.gz") + " " + dir + "/x.nii.gz --format rtstruct" + weights);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "an RTSTRUCT output needs a DICOM series folder as INPUT"));
     r = run_command(cli + " segment " + kPydicomCt + " " + dir + "/x.nii.gz --format nifti" + weights);
     CHECK(r.exit_code == 2);
     r = run_command(cli + " segment " + kPydicomCt + " " + dir + "/x.dcm --series 1.2.3" + weights);

@@ -10,6 +10,7 @@ usage: make_series.py OUT_DIR CASE
   uneven      one gap differs from the others, not a whole number of slices
   tilt        slices shifted within their plane (gantry tilt)
   mr          an MR series only
+  contours    one oblique CT series of 5 slices of 64 x 48 (room for shapes to contour)
 Voxel (i, j, k) of the main series stores 10 * k + j + 100 * i (mod 1000) with
 RescaleIntercept -1024, so HU = that - 1024. Prints the SeriesInstanceUIDs written.
 """
@@ -132,6 +133,8 @@ def main():
         uids.append(write_series(folder, "a", "CT", study, frame_of_ref, 3, 8, 8, regular[:3] + [v + 0.9 for v in regular[3:]]))
     elif case == "tilt":
         uids.append(write_series(folder, "a", "CT", study, frame_of_ref, 3, 8, 8, regular, shift=1.5))
+    elif case == "contours":
+        uids.append(write_series(folder, "a", "CT", study, frame_of_ref, 3, 64, 48, regular[:5], oblique=True))
     elif case == "mr":
         uids.append(write_series(folder, "a", "MR", study, frame_of_ref, 3, 8, 8, regular))
     else:

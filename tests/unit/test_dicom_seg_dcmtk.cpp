@@ -4,6 +4,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmfg/fgderimg.h>
+#include <dcmtk/dcmrt/drtstrct.h>
 #include <dcmtk/dcmfg/fgplanpo.h>
 #include <dcmtk/dcmfg/fgseg.h>
 #include <dcmtk/dcmseg/segdoc.h>
@@ -17,6 +18,7 @@
 #include <memory>
 
 #include "common/error.hpp"
+#include "dicom/dicom_rtstruct.hpp"
 #include "dicom/dicom_seg.hpp"
 #include "dicom/organ_codes.hpp"
 #include "image/image_io.hpp"
@@ -106,17 +108,19 @@ TEST_CASE("dicom seg: DCMTK reads back the segments and the label map written", 
 // (DcmSCP::listen() switches it off, as storescp does); pydicom's CT pads its UIDs with a
 // 0 byte, which then stays in the values read. The SEG must still be written, and the
 // host's setting left as it was.
-TEST_CASE("dicom seg: written while the host runs DCMTK with input correction off", "[unit]") {
+TEST_CASE("dicom seg and rtstruct: written while the host runs DCMTK with input correction off", "[unit]") {
     swu::DicomSeries series;
     swu::read_dicom_volume(kPydicomCt, "", &series);
     swu::Volume labels = swu::Volume::allocate(swu::VoxelType::UInt8, series.geometry());
     static_cast<uint8_t*>(labels.mutable_data())[3 + 16 * 4] = 6;  // liver, one voxel
-    const std::string path = "/tmp/swu_dicom_seg_no_correction.dcm";
+    const std::string path = "/tmp/swu_dicom_seg_no_correction.dcm", rt_path = "/tmp/swu_dicom_rtstruct_no_correction.dcm";
     std::filesystem::remove(path);
+    std::filesystem::remove(rt_path);
     const OFBool before = dcmEnableAutomaticInputDataCorrection.get();
     dcmEnableAutomaticInputDataCorrection.set(OFFalse);
     try {
         swu::write_dicom_seg(labels, series, path, swu::DicomSegOptions{});
+        swu::write_dicom_rtstruct(labels, series, rt_path, swu::DicomRtstructOptions{});
     } catch (const std::exception& e) {
         dcmEnableAutomaticInputDataCorrection.set(before);
         FAIL(e.what());
@@ -126,6 +130,15 @@ TEST_CASE("dicom seg: written while the host runs DCMTK with input correction of
     DcmSegmentation* raw = nullptr;
     REQUIRE(DcmSegmentation::loadFile(path.c_str(), raw).good());
     delete raw;
+    DcmFileFormat file;
+    REQUIRE(file.loadFile(rt_path.c_str()).good());
+    DRTStructureSetIOD rt;
+    REQUIRE(rt.read(*file.getDataset()).good());
+    OFString study;
+    CHECK(rt.getStudyInstanceUID(study).good());
+    REQUIRE(!study.empty());
+    CHECK(study[study.size() - 1] != '\0');  // the source's padding byte corrected away
+    CHECK(rt.getStructureSetROISequence().getNumberOfItems() == 1);
 }
 
 // A slice whose native pixel data is shorter than Rows x Columns x bytes: refused with a
