@@ -15,6 +15,7 @@
 #include "interrupt.hpp"
 #include "bundle.hpp"
 #include "organ_report.hpp"
+#include "preview.hpp"
 #include "swinunetr/swinunetr.hpp"
 
 namespace swu_cli {
@@ -33,7 +34,7 @@ const char* kFooter =
 
 struct Options {
     std::vector<std::string> files;  // INPUT OUTPUT, or (with --output-dir) INPUT...
-    std::string weights, blend = "constant", label_type = "uint8", series, format, probabilities_path, report_path;
+    std::string weights, blend = "constant", label_type = "uint8", series, format, probabilities_path, report_path, preview_path;
     std::string output_dir, input_list, shard, bundle;
     CLI::Option *roi_option = nullptr, *overlap_option = nullptr, *sw_batch_option = nullptr, *blend_option = nullptr;
     bool skip_existing = false;
@@ -133,7 +134,7 @@ public:
     // One case: `format` is image, dicom-seg or rtstruct (checked against the input by the caller).
     // Every output of the case, or none. 0, 1 (printed), 130 (interrupted).
     int run(const std::string& input, const std::string& out, const std::string& format, bool dicom_input,
-            const std::string& probabilities_path, const std::string& report_path) {
+            const std::string& probabilities_path, const std::string& report_path, const std::string& preview_path) {
         swu_status st;
         swu_volume* raw = nullptr;
         std::string series = o_.series;
@@ -204,6 +205,16 @@ public:
             written.add(report_path);
             probabilities.reset();
         }
+        if (!preview_path.empty()) {
+            try {
+                write_preview(preview_path, image.get(), labels.get());
+            } catch (const std::exception& e) {
+                written.remove_all();
+                std::fprintf(stderr, "swinunetr segment: %s\n", e.what());
+                return 1;
+            }
+            written.add(preview_path);
+        }
         if (stop_at("written")) {  // a signal that came while the outputs were being written
             written.remove_all();
             return interrupted_exit();
@@ -255,7 +266,7 @@ int one_case(const Options& o) {
     }
     catch_interrupts();  // from here on Ctrl-C only asks the command to stop
     Segmenter segmenter(o);
-    return segmenter.run(input, out, format, dicom_input, o.probabilities_path, o.report_path);
+    return segmenter.run(input, out, format, dicom_input, o.probabilities_path, o.report_path, o.preview_path);
 }
 
 // The name of a case's outputs in --output-dir: the input's file or folder name without
@@ -323,8 +334,10 @@ int batch(const Options& o) {
         const std::string base = (std::filesystem::path(o.output_dir) / case_name(input)).string();
         const std::string out = base + (format == "dicom-seg" ? ".seg.dcm" : format == "rtstruct" ? ".rtstruct.dcm" : ".nii.gz");
         const std::string report = o.report_path.empty() ? "" : base + ".report" + report_ext;
+        const std::string preview = o.preview_path.empty() ? "" : base + ".preview.png";
         std::fprintf(stderr, "swinunetr segment: case %zu/%zu: %s\n", k + 1, mine.size(), input.c_str());
-        if (o.skip_existing && std::filesystem::exists(out) && (report.empty() || std::filesystem::exists(report))) {
+        if (o.skip_existing && std::filesystem::exists(out) && (report.empty() || std::filesystem::exists(report)) &&
+            (preview.empty() || std::filesystem::exists(preview))) {
             ++skipped;
             std::fprintf(stderr, "swinunetr segment: %s exists, skipped\n", out.c_str());
             continue;
@@ -335,7 +348,7 @@ int batch(const Options& o) {
             continue;
         }
         const auto t0 = std::chrono::steady_clock::now();
-        rc = segmenter.run(input, out, format, dicom_input, "", report);
+        rc = segmenter.run(input, out, format, dicom_input, "", report, preview);
         if (rc == 130) break;
         if (rc != 0) {
             failed.push_back(input + ": " + swu_last_error());
@@ -418,6 +431,11 @@ Run add_segment(CLI::App& app) {
                     "an organ report: per organ voxels, mL, HU mean and std, bounding box (LPS mm), connected "
                     "components, confidence; the input and the model (JSON, or CSV for a .csv name). Needs the "
                     "probabilities in memory (56 bytes per voxel). Batch: NAME.report.json|.csv per case")
+        ->group("Input and output");
+    cmd->add_option("--preview", o->preview_path,
+                    "a PNG to check the result at a glance: axial, coronal and sagittal slices through the organs' "
+                    "centre, CT in W400/L40, organs filled in their colours and outlined, a legend with their "
+                    "volumes. Batch: NAME.preview.png per case (any name given)")
         ->group("Input and output");
     cmd->add_option("--probabilities", o->probabilities_path,
                     "also write the per-class probabilities (float32, 4D with the class as 4th axis, "

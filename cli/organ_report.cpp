@@ -1,4 +1,5 @@
 #include "organ_report.hpp"
+#include "volume_access.hpp"
 
 #include "common/atomic_file.hpp"
 
@@ -41,34 +42,11 @@ std::string sha256_of_file(const std::string& path) {
     return hex;
 }
 
-swu_volume_info info_of(const swu_volume* v) {
-    swu_volume_info info{};
-    info.struct_size = sizeof info;
-    if (swu_volume_get_info(v, &info) != SWU_OK) throw std::runtime_error(std::string("report: ") + swu_last_error());
-    return info;
-}
-
-double voxel(const swu_volume_info& v, int64_t offset) {
-    switch (v.type) {
-        case SWU_VOXEL_INT16: return static_cast<const int16_t*>(v.data)[offset];
-        case SWU_VOXEL_UINT16: return static_cast<const uint16_t*>(v.data)[offset];
-        case SWU_VOXEL_UINT8: return static_cast<const uint8_t*>(v.data)[offset];
-        default: return static_cast<const float*>(v.data)[offset];
-    }
-}
-
 struct Organ {
     int64_t voxels = 0, components = 0;
     double hu_mean = 0, hu_m2 = 0, probability_sum = 0;  // Welford's running mean and M2
     int64_t lo[3] = {INT64_MAX, INT64_MAX, INT64_MAX}, hi[3] = {-1, -1, -1};
 };
-
-std::array<double, 3> world(const swu_volume_info& g, double i, double j, double k) {
-    const double idx[3] = {i * g.spacing[0], j * g.spacing[1], k * g.spacing[2]};
-    std::array<double, 3> p{};
-    for (int r = 0; r < 3; ++r) p[r] = g.origin[r] + g.direction[r * 3] * idx[0] + g.direction[r * 3 + 1] * idx[1] + g.direction[r * 3 + 2] * idx[2];
-    return p;
-}
 
 std::vector<Organ> measure(const swu_volume_info& image, const swu_volume_info& labels, const swu_volume_info& prob,
                            int64_t prob_channels, int64_t channel_stride) {

@@ -11,11 +11,12 @@ packages=(
   libopenblas0-pthread    # without it LibTorch falls back to reference BLAS (~30x slower)
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # oneDNN 2.6 for backends/onednn (its CMake config demands OpenCL)
   libinsighttoolkit5-dev  # ITK 5.2: NIfTI, NRRD, MetaImage and DICOM I/O
-  libdcmtk-dev            # DCMTK 3.6.7 (dcmseg): DICOM Segmentation output (SWU_WITH_DCMTK)
+  libdcmtk-dev            # DCMTK 3.6.7 (dcmseg, dcmrt): DICOM SEG and RT Structure Set output (SWU_WITH_DCMTK)
   dcmtk                   # storescu, echoscu, dcmcjpeg: the peers of the serve node's test (tests/node)
   orthanc                 # the DICOM server the serve node's test pushes from and sends SEGs to (tests/node)
   openssl                 # certificates for the serve node's DICOM TLS test (tests/node)
   libssl-dev              # SHA-256 of the weights in segment's organ report (libcrypto)
+  libpng-dev              # segment --preview writes PNG through libpng
   catch2                  # v2 test framework
   nlohmann-json3-dev      # JSON reading and writing (header-only)
   libcli11-dev            # the command line of cli/ (header-only)

@@ -842,6 +842,13 @@ SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, s
  *  13 "left adrenal gland"; NULL for any other value. Static storage. */
 SWU_API const char* swu_label_name(int32_t label);
 
+/** Recommended display colour (sRGB, 0..255) of a class: the colour the DICOM SEG (as
+ *  CIELab) and RT Structure Set outputs carry and `segment --preview` draws, after 3D
+ *  Slicer's generic anatomy colour table (both kidneys share one, as do both adrenal
+ *  glands); 0, the background, is black. Errors: SWU_ERR_INVALID_ARGUMENT (NULL rgb, a
+ *  label outside 0..13). */
+SWU_API swu_status swu_label_color(int32_t label, uint8_t rgb[3]);
+
 /**
  * Evaluates the model's current weights on every pair of a datalist ("validation" pairs,
  * or "training" when there are none; `section` names one explicitly, may be NULL):

@@ -1,4 +1,6 @@
 // Training and evaluation: one step at a time, and the bundle's whole recipe.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -8,6 +10,7 @@
 #include "api/model_handle.hpp"
 #include "api/volume_handle.hpp"
 #include "checkpoint/checkpoint_writer.hpp"
+#include "dicom/organ_codes.hpp"
 #include "model/labels.hpp"
 #include "train/datalist.hpp"
 #include "train/distributed_env.hpp"
@@ -276,6 +279,16 @@ SWU_API swu_status swu_train(swu_model* model, const swu_train_params* params, s
 }
 
 SWU_API const char* swu_label_name(int32_t label) { return swu::label_name(label); }
+
+SWU_API swu_status swu_label_color(int32_t label, uint8_t rgb[3]) {
+    return swu::api_call(__func__, [&] {
+        swu::require(rgb, "rgb");
+        if (label < 0 || label >= swu::kLabelCount)
+            swu::fail(SWU_ERR_INVALID_ARGUMENT, "label " + std::to_string(label) + " is not one of the classes 0..13");
+        const std::array<uint8_t, 3> c = label == 0 ? std::array<uint8_t, 3>{0, 0, 0} : swu::organ_codes()[static_cast<size_t>(label - 1)].rgb;
+        std::copy(c.begin(), c.end(), rgb);
+    });
+}
 
 SWU_API swu_status swu_evaluate(swu_model* model, const char* datalist, const char* section,
                                 const swu_infer_params* params, const char* report_path, double* mean_dice) {
