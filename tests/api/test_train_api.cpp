@@ -154,6 +154,14 @@ TEST_CASE("train api: every misuse gets a clear status", "[unit]") {
     CHECK(std::string(swu_label_name(1)) == "spleen");
     CHECK(std::string(swu_label_name(13)) == "left adrenal gland");
     CHECK(swu_label_name(14) == nullptr);
+    uint8_t rgb[3] = {1, 2, 3};
+    CHECK(swu_label_color(0, rgb) == SWU_OK);
+    CHECK((rgb[0] == 0 && rgb[1] == 0 && rgb[2] == 0));
+    CHECK(swu_label_color(6, rgb) == SWU_OK);  // liver, the SEG's colour
+    CHECK((rgb[0] == 221 && rgb[1] == 130 && rgb[2] == 101));
+    CHECK(swu_label_color(14, rgb) == SWU_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(swu_last_error()).find("label 14") != std::string::npos);
+    CHECK(swu_label_color(1, nullptr) == SWU_ERR_INVALID_ARGUMENT);
 }
 
 TEST_CASE("train api: swu_train on wrapped volumes is reproducible, cancellable and writes MONAI files", "[unit]") {
