@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <optional>
 
 #include "api/boundary.hpp"
 #include "api/volume_handle.hpp"
@@ -20,30 +19,40 @@ void copy_string(char* out, size_t capacity, const std::string& s) {
 
 std::string optional_string(const char* s) { return s ? s : ""; }
 
-// swu_dicom_seg_params, read and checked once for both writers; unset strings stay empty.
-struct OutputParams {
-    std::optional<std::string> series_description, label, description, creator;
-    int32_t series_number = 0;
-};
-
-OutputParams read_params(const swu_dicom_seg_params* params) {
-    OutputParams r;
-    if (!params) return r;
+// The options of either writer (DicomSegOptions, DicomRtstructOptions: the same fields,
+// their own defaults) from the caller's swu_dicom_seg_params; NULL fields keep the defaults.
+template <class Options>
+Options options_from(const swu_dicom_seg_params* params) {
+    Options o;
+    if (!params) return o;
     const swu_dicom_seg_params p = swu::read_struct(params, swu_dicom_seg_params_init_size, "swu_dicom_seg_params");
-    if (p.series_description) r.series_description = p.series_description;
+    if (p.series_description) o.series_description = p.series_description;
     if (p.series_number < 0)
         swu::fail(SWU_ERR_INVALID_ARGUMENT, "series_number must be >= 0, got " + std::to_string(p.series_number));
-    r.series_number = p.series_number;
+    o.series_number = p.series_number;
     if (p.content_label) {
         const std::string label = p.content_label;
         if (label.empty() || label.size() > 16 ||
             label.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ ") != std::string::npos)
             swu::fail(SWU_ERR_INVALID_ARGUMENT, "content_label '" + label + "' must be 1 to 16 of A-Z, 0-9, '_' and space");
-        r.label = label;
+        o.content_label = label;
     }
-    if (p.content_description) r.description = p.content_description;
-    if (p.content_creator) r.creator = p.content_creator;
-    return r;
+    if (p.content_description) o.content_description = p.content_description;
+    if (p.content_creator) o.content_creator = p.content_creator;
+    return o;
+}
+
+// A writer over the series `series_uid` (or the folder's largest CT series) names.
+template <class Options, class Write>
+swu_status write_over_series(const char* function, const swu_volume* labels, const char* source_folder, const char* series_uid,
+                             const char* out_path, const swu_dicom_seg_params* params, Write write) {
+    return swu::api_call(function, [&] {
+        swu::require(labels, "labels");
+        swu::require(source_folder, "source_folder");
+        swu::require(out_path, "out_path");
+        const Options options = options_from<Options>(params);
+        write(labels->volume, swu::scan_dicom_series(source_folder, optional_string(series_uid)), out_path, options);
+    });
 }
 
 }  // namespace
@@ -85,38 +94,13 @@ SWU_API swu_status(swu_dicom_seg_params_init)(swu_dicom_seg_params* params) {
 
 SWU_API swu_status swu_volume_write_dicom_seg(const swu_volume* labels, const char* source_folder, const char* series_uid,
                                               const char* out_path, const swu_dicom_seg_params* params) {
-    return swu::api_call(__func__, [&] {
-        swu::require(labels, "labels");
-        swu::require(source_folder, "source_folder");
-        swu::require(out_path, "out_path");
-        const OutputParams p = read_params(params);
-        swu::DicomSegOptions options;
-        if (p.series_description) options.series_description = *p.series_description;
-        options.series_number = p.series_number;
-        if (p.label) options.content_label = *p.label;
-        if (p.description) options.content_description = *p.description;
-        if (p.creator) options.content_creator = *p.creator;
-        const swu::DicomSeries series = swu::scan_dicom_series(source_folder, optional_string(series_uid));
-        swu::write_dicom_seg(labels->volume, series, out_path, options);
-    });
+    return write_over_series<swu::DicomSegOptions>(__func__, labels, source_folder, series_uid, out_path, params, swu::write_dicom_seg);
 }
 
 SWU_API swu_status swu_volume_write_dicom_rtstruct(const swu_volume* labels, const char* source_folder, const char* series_uid,
                                                    const char* out_path, const swu_dicom_seg_params* params) {
-    return swu::api_call(__func__, [&] {
-        swu::require(labels, "labels");
-        swu::require(source_folder, "source_folder");
-        swu::require(out_path, "out_path");
-        const OutputParams p = read_params(params);
-        swu::DicomRtstructOptions options;
-        if (p.series_description) options.series_description = *p.series_description;
-        options.series_number = p.series_number;
-        if (p.label) options.label = *p.label;
-        if (p.description) options.description = *p.description;
-        if (p.creator) options.operator_name = *p.creator;
-        const swu::DicomSeries series = swu::scan_dicom_series(source_folder, optional_string(series_uid));
-        swu::write_dicom_rtstruct(labels->volume, series, out_path, options);
-    });
+    return write_over_series<swu::DicomRtstructOptions>(__func__, labels, source_folder, series_uid, out_path, params,
+                                                        swu::write_dicom_rtstruct);
 }
 
 }  // extern "C"

@@ -104,13 +104,13 @@ void write_dicom_rtstruct(const Volume& labels, const DicomSeries& source, const
     check(rt.setSeriesDescription(options.series_description.c_str()), "SeriesDescription", SWU_ERR_INVALID_ARGUMENT);
     check(rt.setSeriesDate(date), "SeriesDate");
     check(rt.setSeriesTime(time), "SeriesTime");
-    check(rt.setOperatorsName(options.operator_name.c_str()), "OperatorsName", SWU_ERR_INVALID_ARGUMENT);
+    check(rt.setOperatorsName(options.content_creator.c_str()), "OperatorsName", SWU_ERR_INVALID_ARGUMENT);
     check(rt.setManufacturer("swinunetr"), "Manufacturer");
     check(rt.setManufacturerModelName("Swin UNETR BTCV"), "ManufacturerModelName");
     check(rt.setSoftwareVersions(SWU_VERSION_STRING), "SoftwareVersions");
 
-    check(rt.setStructureSetLabel(options.label.c_str()), "StructureSetLabel", SWU_ERR_INVALID_ARGUMENT);
-    check(rt.setStructureSetDescription(options.description.c_str()), "StructureSetDescription", SWU_ERR_INVALID_ARGUMENT);
+    check(rt.setStructureSetLabel(options.content_label.c_str()), "StructureSetLabel", SWU_ERR_INVALID_ARGUMENT);
+    check(rt.setStructureSetDescription(options.content_description.c_str()), "StructureSetDescription", SWU_ERR_INVALID_ARGUMENT);
     check(rt.setInstanceNumber("1"), "InstanceNumber");
     check(rt.setStructureSetDate(date), "StructureSetDate");
     check(rt.setStructureSetTime(time), "StructureSetTime");

@@ -14,9 +14,10 @@ namespace swu {
 struct DicomRtstructOptions {
     std::string series_description = "swinunetr organ contours";
     int32_t series_number = 0;  // 0: the source's SeriesNumber + 1001 (a SEG of the same run takes + 1000)
-    std::string label = "ORGANS";  // StructureSetLabel (up to 16 characters)
-    std::string description = "13 abdominal organs (Swin UNETR, BTCV)";  // StructureSetDescription
-    std::string operator_name;  // OperatorsName of the RT Series (PN), may stay empty
+    // Named as DicomSegOptions' (the C API fills both from one struct):
+    std::string content_label = "ORGANS";  // StructureSetLabel (up to 16 characters)
+    std::string content_description = "13 abdominal organs (Swin UNETR, BTCV)";  // StructureSetDescription
+    std::string content_creator;  // OperatorsName of the RT Series (PN), may stay empty
 };
 
 // Writes `labels` (classes 0..13 of the bundle; integral values, on the grid of

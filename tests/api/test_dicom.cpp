@@ -365,12 +365,13 @@ TEST_CASE("dicom rtstruct: holes, islands and corner-touching pixels on an obliq
     CHECK(left == 1);  // organs.rtstruct.dcm
 }
 
-TEST_CASE("dicom rtstruct: over pydicom's real CT series", "[unit]") {
+TEST_CASE("dicom seg and rtstruct: over pydicom's real CT series", "[unit]") {
     swu_dicom_series_info si{};
     si.struct_size = sizeof si;
     VolumePtr image = read_dicom(kPydicomCt, nullptr, &si);
     const swu_volume_info g = info_of(image.get());
-    // Liver where the CT is denser than -100 HU (ragged, with holes), a right kidney block.
+    // Liver where the CT is denser than -100 HU (ragged, with holes), a right kidney block
+    // on slices 1..3.
     std::vector<uint8_t> labels(static_cast<size_t>(g.size[0] * g.size[1] * g.size[2]), 0);
     const float* hu = static_cast<const float*>(g.data);
     for (size_t n = 0; n < labels.size(); ++n) labels[n] = hu[n] > -100 ? 6 : 0;
@@ -378,44 +379,22 @@ TEST_CASE("dicom rtstruct: over pydicom's real CT series", "[unit]") {
         for (int64_t j = 2; j < 6; ++j)
             for (int64_t i = 2; i < 6; ++i) labels[static_cast<size_t>(i + 16 * (j + 16 * k))] = 2;
     VolumePtr l = wrap_labels(g, labels);
-    const std::string rtstruct = "/tmp/swu_dicom_ct5n.rtstruct.dcm";
+    const std::string seg = "/tmp/swu_dicom_ct5n_seg.dcm", rtstruct = "/tmp/swu_dicom_ct5n.rtstruct.dcm";
+    fs::remove(seg);
     fs::remove(rtstruct);
     {
         INFO(swu_last_error());
+        REQUIRE(swu_volume_write_dicom_seg(l.get(), kPydicomCt.c_str(), si.series_uid, seg.c_str(), nullptr) == SWU_OK);
         REQUIRE(swu_volume_write_dicom_rtstruct(l.get(), kPydicomCt.c_str(), si.series_uid, rtstruct.c_str(), nullptr) == SWU_OK);
     }
-    std::string report;
-    const std::string errors = dciodvfy_errors(rtstruct, &report);
-    INFO("dciodvfy:\n" << report);
-    CHECK(errors.empty());
-    check_rtstruct_with_pydicom(rtstruct, kPydicomCt, si.series_uid, labels, g);
-}
-
-TEST_CASE("dicom seg: over pydicom's real CT series", "[unit]") {
-    VolumePtr image = read_dicom(kPydicomCt, nullptr);
-    swu_dicom_series_info si{};
-    si.struct_size = sizeof si;
-    image = read_dicom(kPydicomCt, nullptr, &si);
-    const swu_volume_info g = info_of(image.get());
-    // Liver where the CT is denser than -100 HU, a right kidney block on slices 1..3.
-    std::vector<uint8_t> labels(static_cast<size_t>(g.size[0] * g.size[1] * g.size[2]), 0);
-    const float* hu = static_cast<const float*>(g.data);
-    for (size_t n = 0; n < labels.size(); ++n) labels[n] = hu[n] > -100 ? 6 : 0;
-    for (int64_t k = 1; k <= 3; ++k)
-        for (int64_t j = 2; j < 6; ++j)
-            for (int64_t i = 2; i < 6; ++i) labels[static_cast<size_t>(i + 16 * (j + 16 * k))] = 2;
-    VolumePtr l = wrap_labels(g, labels);
-    const std::string seg = "/tmp/swu_dicom_ct5n_seg.dcm";
-    fs::remove(seg);
-    {
-        INFO(swu_last_error());
-        REQUIRE(swu_volume_write_dicom_seg(l.get(), kPydicomCt.c_str(), si.series_uid, seg.c_str(), nullptr) == SWU_OK);
+    for (const std::string& file : {seg, rtstruct}) {
+        std::string report;
+        const std::string errors = dciodvfy_errors(file, &report);
+        INFO(file << ": dciodvfy:\n" << report);
+        CHECK(errors.empty());
     }
-    std::string report;
-    const std::string errors = dciodvfy_errors(seg, &report);
-    INFO("dciodvfy:\n" << report);
-    CHECK(errors.empty());
     check_with_pydicom(seg, kPydicomCt, si.series_uid, labels, g);
+    check_rtstruct_with_pydicom(rtstruct, kPydicomCt, si.series_uid, labels, g);
 }
 
 TEST_CASE("cli segment: a DICOM folder in, a DICOM SEG or an RTSTRUCT out", "[unit]") {

@@ -9,29 +9,14 @@ algorithm, that every frame lies on (and references) its source slice, and that 
 label map rebuilt from the frames equals LABELS.raw. Prints "OK ..." and exits 0, or
 prints what differs and exits 1.
 """
-import os
 import sys
 
 import numpy as np
 import pydicom
 
+from source_series import EXPECTED, Source, read_labels
+
 SEG_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
-KIDNEY, ADRENAL = "64033007", "23451007"
-EXPECTED = {  # segment label -> (label value, SNOMED type code, laterality code or None)
-    "spleen": (1, "78961009", None),
-    "right kidney": (2, KIDNEY, "24028007"),
-    "left kidney": (3, KIDNEY, "7771000"),
-    "gallbladder": (4, "28231008", None),
-    "esophagus": (5, "32849002", None),
-    "liver": (6, "10200004", None),
-    "stomach": (7, "69695003", None),
-    "aorta": (8, "15825003", None),
-    "inferior vena cava": (9, "64131007", None),
-    "portal and splenic veins": (10, "32764006", None),
-    "pancreas": (11, "15776009", None),
-    "right adrenal gland": (12, ADRENAL, "24028007"),
-    "left adrenal gland": (13, ADRENAL, "7771000"),
-}
 
 errors = []
 
@@ -44,27 +29,11 @@ def expect(condition, message):
 def main():
     seg_path, folder, series_uid, raw = sys.argv[1:5]
     cols, rows, slices = (int(v) for v in sys.argv[5:8])
-    expected = np.fromfile(raw, dtype=np.uint8).reshape(slices, rows, cols)
-
-    source = {}
-    first = None
-    for name in sorted(os.listdir(folder)):
-        path = os.path.join(folder, name)
-        if not os.path.isfile(path):
-            continue
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:
-            continue
-        if ds.get("SeriesInstanceUID") != series_uid:
-            continue
-        source[ds.SOPInstanceUID] = np.array([float(v) for v in ds.ImagePositionPatient])
-        first = first or ds
+    expected = read_labels(raw, cols, rows, slices)
+    src = Source(folder, series_uid)
+    source, first, slice_of = src.positions, src.first, src.slice_of
     expect(len(source) == slices, f"source series has {len(source)} slices, expected {slices}")
-    iop = np.array([float(v) for v in first.ImageOrientationPatient])
-    normal = np.cross(iop[:3], iop[3:])
-    order = sorted(source, key=lambda uid: float(np.dot(source[uid], normal)))
-    slice_of = {uid: k for k, uid in enumerate(order)}
+    iop = np.concatenate([src.row_dir, src.col_dir])
 
     seg = pydicom.dcmread(seg_path)
     expect(seg.SOPClassUID == SEG_STORAGE, f"SOP class {seg.SOPClassUID}")
