@@ -138,7 +138,8 @@ Picture render_preview(const swu_volume_info& image, const swu_volume_info& labe
     for (int l = 1; l < kClasses; ++l)
         if (count[static_cast<size_t>(l)]) {
             char line[96];
-            std::snprintf(line, sizeof line, "%2d %-24s %8.1f mL", l, swu_label_name(l), static_cast<double>(count[static_cast<size_t>(l)]) * ml);
+            const double volume = static_cast<double>(count[static_cast<size_t>(l)]) * ml;
+            std::snprintf(line, sizeof line, volume >= 1 ? "%2d %-24s %8.1f mL" : "%2d %-24s %8.3f mL", l, swu_label_name(l), volume);
             legend.push_back(line);
             legend_label.push_back(l);
         }

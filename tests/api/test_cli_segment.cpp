@@ -173,7 +173,7 @@ TEST_CASE("cli segment --output-dir: many cases, a failed one named, shards cove
     std::ofstream(dir + "/in/c.nii.gz") << "not an image";
     std::ofstream(dir + "/list.txt") << dir << "/in/a.nii.gz\n# a comment\n" << dir << "/in/c.nii.gz\n" << dir << "/in/b.nii.gz\n";
     const std::string common = " --weights " + weights + " --roi 64 --overlap 0 --threads 2 --output-dir " + dir + "/out";
-    CliRun r = run_command(cli + " segment --input-list " + dir + "/list.txt" + common);
+    CliRun r = run_command(cli + " segment --input-list " + dir + "/list.txt --preview x.png" + common);
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(contains(r.output, "2 done, 0 skipped, 1 failed"));
@@ -181,8 +181,15 @@ TEST_CASE("cli segment --output-dir: many cases, a failed one named, shards cove
     CHECK(fs::exists(dir + "/out/a.nii.gz"));
     CHECK(fs::exists(dir + "/out/b.nii.gz"));
     CHECK_FALSE(fs::exists(dir + "/out/c.nii.gz"));
+    for (const char* name : {"a", "b"}) {  // NAME.preview.png per case, a PNG
+        std::ifstream png(dir + "/out/" + name + ".preview.png", std::ios::binary);
+        char signature[8] = {};
+        png.read(signature, 8);
+        CHECK(std::string(signature, 8) == "\x89PNG\r\n\x1a\n");
+    }
+    CHECK_FALSE(fs::exists(dir + "/out/c.preview.png"));
 
-    r = run_command(cli + " segment --input-list " + dir + "/list.txt --skip-existing" + common);
+    r = run_command(cli + " segment --input-list " + dir + "/list.txt --skip-existing --preview x.png" + common);
     CHECK(r.exit_code == 1);
     CHECK(contains(r.output, "0 done, 2 skipped, 1 failed"));
 
