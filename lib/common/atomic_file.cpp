@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -28,6 +29,29 @@ void sync_folder(const fs::path& folder) {
         ::fsync(dir);
         ::close(dir);
     }
+}
+
+// The process's umask, read without changing it (umask(2) can only be read by setting
+// it, which races with other threads creating files); 022 where /proc does not say.
+mode_t current_umask() {
+    std::FILE* status = std::fopen("/proc/self/status", "re");
+    unsigned mask = 022;
+    if (status) {
+        char line[256];
+        while (std::fgets(line, sizeof line, status))
+            if (std::sscanf(line, "Umask: %o", &mask) == 1) break;
+        std::fclose(status);
+    }
+    return static_cast<mode_t>(mask & 0777);
+}
+
+// What the file will be created with: the permissions of the file it replaces, or those
+// a plain open(O_CREAT, 0666) would give (mkstemp's 0600 would hide the output from the
+// group a PACS importer or a colleague reads it as).
+mode_t final_mode(const std::string& target) {
+    struct stat st;
+    if (::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
+    return 0666 & ~current_umask();
 }
 
 }  // namespace
@@ -66,7 +90,8 @@ void AtomicFile::write(const void* data, size_t size) {
 
 void AtomicFile::commit() {
     // The content may have been written through temp_path() by another writer: sync
-    // what the file holds now.
+    // what the file holds now. Permissions are opened up only now, complete.
+    if (::fchmod(fd_, final_mode(target_)) != 0) fail(SWU_ERR_IO, why(what_, "chmod failed"));
     if (::fsync(fd_) != 0) fail(SWU_ERR_IO, why(what_, "fsync failed"));
     if (::close(fd_) != 0) {
         fd_ = -1;

@@ -1,8 +1,10 @@
 // Writing a file so that its path holds either the old content or the whole new one:
 // the bytes go to a temporary beside it (a fresh name, O_EXCL, mode 0600, in the target's
-// own folder), which is fsynced and renamed over the path, and the folder is fsynced. A
-// failure anywhere (a full disk, a short write) leaves the path as it was and no
-// temporary behind: the write throws SWU_ERR_IO.
+// own folder), which is fsynced and renamed over the path, and the folder is fsynced. The
+// file ends with the permissions of the file it replaced, or 0666 less the umask (as
+// open(2) would create it), set only once it is complete. A failure anywhere (a full
+// disk, a short write) leaves the path as it was and no temporary behind: the write
+// throws SWU_ERR_IO.
 #pragma once
 
 #include <cstddef>

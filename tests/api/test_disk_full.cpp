@@ -1,6 +1,7 @@
 // A full disk (RLIMIT_FSIZE standing in for it): every file the library writes fails with
 // SWU_ERR_IO and leaves its path as it was, with no partial or temporary file beside it.
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,4 +139,35 @@ TEST_CASE("detached-header formats (.mhd, .nhdr) are written as a pair and read 
     }
     swu_volume_free(v);
     fs::remove_all(dir);
+}
+
+// Outputs are readable as any file the user creates: 0666 less the umask, or the
+// permissions of the file they replace (not the 0600 of the temporary they start as).
+TEST_CASE("written files get the umask's permissions, or those of the file they replace", "[unit]") {
+    const fs::path dir = "/tmp/swu_file_modes";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::vector<uint8_t> voxels(8 * 8 * 8, 3);
+    swu_volume_desc d;
+    swu_volume_desc_init(&d);
+    d.type = SWU_VOXEL_UINT8;
+    d.data = voxels.data();
+    d.size[0] = d.size[1] = d.size[2] = 8;
+    swu_volume* raw = nullptr;
+    REQUIRE(swu_volume_wrap(&d, &raw) == SWU_OK);
+    VolumePtr v(raw);
+    auto mode = [](const fs::path& p) { return static_cast<int>(fs::status(p).permissions() & fs::perms::mask); };
+    const mode_t before = ::umask(027);
+    const swu_status new_file = swu_volume_write(v.get(), (dir / "new.nii.gz").c_str());
+    const swu_status pair = swu_volume_write(v.get(), (dir / "pair.mhd").c_str());
+    std::ofstream(dir / "old.nii.gz") << "yesterday";
+    fs::permissions(dir / "old.nii.gz", fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+    const swu_status replaced = swu_volume_write(v.get(), (dir / "old.nii.gz").c_str());
+    ::umask(before);
+    REQUIRE(new_file == SWU_OK);
+    REQUIRE(pair == SWU_OK);
+    REQUIRE(replaced == SWU_OK);
+    CHECK(mode(dir / "new.nii.gz") == 0640);
+    CHECK(mode(dir / "pair.mhd") == 0640);
+    CHECK(mode(dir / "old.nii.gz") == 0604);
 }
