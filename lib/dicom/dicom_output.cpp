@@ -1,5 +1,6 @@
 #include "dicom/dicom_output.hpp"
 
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcobject.h>
 
 #include <cmath>
@@ -68,6 +69,12 @@ OFString element_string(DcmItem& item, const DcmTagKey& tag) {
     OFString v;
     item.findAndGetOFStringArray(tag, v);
     return v;
+}
+
+int32_t series_number_after(DcmItem& source, int32_t offset) {
+    long number = 0;
+    source.findAndGetLongInt(DCM_SeriesNumber, number);
+    return static_cast<int32_t>(number + offset);
 }
 
 void check_dcmtk(const OFCondition& cond, const std::string& what, swu_status status) {

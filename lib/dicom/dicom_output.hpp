@@ -35,6 +35,10 @@ std::string decimal_string(double v);
 // The value of `tag` in `item` (all its values, backslash-separated), or "".
 OFString element_string(DcmItem& item, const DcmTagKey& tag);
 
+// The default SeriesNumber of an object derived from `source`: its SeriesNumber (0 when
+// it has none) + `offset` (SEG 1000, RTSTRUCT 1001, so the two sit side by side).
+int32_t series_number_after(DcmItem& source, int32_t offset);
+
 // Throws `status` with "<what>: <DCMTK's text>" when `cond` is bad.
 void check_dcmtk(const OFCondition& cond, const std::string& what, swu_status status = SWU_ERR_INTERNAL);
 

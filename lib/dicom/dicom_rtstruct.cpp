@@ -92,12 +92,7 @@ void write_dicom_rtstruct(const Volume& labels, const DicomSeries& source, const
     check(rt.setInstanceCreationDate(date), "InstanceCreationDate");
     check(rt.setInstanceCreationTime(time), "InstanceCreationTime");
 
-    int32_t series_number = options.series_number;
-    if (series_number == 0) {
-        long source_number = 0;
-        src.findAndGetLongInt(DCM_SeriesNumber, source_number);
-        series_number = static_cast<int32_t>(source_number + 1001);
-    }
+    const int32_t series_number = options.series_number ? options.series_number : series_number_after(src, 1001);
     check(rt.setModality("RTSTRUCT"), "Modality");
     check(rt.setSeriesInstanceUID(uid().c_str()), "SeriesInstanceUID");
     check(rt.setSeriesNumber(std::to_string(series_number).c_str()), "SeriesNumber", SWU_ERR_INVALID_ARGUMENT);

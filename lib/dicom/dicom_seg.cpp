@@ -17,8 +17,6 @@
 
 
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -37,10 +35,6 @@ const std::string kWhat = "DICOM SEG";
 void check(const OFCondition& cond, const std::string& what, swu_status status = SWU_ERR_INTERNAL) {
     check_dcmtk(cond, kWhat + ": " + what, status);
 }
-
-std::string ds(double v) { return decimal_string(v); }
-
-OFString element(DcmItem& item, const DcmTagKey& tag) { return element_string(item, tag); }
 
 CodeSequenceMacro code(const Code& c) { return CodeSequenceMacro(c.value, c.scheme, c.meaning); }
 
@@ -78,18 +72,13 @@ void write_dicom_seg(const Volume& labels, const DicomSeries& source, const std:
     check(seg->importFromSourceImage(src, OFTrue), "taking patient, study and frame of reference from " + source.slices.front().file,
           SWU_ERR_FORMAT);
 
-    int32_t series_number = options.series_number;
-    if (series_number == 0) {
-        long source_number = 0;
-        src.findAndGetLongInt(DCM_SeriesNumber, source_number);
-        series_number = static_cast<int32_t>(source_number + 1000);
-    }
+    const int32_t series_number = options.series_number ? options.series_number : series_number_after(src, 1000);
     check(seg->getSeries().setSeriesNumber(std::to_string(series_number).c_str()), "SeriesNumber", SWU_ERR_INVALID_ARGUMENT);
     check(seg->getSeries().setSeriesDescription(options.series_description.c_str()), "SeriesDescription",
           SWU_ERR_INVALID_ARGUMENT);
-    if (element(src, DCM_LossyImageCompression) == "01")
-        check(seg->setLossyImageCompressionFlag(element(src, DCM_LossyImageCompressionRatio),
-                                                element(src, DCM_LossyImageCompressionMethod), OFFalse),
+    if (element_string(src, DCM_LossyImageCompression) == "01")
+        check(seg->setLossyImageCompressionFlag(element_string(src, DCM_LossyImageCompressionRatio),
+                                                element_string(src, DCM_LossyImageCompressionMethod), OFFalse),
               "LossyImageCompression");
 
     // Frames are indexed by segment, then by position along the normal.
@@ -103,14 +92,14 @@ void write_dicom_seg(const Volume& labels, const DicomSeries& source, const std:
           "dimension index");
 
     FGPixelMeasures measures;
-    check(measures.setPixelSpacing((ds(source.pixel_spacing[0]) + "\\" + ds(source.pixel_spacing[1])).c_str()), "PixelSpacing");
-    check(measures.setSliceThickness(ds(source.slice_spacing).c_str()), "SliceThickness");
-    check(measures.setSpacingBetweenSlices(ds(source.slice_spacing).c_str()), "SpacingBetweenSlices");
+    check(measures.setPixelSpacing((decimal_string(source.pixel_spacing[0]) + "\\" + decimal_string(source.pixel_spacing[1])).c_str()), "PixelSpacing");
+    check(measures.setSliceThickness(decimal_string(source.slice_spacing).c_str()), "SliceThickness");
+    check(measures.setSpacingBetweenSlices(decimal_string(source.slice_spacing).c_str()), "SpacingBetweenSlices");
     check(seg->addForAllFrames(measures), "pixel measures");
     const auto& o = source.orientation;
     std::unique_ptr<FGPlaneOrientationPatient> orientation(
-        FGPlaneOrientationPatient::createMinimal(ds(o[0]).c_str(), ds(o[1]).c_str(), ds(o[2]).c_str(), ds(o[3]).c_str(),
-                                                 ds(o[4]).c_str(), ds(o[5]).c_str()));
+        FGPlaneOrientationPatient::createMinimal(decimal_string(o[0]).c_str(), decimal_string(o[1]).c_str(), decimal_string(o[2]).c_str(), decimal_string(o[3]).c_str(),
+                                                 decimal_string(o[4]).c_str(), decimal_string(o[5]).c_str()));
     if (!orientation) fail(SWU_ERR_INTERNAL, "DICOM SEG: cannot create the plane orientation");
     check(seg->addForAllFrames(*orientation), "plane orientation");
 
@@ -147,7 +136,7 @@ void write_dicom_seg(const Volume& labels, const DicomSeries& source, const std:
                 for (int64_t i = 0; i < g.size[0]; ++i) frame[n++] = labels.value(labels.offset(i, j, k)) == label ? 1 : 0;
             const DicomSlice& slice = source.slices[static_cast<size_t>(k)];
             std::unique_ptr<FGPlanePosPatient> position(FGPlanePosPatient::createMinimal(
-                ds(slice.position[0]).c_str(), ds(slice.position[1]).c_str(), ds(slice.position[2]).c_str()));
+                decimal_string(slice.position[0]).c_str(), decimal_string(slice.position[1]).c_str(), decimal_string(slice.position[2]).c_str()));
             FGFrameContent content_fg;
             check(content_fg.setDimensionIndexValues(number, 0), "dimension index value");
             check(content_fg.setDimensionIndexValues(static_cast<Uint32>(k + 1), 1), "dimension index value");
@@ -169,7 +158,7 @@ void write_dicom_seg(const Volume& labels, const DicomSeries& source, const std:
 
     // The whole source series, so a PACS links the segmentation to it.
     IODReferences references;
-    const OFString patient_id = element(src, DCM_PatientID), study_uid = element(src, DCM_StudyInstanceUID);
+    const OFString patient_id = element_string(src, DCM_PatientID), study_uid = element_string(src, DCM_StudyInstanceUID);
     for (const DicomSlice& slice : source.slices)
         references.add(new IODImageReference(patient_id, study_uid, source.series_uid.c_str(), slice.sop_instance_uid.c_str(),
                                              slice.sop_class_uid.c_str()));
