@@ -129,6 +129,10 @@ void AtomicFileGroup::commit() {
     files.push_back(temp_);  // the header last
     for (const fs::path& f : files) {
         const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && ::fchmod(fd, final_mode((folder / f.filename()).string())) != 0) {
+            ::close(fd);
+            fail(SWU_ERR_IO, why(what, "chmod of " + f.filename().string() + " failed"));
+        }
         if (fd < 0 || ::fsync(fd) != 0) {
             if (fd >= 0) ::close(fd);
             fail(SWU_ERR_IO, why(what, "fsync of " + f.filename().string() + " failed"));

@@ -37,8 +37,8 @@ private:
 
 // For formats that write several files named after one (a .mhd header and its .zraw, a
 // .nhdr and its data file): the writer writes `temp_path()` inside a fresh private
-// folder beside the target (mkdtemp, mode 0700); commit() fsyncs every file there and
-// renames each into the target's folder, the named file (the header readers open) last,
+// folder beside the target (mkdtemp, mode 0700); commit() gives every file there the
+// permissions AtomicFile gives its file, fsyncs it and renames each into the target's folder, the named file (the header readers open) last,
 // then fsyncs the folder. A failure before commit leaves the target folder as it was; a
 // crash between the renames can leave new data beside an old header, never a partial file.
 class AtomicFileGroup {

@@ -163,11 +163,17 @@ TEST_CASE("written files get the umask's permissions, or those of the file they 
     std::ofstream(dir / "old.nii.gz") << "yesterday";
     fs::permissions(dir / "old.nii.gz", fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
     const swu_status replaced = swu_volume_write(v.get(), (dir / "old.nii.gz").c_str());
+    REQUIRE(pair == SWU_OK);
+    const int pair_new = mode(dir / "pair.mhd");
+    fs::permissions(dir / "pair.mhd", fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+    const swu_status pair_replaced = swu_volume_write(v.get(), (dir / "pair.mhd").c_str());
     ::umask(before);
     REQUIRE(new_file == SWU_OK);
-    REQUIRE(pair == SWU_OK);
     REQUIRE(replaced == SWU_OK);
+    REQUIRE(pair_replaced == SWU_OK);
     CHECK(mode(dir / "new.nii.gz") == 0640);
-    CHECK(mode(dir / "pair.mhd") == 0640);
+    CHECK(pair_new == 0640);
+    CHECK(mode(dir / "pair.zraw") == 0640);  // the data file, new
+    CHECK(mode(dir / "pair.mhd") == 0604);   // the header, replaced
     CHECK(mode(dir / "old.nii.gz") == 0604);
 }
