@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pydicom
 
-from source_series import EXPECTED, Source, read_labels
+from source_series import EXPECTED, arguments
 
 RTSTRUCT_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
 
@@ -47,12 +47,9 @@ def fill(polygons, cols, rows):
 
 
 def main():
-    path, folder, series_uid, raw = sys.argv[1:5]
-    cols, rows, slices = (int(v) for v in sys.argv[5:8])
-    expected = read_labels(raw, cols, rows, slices)
-    src = Source(folder, series_uid)
-    source, first, slice_of = src.positions, src.first, src.slice_of
-    expect(len(source) == slices, f"source series has {len(source)} slices, expected {slices}")
+    path, expected, src = arguments(sys.argv)
+    slices, rows, cols = expected.shape
+    series_uid, source, first, slice_of = src.series_uid, src.positions, src.first, src.slice_of
     row_dir, col_dir, normal = src.row_dir, src.col_dir, src.normal
     row_spacing, col_spacing = (float(v) for v in first.PixelSpacing)
 

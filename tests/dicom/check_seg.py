@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pydicom
 
-from source_series import EXPECTED, Source, read_labels
+from source_series import EXPECTED, arguments
 
 SEG_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
 
@@ -27,12 +27,9 @@ def expect(condition, message):
 
 
 def main():
-    seg_path, folder, series_uid, raw = sys.argv[1:5]
-    cols, rows, slices = (int(v) for v in sys.argv[5:8])
-    expected = read_labels(raw, cols, rows, slices)
-    src = Source(folder, series_uid)
-    source, first, slice_of = src.positions, src.first, src.slice_of
-    expect(len(source) == slices, f"source series has {len(source)} slices, expected {slices}")
+    seg_path, expected, src = arguments(sys.argv)
+    slices, rows, cols = expected.shape
+    series_uid, source, first, slice_of = src.series_uid, src.positions, src.first, src.slice_of
     iop = np.concatenate([src.row_dir, src.col_dir])
 
     seg = pydicom.dcmread(seg_path)

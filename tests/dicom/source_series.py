@@ -1,6 +1,7 @@
 """What check_seg.py and check_rtstruct.py share: the organs' expected names and codes, the
 label map the test wrote, and the source series (its slices in the library's order)."""
 import os
+import sys
 
 import numpy as np
 import pydicom
@@ -28,7 +29,7 @@ class Source:
     dataset read, the orientation and the slices' order along the normal."""
 
     def __init__(self, folder, series_uid):
-        self.positions, self.first = {}, None
+        self.series_uid, self.positions, self.first = series_uid, {}, None
         for name in sorted(os.listdir(folder)):
             path = os.path.join(folder, name)
             if not os.path.isfile(path):
@@ -48,6 +49,14 @@ class Source:
         self.slice_of = {uid: k for k, uid in enumerate(order)}
 
 
-def read_labels(raw, cols, rows, slices):
-    """The label map the test wrote: uint8, column fastest, then row, then slice."""
-    return np.fromfile(raw, dtype=np.uint8).reshape(slices, rows, cols)
+def arguments(argv):
+    """OBJECT.dcm SOURCE_DIR SERIES_UID LABELS.raw COLUMNS ROWS SLICES: the object's path,
+    the label map the test wrote (uint8, column fastest, then row, then slice) and the
+    source series, which must have SLICES slices (else the check ends here, failed)."""
+    path, folder, series_uid, raw = argv[1:5]
+    cols, rows, slices = (int(v) for v in argv[5:8])
+    src = Source(folder, series_uid)
+    if len(src.positions) != slices:
+        print(f"source series has {len(src.positions)} slices, expected {slices}")
+        sys.exit(1)
+    return path, np.fromfile(raw, dtype=np.uint8).reshape(slices, rows, cols), src
