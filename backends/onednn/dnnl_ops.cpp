@@ -111,15 +111,17 @@ Act relayout(Context& ctx, const Act& x, int block) {
 namespace {
 
 // 3x3x3 stride-1 convolutions of 32 or more channels, on grids of 12^3 voxels or more,
-// run as Winograd F(2x2x2, 3x3x3) (winograd/README.md): 3.4x fewer multiplies, in fp32 (bf16
-// models where the CPU lacks AMX: fp32, or bf16 where conv3d's caller allows it and it is
-// faster); SWU_ONEDNN_WINOGRAD=0 turns it off (for comparisons), =4 takes F(4,3) on the
-// 96^3 grids (winograd_tile).
-// SWU_ONEDNN_WINOGRAD, read once: 0 off, 4 F(4,3) on the largest grids, else F(2,3).
-int winograd_mode() {
-    static const int mode = [] {
+// run as Winograd (winograd/README.md): F(3x3x3, 3x3x3) from 24^3 on (5.8x fewer
+// multiplies), F(2x2x2, 3x3x3) on smaller grids (3.4x), in fp32 (bf16 models where the
+// CPU lacks AMX: fp32, or bf16 F(2,3) where conv3d's caller allows it and it is faster).
+// SWU_ONEDNN_WINOGRAD, read once, for comparisons: 0 off, 2 F(2,3) on every grid, 4 F(4,3)
+// on the grids of 64^3 and more (F(3,3) from 24^3, F(2,3) below); anything else the
+// default.
+enum class WinogradMode { off, f2, f3, f4 };
+WinogradMode winograd_mode() {
+    static const WinogradMode mode = [] {
         const std::string e = std::getenv("SWU_ONEDNN_WINOGRAD") ? std::getenv("SWU_ONEDNN_WINOGRAD") : "";
-        return e == "0" ? 0 : e == "4" ? 4 : 2;
+        return e == "0" ? WinogradMode::off : e == "2" ? WinogradMode::f2 : e == "4" ? WinogradMode::f4 : WinogradMode::f3;
     }();
     return mode;
 }
@@ -133,13 +135,21 @@ bool use_winograd(const Context& ctx, const Act& x, int64_t oc, int k, int strid
     // transforms dominate: f12's forward took 833 ms instead of 711 with them.
     // bf16 models too where oneDNN has no AMX: its bf16 direct convolutions are then slower
     // than this (f48 window, Xeon capped to avx512_core_bf16: 3.4 s all direct).
-    return winograd_mode() != 0 && (!ctx.bf16 || !ctx.amx) && k == 3 && stride == 1 && pad == 1 && x.c >= 32 && oc >= 32 &&
+    return winograd_mode() != WinogradMode::off && (!ctx.bf16 || !ctx.amx) && k == 3 && stride == 1 && pad == 1 && x.c >= 32 && oc >= 32 &&
            x.spatial() >= 12 * 12 * 12;
 }
 
-// The output tile: F(4,3) (8x fewer multiplies, about 20x the rounding of F(2,3)) where
-// SWU_ONEDNN_WINOGRAD=4 asks for it on the full-resolution grids; F(2,3) otherwise.
-int winograd_tile(const Act& x) { return winograd_mode() == 4 && x.spatial() >= 64 * 64 * 64 ? 4 : 2; }
+// The output tile m of F(m x m x m, 3x3x3). F(3,3) rounds about 4x more than F(2,3) per
+// layer (2-6x a direct float convolution; end to end 1.4e-5 against MONAI on the golden
+// net_f48, a seventh of the tolerance) and is faster from 24^3 on (2 threads, AVX-512:
+// 96 -> 48 at 96^3 270 ms against 375, 96 -> 96 at 24^3 7.7 against 11); at 12^3 the two
+// are even (384 -> 192: 12 ms), so the more accurate F(2,3) stays there. F(4,3) rounds
+// about 4x more again: opt-in only. bf16 Winograd exists as F(2,3) only.
+int winograd_tile(const Act& x, bool bf16) {
+    if (bf16 || winograd_mode() == WinogradMode::f2) return 2;
+    if (winograd_mode() == WinogradMode::f4 && x.spatial() >= 64 * 64 * 64) return 4;
+    return x.spatial() >= 24 * 24 * 24 ? 3 : 2;
+}
 
 }  // namespace
 
@@ -153,8 +163,8 @@ Act conv3d(Context& ctx, const std::string& name, const float* weights, const fl
         if (out_block != 0)
             return relayout(ctx, conv3d(ctx, name, weights, bias, x, oc, k, stride, pad, 0, bf16_winograd), out_block);
         Act y(x.n, x.d, x.h, x.w, oc, 0);
-        const int tile = winograd_tile(x);
         const bool bf16 = ctx.bf16 && bf16_winograd && swu_winograd::bf16_faster();
+        const int tile = winograd_tile(x, bf16);
         Cached& c = ctx.get("winograd:" + name + ":" + shape_key({x.c, oc, tile}), [&] {
             Cached r;
             r.winograd = std::make_shared<const swu_winograd::Weights>(

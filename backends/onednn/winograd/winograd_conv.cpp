@@ -250,6 +250,30 @@ template <> struct Line<2> {
     }
 };
 
+template <> struct Line<3> {
+    // Bᵀ d (points 0, 1, -1, -2, ∞): Bᵀ = [2 1 -2 -1 0; 0 2 3 1 0; 0 -2 1 1 0; 0 1 0 -1 0; 0 -2 -1 2 1].
+    static inline void bt(const float* __restrict s, int64_t ss, float* __restrict d, int64_t ds, int64_t n) {
+        for (int64_t ch = 0; ch < n; ++ch) {
+            const float a0 = s[ch], a1 = s[ss + ch], a2 = s[2 * ss + ch], a3 = s[3 * ss + ch], a4 = s[4 * ss + ch];
+            d[ch] = 2.0f * (a0 - a2) + a1 - a3;
+            d[ds + ch] = 2.0f * a1 + 3.0f * a2 + a3;
+            d[2 * ds + ch] = a2 + a3 - 2.0f * a1;
+            d[3 * ds + ch] = a1 - a3;
+            d[4 * ds + ch] = 2.0f * (a3 - a1) - a2 + a4;
+        }
+    }
+    // Aᵀ m: Aᵀ = [1 1 1 1 0; 0 1 -1 -2 0; 0 1 1 4 1].
+    static inline void at(const float* __restrict m, int64_t ms, float* __restrict o, int64_t os, int64_t n) {
+        for (int64_t ch = 0; ch < n; ++ch) {
+            const float a0 = m[ch], a1 = m[ms + ch], a2 = m[2 * ms + ch], a3 = m[3 * ms + ch], a4 = m[4 * ms + ch];
+            const float s12 = a1 + a2;
+            o[ch] = a0 + s12 + a3;
+            o[os + ch] = a1 - a2 - 2.0f * a3;
+            o[2 * os + ch] = s12 + 4.0f * a3 + a4;
+        }
+    }
+};
+
 template <> struct Line<4> {
     // Bᵀ d: Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
     static inline void bt(const float* __restrict s, int64_t ss, float* __restrict d, int64_t ds, int64_t n) {
@@ -312,10 +336,46 @@ inline void output_tile_t(const float* m, int64_t OP, int64_t O, const float* bi
     }
 }
 
-// F(2,3)'s input transform with a vector of L channels held in registers through the x
-// and y passes of each z plane (16 values), then the z pass from a 4 KB buffer: two
-// trips through memory per point instead of three line passes. Vec is a GCC vector of L
-// floats; C must be a multiple of L. Out: float, or uint16_t for bf16 (16 lanes).
+// The line transforms of F(2,3) and F(3,3) on vectors of channels (Line<M> for GCC vectors).
+template <int M> struct VecLine;
+template <> struct VecLine<2> {
+    template <class Vec>
+    static inline void bt(const Vec* a, Vec* d) {
+        d[0] = a[0] - a[2];
+        d[1] = a[1] + a[2];
+        d[2] = a[2] - a[1];
+        d[3] = a[1] - a[3];
+    }
+    template <class Vec>
+    static inline void at(const Vec* a, Vec* o) {
+        o[0] = a[0] + a[1] + a[2];
+        o[1] = a[1] - a[2] - a[3];
+    }
+};
+template <> struct VecLine<3> {
+    template <class Vec>
+    static inline void bt(const Vec* a, Vec* d) {
+        const Vec d13 = a[1] - a[3];
+        d[0] = 2.0f * (a[0] - a[2]) + d13;
+        d[1] = 2.0f * a[1] + 3.0f * a[2] + a[3];
+        d[2] = a[2] + a[3] - 2.0f * a[1];
+        d[3] = d13;
+        d[4] = a[4] - a[2] - 2.0f * d13;
+    }
+    template <class Vec>
+    static inline void at(const Vec* a, Vec* o) {
+        const Vec s12 = a[1] + a[2];
+        o[0] = a[0] + s12 + a[3];
+        o[1] = a[1] - a[2] - 2.0f * a[3];
+        o[2] = s12 + 4.0f * a[3] + a[4];
+    }
+};
+
+// F(2,3)'s and F(3,3)'s input transform with a vector of L channels held in registers
+// through the x and y passes of each z plane (A^2 values, A = M + 2), then the z pass from
+// a stack buffer: two trips through memory per point instead of three line passes. Vec is
+// a GCC vector of L floats; C must be a multiple of L. Out: float, or uint16_t for bf16
+// (16 lanes).
 template <class Vec>
 __attribute__((always_inline)) inline void store(float* dst, const Vec& r) {
     std::memcpy(dst, &r, sizeof(Vec));
@@ -331,37 +391,30 @@ __attribute__((always_inline)) inline void store(uint16_t* dst, const swu_onednn
     std::memcpy(dst, &h, sizeof h);
 }
 
-template <class Vec, int L, class Out>
-__attribute__((always_inline)) inline void input_tile_f2(const float* src, int64_t zstep, int64_t ystep, int64_t C,
-                                                         Out* v) {
+template <int M, class Vec, int L, class Out>
+__attribute__((always_inline)) inline void input_tile_reg(const float* src, int64_t zstep, int64_t ystep, int64_t C,
+                                                          Out* v) {
+    constexpr int A = M + 2;
     for (int64_t ch = 0; ch < C; ch += L) {
-        Vec plane[4][16];
-        for (int iz = 0; iz < 4; ++iz) {
-            Vec d[4][4];
-            for (int iy = 0; iy < 4; ++iy)
-                for (int ix = 0; ix < 4; ++ix)
+        Vec plane[A][A * A];
+        for (int iz = 0; iz < A; ++iz) {
+            Vec d[A][A], t[A][A];
+            for (int iy = 0; iy < A; ++iy)
+                for (int ix = 0; ix < A; ++ix)
                     std::memcpy(&d[iy][ix], src + iz * zstep + iy * ystep + ix * C + ch, sizeof(Vec));
-            Vec t[4][4];
-            for (int iy = 0; iy < 4; ++iy) {  // along x
-                t[iy][0] = d[iy][0] - d[iy][2];
-                t[iy][1] = d[iy][1] + d[iy][2];
-                t[iy][2] = d[iy][2] - d[iy][1];
-                t[iy][3] = d[iy][1] - d[iy][3];
-            }
-            for (int ex = 0; ex < 4; ++ex) {  // along y
-                plane[iz][0 * 4 + ex] = t[0][ex] - t[2][ex];
-                plane[iz][1 * 4 + ex] = t[1][ex] + t[2][ex];
-                plane[iz][2 * 4 + ex] = t[2][ex] - t[1][ex];
-                plane[iz][3 * 4 + ex] = t[1][ex] - t[3][ex];
+            for (int iy = 0; iy < A; ++iy) VecLine<M>::bt(d[iy], t[iy]);  // along x
+            for (int ex = 0; ex < A; ++ex) {                               // along y
+                Vec col[A], out[A];
+                for (int iy = 0; iy < A; ++iy) col[iy] = t[iy][ex];
+                VecLine<M>::bt(col, out);
+                for (int ey = 0; ey < A; ++ey) plane[iz][ey * A + ex] = out[ey];
             }
         }
-        for (int q = 0; q < 16; ++q) {  // along z: row (ez * 16 + q)
-            const Vec r0 = plane[0][q] - plane[2][q], r1 = plane[1][q] + plane[2][q], r2 = plane[2][q] - plane[1][q],
-                      r3 = plane[1][q] - plane[3][q];
-            store(v + (0 * 16 + q) * C + ch, r0);
-            store(v + (1 * 16 + q) * C + ch, r1);
-            store(v + (2 * 16 + q) * C + ch, r2);
-            store(v + (3 * 16 + q) * C + ch, r3);
+        for (int q = 0; q < A * A; ++q) {  // along z: rows ez * A^2 + q
+            Vec col[A], out[A];
+            for (int iz = 0; iz < A; ++iz) col[iz] = plane[iz][q];
+            VecLine<M>::bt(col, out);
+            for (int ez = 0; ez < A; ++ez) store(v + (ez * A * A + q) * C + ch, out[ez]);
         }
     }
 }
@@ -369,71 +422,80 @@ __attribute__((always_inline)) inline void input_tile_f2(const float* src, int64
 using swu_onednn::Vec16;
 using swu_onednn::Vec8;
 
-__attribute__((target("avx512f"))) void input_tile_f2_avx512(const float* src, int64_t zstep, int64_t ystep, int64_t C,
-                                                              float* v) {
-    input_tile_f2<Vec16, 16>(src, zstep, ystep, C, v);
+template <int M>
+__attribute__((target("avx512f"))) void input_tile_avx512(const float* src, int64_t zstep, int64_t ystep, int64_t C,
+                                                           float* v) {
+    input_tile_reg<M, Vec16, 16>(src, zstep, ystep, C, v);
 }
 __attribute__((target("avx512f"))) void input_tile_f2_bf16(const float* src, int64_t zstep, int64_t ystep, int64_t C,
                                                             uint16_t* v) {
-    input_tile_f2<Vec16, 16>(src, zstep, ystep, C, v);
+    input_tile_reg<2, Vec16, 16>(src, zstep, ystep, C, v);
 }
-__attribute__((target("avx2,fma"))) void input_tile_f2_avx2(const float* src, int64_t zstep, int64_t ystep, int64_t C,
-                                                            float* v) {
-    input_tile_f2<Vec8, 8>(src, zstep, ystep, C, v);
+template <int M>
+__attribute__((target("avx2,fma"))) void input_tile_avx2(const float* src, int64_t zstep, int64_t ystep, int64_t C,
+                                                         float* v) {
+    input_tile_reg<M, Vec8, 8>(src, zstep, ystep, C, v);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void input_tile_lines(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v) {
     if (m == 4) input_tile_t<4>(src, zstep, ystep, C, ta, tb, v);
+    else if (m == 3) input_tile_t<3>(src, zstep, ystep, C, ta, tb, v);
     else input_tile_t<2>(src, zstep, ystep, C, ta, tb, v);
 }
 
-// F(2,3)'s output transform the same way: per vector of L output channels, the x and y
-// passes of each z-frequency plane in registers, then the z pass, the bias and the store
-// of the outputs inside the volume. O must be a multiple of L.
-template <class Vec, int L>
-__attribute__((always_inline)) inline void output_tile_f2(const float* m, int64_t OP, int64_t O, const float* bias,
-                                                          float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+// The output transform the same way: per vector of L output channels, the x and y passes
+// of each z-frequency plane in registers, then the z pass, the bias and the store of the
+// outputs inside the volume. O must be a multiple of L.
+template <int M, class Vec, int L>
+__attribute__((always_inline)) inline void output_tile_reg(const float* m, int64_t OP, int64_t O, const float* bias,
+                                                           float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+    constexpr int A = M + 2;
     for (int64_t oc = 0; oc < O; oc += L) {
-        Vec plane[4][4];
-        for (int a = 0; a < 4; ++a) {
-            Vec d[4][4];
-            for (int b = 0; b < 4; ++b)
-                for (int e = 0; e < 4; ++e) std::memcpy(&d[b][e], m + ((a * 4 + b) * 4 + e) * OP + oc, sizeof(Vec));
-            Vec t[4][2];
-            for (int b = 0; b < 4; ++b) {  // along x
-                t[b][0] = d[b][0] + d[b][1] + d[b][2];
-                t[b][1] = d[b][1] - d[b][2] - d[b][3];
-            }
-            for (int ox = 0; ox < 2; ++ox) {  // along y
-                plane[a][0 * 2 + ox] = t[0][ox] + t[1][ox] + t[2][ox];
-                plane[a][1 * 2 + ox] = t[1][ox] - t[2][ox] - t[3][ox];
+        Vec plane[A][M * M];
+        for (int a = 0; a < A; ++a) {
+            Vec d[A][A], t[A][M];
+            for (int b = 0; b < A; ++b)
+                for (int e = 0; e < A; ++e) std::memcpy(&d[b][e], m + ((a * A + b) * A + e) * OP + oc, sizeof(Vec));
+            for (int b = 0; b < A; ++b) VecLine<M>::at(d[b], t[b]);  // along x
+            for (int ox = 0; ox < M; ++ox) {                          // along y
+                Vec col[A], out[M];
+                for (int b = 0; b < A; ++b) col[b] = t[b][ox];
+                VecLine<M>::at(col, out);
+                for (int oy = 0; oy < M; ++oy) plane[a][oy * M + ox] = out[oy];
             }
         }
         Vec bv;
         std::memcpy(&bv, bias + oc, sizeof(Vec));
-        for (int q = 0; q < 4; ++q) {  // along z: outputs (0, q) and (1, q)
-            const Vec r0 = plane[0][q] + plane[1][q] + plane[2][q] + bv;
-            const Vec r1 = plane[1][q] - plane[2][q] - plane[3][q] + bv;
-            if (inside[q]) std::memcpy(y + (q / 2) * ystep + (q % 2) * O + oc, &r0, sizeof(Vec));
-            if (inside[4 + q]) std::memcpy(y + zstep + (q / 2) * ystep + (q % 2) * O + oc, &r1, sizeof(Vec));
+        for (int q = 0; q < M * M; ++q) {  // along z: outputs (oz, q)
+            Vec col[A], out[M];
+            for (int a = 0; a < A; ++a) col[a] = plane[a][q];
+            VecLine<M>::at(col, out);
+            for (int oz = 0; oz < M; ++oz) {
+                if (!inside[oz * M * M + q]) continue;
+                const Vec r = out[oz] + bv;
+                std::memcpy(y + oz * zstep + (q / M) * ystep + (q % M) * O + oc, &r, sizeof(Vec));
+            }
         }
     }
 }
 
-__attribute__((target("avx512f"))) void output_tile_f2_avx512(const float* m, int64_t OP, int64_t O, const float* bias,
-                                                               float* y, int64_t zstep, int64_t ystep, const bool* inside) {
-    output_tile_f2<Vec16, 16>(m, OP, O, bias, y, zstep, ystep, inside);
+template <int M>
+__attribute__((target("avx512f"))) void output_tile_avx512(const float* m, int64_t OP, int64_t O, const float* bias,
+                                                            float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+    output_tile_reg<M, Vec16, 16>(m, OP, O, bias, y, zstep, ystep, inside);
 }
-__attribute__((target("avx2,fma"))) void output_tile_f2_avx2(const float* m, int64_t OP, int64_t O, const float* bias,
-                                                             float* y, int64_t zstep, int64_t ystep, const bool* inside) {
-    output_tile_f2<Vec8, 8>(m, OP, O, bias, y, zstep, ystep, inside);
+template <int M>
+__attribute__((target("avx2,fma"))) void output_tile_avx2(const float* m, int64_t OP, int64_t O, const float* bias,
+                                                          float* y, int64_t zstep, int64_t ystep, const bool* inside) {
+    output_tile_reg<M, Vec8, 8>(m, OP, O, bias, y, zstep, ystep, inside);
 }
 
-// The vector width of the register-held F(2,3) transforms for `channels` channels: 16
-// (AVX-512), 8 (AVX2), or 0: the line passes (F(4,3), the portable kernel, other counts).
+// The vector width of the register-held F(2,3) and F(3,3) transforms for `channels`
+// channels: 16 (AVX-512), 8 (AVX2), or 0: the line passes (F(4,3), the portable kernel,
+// other counts).
 int fused_lanes(int m, int64_t channels) {
-    if (m != 2) return 0;
+    if (m == 4) return 0;
     if (kernel() == Kernel::avx512 && channels % 16 == 0) return 16;
     if (kernel() != Kernel::portable && channels % 8 == 0) return 8;
     return 0;
@@ -446,8 +508,8 @@ void input_tile(int, const float* src, int64_t zstep, int64_t ystep, int64_t C, 
 }
 void input_tile(int m, const float* src, int64_t zstep, int64_t ystep, int64_t C, float* ta, float* tb, float* v) {
     switch (fused_lanes(m, C)) {
-        case 16: return input_tile_f2_avx512(src, zstep, ystep, C, v);
-        case 8: return input_tile_f2_avx2(src, zstep, ystep, C, v);
+        case 16: return m == 3 ? input_tile_avx512<3>(src, zstep, ystep, C, v) : input_tile_avx512<2>(src, zstep, ystep, C, v);
+        case 8: return m == 3 ? input_tile_avx2<3>(src, zstep, ystep, C, v) : input_tile_avx2<2>(src, zstep, ystep, C, v);
         default: return input_tile_lines(m, src, zstep, ystep, C, ta, tb, v);
     }
 }
@@ -456,6 +518,7 @@ __attribute__((target_clones("avx512f", "avx2", "default")))
 void output_tile_lines(int m, const float* mm, int64_t OP, int64_t O, const float* bias, float* ta, float* tb, float* y,
                        int64_t zstep, int64_t ystep, const bool* inside) {
     if (m == 4) output_tile_t<4>(mm, OP, O, bias, ta, tb, y, zstep, ystep, inside);
+    else if (m == 3) output_tile_t<3>(mm, OP, O, bias, ta, tb, y, zstep, ystep, inside);
     else output_tile_t<2>(mm, OP, O, bias, ta, tb, y, zstep, ystep, inside);
 }
 
@@ -463,8 +526,12 @@ void output_tile_lines(int m, const float* mm, int64_t OP, int64_t O, const floa
 void output_tile(int m, const float* mm, int64_t OP, int64_t O, const float* bias, float* ta, float* tb, float* y,
                  int64_t zstep, int64_t ystep, const bool* inside) {
     switch (fused_lanes(m, O)) {
-        case 16: return output_tile_f2_avx512(mm, OP, O, bias, y, zstep, ystep, inside);
-        case 8: return output_tile_f2_avx2(mm, OP, O, bias, y, zstep, ystep, inside);
+        case 16:
+            return m == 3 ? output_tile_avx512<3>(mm, OP, O, bias, y, zstep, ystep, inside)
+                          : output_tile_avx512<2>(mm, OP, O, bias, y, zstep, ystep, inside);
+        case 8:
+            return m == 3 ? output_tile_avx2<3>(mm, OP, O, bias, y, zstep, ystep, inside)
+                          : output_tile_avx2<2>(mm, OP, O, bias, y, zstep, ystep, inside);
         default: return output_tile_lines(m, mm, OP, O, bias, ta, tb, y, zstep, ystep, inside);
     }
 }
@@ -501,7 +568,7 @@ const char* kernel_name() {
 }
 
 Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c, int m, bool bf16) {
-    if (m != 2 && m != 4) m = 2;
+    if (m != 2 && m != 3 && m != 4) m = 2;
     const int A = m + 2, P = A * A * A;
     Weights r;
     r.c = c;
@@ -516,7 +583,10 @@ Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t 
     static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     static const double G4[6][3] = {{0.25, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                                     {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
-    auto G = [&](int row, int col) { return m == 4 ? G4[row][col] : G2[row][col]; };
+    // F(3,3): [1/2 0 0; 1/6 1/6 1/6; 1/2 -1/2 1/2; 1/6 -1/3 2/3; 0 0 1].
+    static const double G3[5][3] = {
+        {0.5, 0, 0}, {1.0 / 6, 1.0 / 6, 1.0 / 6}, {0.5, -0.5, 0.5}, {1.0 / 6, -1.0 / 3, 2.0 / 3}, {0, 0, 1}};
+    auto G = [&](int row, int col) { return m == 4 ? G4[row][col] : m == 3 ? G3[row][col] : G2[row][col]; };
     for (int64_t oc = 0; oc < o; ++oc)
         for (int64_t ic = 0; ic < c; ++ic) {
             const float* g = w + (oc * c + ic) * 27;

@@ -1,7 +1,8 @@
-// 3x3x3 stride-1 convolutions by 3D Winograd F(2x2x2, 3x3x3): each 2x2x2 block of
-// outputs comes from a 4x4x4 input tile through 64 element-wise products per channel
-// pair instead of 216 (3.4x fewer multiplies), done as 64 small GEMMs in the transformed
-// domain. README.md names the algorithm and its error analysis.
+// 3x3x3 stride-1 convolutions by 3D Winograd F(m x m x m, 3x3x3): each m^3 block of
+// outputs comes from an (m + 2)^3 input tile through (m + 2)^3 element-wise products per
+// channel pair instead of 27 m^3 (m = 2: 64 instead of 216, 3.4x fewer multiplies; m = 3:
+// 125 instead of 729, 5.8x), done as (m + 2)^3 small GEMMs in the transformed domain.
+// README.md names the algorithm and its error analysis.
 #pragma once
 
 #include <atomic>
@@ -11,7 +12,7 @@
 namespace swu_winograd {
 
 // The weights {O, C, 3, 3, 3} (PyTorch's order) transformed once for output tiles of
-// m^3 (m = 2: F(2,3), 64 positions; m = 4: F(4,3), 216 positions): u[positions][C][op],
+// m^3 (m = 2: F(2,3), 64 positions; m = 3: F(3,3), 125; m = 4: F(4,3), 216): u[positions][C][op],
 // op = O rounded up to 16 (zero columns), plus the bias (zeros when none) padded alike.
 // bf16 (asked for, and granted where the CPU has AVX512-BF16, m = 2 and C is a multiple of
 // 16): u is empty and ub holds u rounded to bf16 in pairs of input channels,
