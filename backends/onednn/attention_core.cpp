@@ -193,7 +193,7 @@ __attribute__((always_inline)) inline void window_head(const float* qkv, int64_t
                                                        float scale, const float* bias, const int32_t* lab, float* out) {
     const int64_t C = heads * hd, np = (n + 2 * L - 1) / (2 * L) * (2 * L);
     const int64_t nq = (n + kRows - 1) / kRows * kRows;
-    thread_local std::vector<float> q, kt, v, s;
+    thread_local aligned_vector<float> q, kt, v, s;
     if (q.size() < static_cast<size_t>(nq * hd)) q.resize(static_cast<size_t>(nq * hd));
     if (v.size() < static_cast<size_t>(n * hd)) v.resize(static_cast<size_t>(n * hd));
     if (kt.size() < static_cast<size_t>(hd * np)) kt.resize(static_cast<size_t>(hd * np));

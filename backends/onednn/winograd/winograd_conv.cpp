@@ -537,7 +537,7 @@ void output_tile(int m, const float* mm, int64_t OP, int64_t O, const float* bia
 }
 
 template <class T>
-void grow(std::vector<T>& v, int64_t n) {
+void grow(aligned_vector<T>& v, int64_t n) {
     if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
 }
 
@@ -621,7 +621,7 @@ Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t 
                 for (int64_t oc = 0; oc < r.op; ++oc)
                     r.ub[static_cast<size_t>(p * c * r.op + (ic / 2) * r.op * 2 + oc * 2 + ic % 2)] =
                         to_bf16(r.u[static_cast<size_t>((p * c + ic) * r.op + oc)]);
-        std::vector<float>().swap(r.u);
+        aligned_vector<float>().swap(r.u);
     }
     return r;
 }
@@ -668,8 +668,8 @@ void run(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int
     {
         // Per-thread scratch, kept between calls (OpenMP's threads persist): fresh pages
         // for every convolution cost as much as the transforms (the kernel clears them).
-        thread_local std::vector<In> V;
-        thread_local std::vector<float> Mm, gather, ta, tb;
+        thread_local aligned_vector<In> V;
+        thread_local aligned_vector<float> Mm, gather, ta, tb;
         const int64_t width = std::max(C, OP);
         grow(V, vstride * T);
         grow(Mm, mstride * T);

@@ -5,11 +5,14 @@
 // README.md names the algorithm and its error analysis.
 #pragma once
 
+#include "../simd.hpp"
+
 #include <atomic>
 #include <cstdint>
-#include <vector>
 
 namespace swu_winograd {
+
+using swu_onednn::aligned_vector;
 
 // The weights {O, C, 3, 3, 3} (PyTorch's order) transformed once for output tiles of
 // m^3 (m = 2: F(2,3), 64 positions; m = 3: F(3,3), 125; m = 4: F(4,3), 216): u[positions][C][op],
@@ -22,8 +25,8 @@ struct Weights {
     int64_t c = 0, o = 0, op = 0;
     int m = 2;
     bool bf16 = false;
-    std::vector<float> u, bias;
-    std::vector<uint16_t> ub;
+    aligned_vector<float> u, bias;
+    aligned_vector<uint16_t> ub;
 };
 Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t c, int m = 2, bool bf16 = false);
 
