@@ -142,9 +142,9 @@ bool use_winograd(const Context& ctx, const Act& x, int64_t oc, int k, int strid
 // The output tile m of F(m x m x m, 3x3x3). F(3,3) rounds about 4x more than F(2,3) per
 // layer (2-6x a direct float convolution; end to end 1.4e-5 against MONAI on the golden
 // net_f48, a seventh of the tolerance) and is faster from 24^3 on (2 threads, AVX-512:
-// 96 -> 48 at 96^3 270 ms against 375, 96 -> 96 at 24^3 7.7 against 11); at 12^3 the two
-// are even (384 -> 192: 12 ms), so the more accurate F(2,3) stays there. F(4,3) rounds
-// about 4x more again: opt-in only. bf16 Winograd exists as F(2,3) only.
+// 96 -> 48 at 96^3 231 ms against 312, 96 -> 96 at 24^3 7.0 against 9.4); at 12^3 it is
+// not (384 -> 192: 13.4 against 10.9 ms), so the more accurate F(2,3) stays there. F(4,3)
+// rounds about 4x more again: opt-in only. bf16 Winograd exists as F(2,3) only.
 int winograd_tile(const Act& x, bool bf16) {
     if (bf16 || winograd_mode() == WinogradMode::f2) return 2;
     if (winograd_mode() == WinogradMode::f4 && x.spatial() >= 64 * 64 * 64) return 4;
