@@ -1,4 +1,4 @@
-// The oneDNN backend's Winograd F(2x2x2, 3x3x3) convolution against direct convolution
+// The oneDNN backend's Winograd F(m x m x m, 3x3x3) convolutions (m = 2, 3, 4) against direct convolution
 // in double, for every channel pair the networks use (f12 and f48), in each kernel this
 // CPU has. The bounds, against a plain sequential float32 direct convolution: F(2,3) (the
 // default on grids below 24^3) at most 4x its error and below 1e-5 of the output's largest
