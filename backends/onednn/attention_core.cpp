@@ -41,16 +41,19 @@ __attribute__((always_inline)) inline void splat(Vec16& v, float x) {
 }
 
 // e^x for x <= 0 (softmax arguments after the row maximum is subtracted), in place, on a
-// float or a GCC vector of them (VecI: its int32 counterpart): Cody-Waite range reduction
-// and Cephes' degree-6 polynomial, ~1 ulp; x < -87 gives 0.
-template <class Vec, class VecI>
+// float or a GCC vector of them (VecU: its uint32 counterpart): Cody-Waite range reduction
+// and Cephes' degree-6 polynomial, ~1 ulp. x below kExpFloor gives e^kExpFloor (1.8e-35,
+// nothing beside a row sum >= 1, and products with it stay clear of subnormals). Adding
+// 1.5 * 2^23 + 127 rounds x / ln 2 to an integer n and leaves n + 127 in the low mantissa
+// bits: shifted left by 23 they are the exponent field of 2^n (the rest shifts out).
+template <class Vec, class VecU>
 __attribute__((always_inline)) inline void exp_nonpositive(Vec& x) {
-    const Vec lo = Vec{} - 87.0f;
-    const auto under = x < lo;
-    x = under ? lo : x;
-    const Vec t = x * 1.44269504088896341f;
-    const Vec k = (t + 12582912.0f) - 12582912.0f;  // round to nearest (|t| < 2^22)
-    const Vec r = (x - k * 0.693359375f) + k * 2.12194440e-4f;
+    constexpr float kExpFloor = -80.0f, kMagic = 12582912.0f + 127.0f;
+    const Vec lo = Vec{} + kExpFloor;
+    x = x > lo ? x : lo;
+    const Vec nb = x * 1.44269504088896341f + kMagic;
+    const Vec n = nb - kMagic;
+    const Vec r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
     Vec p = Vec{} + 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
     p = p * r + 8.3334519073e-3f;
@@ -58,21 +61,24 @@ __attribute__((always_inline)) inline void exp_nonpositive(Vec& x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    VecI bits;
-    if constexpr (std::is_same<Vec, float>::value) {
-        bits = (static_cast<int32_t>(k) + 127) << 23;
-    } else {
-        bits = (__builtin_convertvector(k, VecI) + 127) << 23;
-    }
+    VecU bits;
+    std::memcpy(&bits, &nb, sizeof bits);
+    bits <<= 23;
     Vec scale;
     std::memcpy(&scale, &bits, sizeof scale);
-    x = under ? Vec{} : p * scale;
+    x = p * scale;
 }
 
 template <int L> struct IntVec;
 template <> struct IntVec<16> { typedef VecI16 type; };
 template <> struct IntVec<8> { typedef VecI8 type; };
 template <> struct IntVec<1> { typedef int32_t type; };
+typedef uint32_t VecU16 __attribute__((vector_size(64)));
+typedef uint32_t VecU8 __attribute__((vector_size(32)));
+template <int L> struct UintVec;
+template <> struct UintVec<16> { typedef VecU16 type; };
+template <> struct UintVec<8> { typedef VecU8 type; };
+template <> struct UintVec<1> { typedef uint32_t type; };
 
 // Largest and sum of the lanes, halving (a chain of 15 scalar steps costs each row ~60
 // cycles of latency).
@@ -132,7 +138,7 @@ __attribute__((always_inline)) inline float softmax_row(float* row, int64_t np, 
         Vec v;
         load(v, row + b);
         v -= mx;
-        exp_nonpositive<Vec, VecI>(v);
+        exp_nonpositive<Vec, typename UintVec<L>::type>(v);
         store(row + b, v);
         sv += v;
     }
