@@ -300,25 +300,31 @@ void attention_core(const float* qkv, int64_t windows, int64_t n, int64_t heads,
     const int L = isa == Simd::avx512 && hd % 16 == 0 ? 16 : isa != Simd::portable && hd % 8 == 0 ? 8 : 1;
     const int64_t C = heads * hd, np = (n + 2 * L - 1) / (2 * L) * (2 * L);
     // Bias and labels with rows np long and line-aligned: kPad past n in the bias masks the
-    // padding columns out of the softmax.
-    aligned_vector<float> pbias(static_cast<size_t>(heads * n * np));
-    aligned_vector<int32_t> plabels(labels ? static_cast<size_t>(image_windows * np) : 0);
+    // padding columns out of the softmax. Kept by the calling thread (at most ~6 MB, the
+    // f48 stage 3): allocated per call, their fresh pages cost more than the copy.
+    thread_local aligned_vector<float> pbias;
+    thread_local aligned_vector<int32_t> plabels;
+    if (pbias.size() < static_cast<size_t>(heads * n * np)) pbias.resize(static_cast<size_t>(heads * n * np));
+    if (labels && plabels.size() < static_cast<size_t>(image_windows * np))
+        plabels.resize(static_cast<size_t>(image_windows * np));
+    float* const pb = pbias.data();  // inside the parallel loops the names would be the workers' own
+    int32_t* const pl = plabels.data();
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < heads * n; ++r) {
-        std::copy(bias + r * n, bias + (r + 1) * n, pbias.data() + r * np);
-        std::fill(pbias.data() + r * np + n, pbias.data() + (r + 1) * np, kPad);
+        std::copy(bias + r * n, bias + (r + 1) * n, pb + r * np);
+        std::fill(pb + r * np + n, pb + (r + 1) * np, kPad);
     }
     for (int64_t w = 0; labels && w < image_windows; ++w) {
-        std::copy(labels + w * n, labels + (w + 1) * n, plabels.data() + w * np);
-        std::fill(plabels.data() + w * np + n, plabels.data() + (w + 1) * np, -1);
+        std::copy(labels + w * n, labels + (w + 1) * n, pl + w * np);
+        std::fill(pl + w * np + n, pl + (w + 1) * np, -1);
     }
     // Head-major, so that each thread walks the windows of one head and its bias stays in cache.
 #pragma omp parallel for schedule(static)
     for (int64_t task = 0; task < heads * windows; ++task) {
         const int64_t h = task / windows, w = task % windows;
         const float* src = qkv + w * n * 3 * C + h * hd;
-        const float* b = pbias.data() + h * n * np;
-        const int32_t* lab = labels ? plabels.data() + ((first_window + w) % image_windows) * np : nullptr;
+        const float* b = pb + h * n * np;
+        const int32_t* lab = labels ? pl + ((first_window + w) % image_windows) * np : nullptr;
         float* dst = out + w * n * C + h * hd;
         if (L == 16) window_head_avx512(src, n, np, heads, hd, scale, b, lab, dst);
         else if (L == 8) window_head_avx2(src, n, np, heads, hd, scale, b, lab, dst);
