@@ -38,9 +38,11 @@ Kernel kernel() {
 }
 
 // ---- C{rows, op} = A{rows, k} B{k, op}, row-major, rows a multiple of the kernel's ----
+// `next` (or null): the B of the next GEMM, which the last block of rows fetches into L1 as
+// it goes (B is in L2 between points; its misses stalled the first block of each point).
 
 void gemm_portable(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda, const float* b, float* c,
-                   int64_t ldc) {
+                   int64_t ldc, const float*) {
     for (int64_t r = 0; r < rows; ++r) {
         float* cr = c + r * ldc;
         std::fill(cr, cr + op, 0.0f);
@@ -54,8 +56,9 @@ void gemm_portable(int64_t rows, int64_t k, int64_t op, const float* a, int64_t 
 
 // 6 rows x 16 columns in 12 ymm accumulators.
 __attribute__((target("avx2,fma"))) void gemm_avx2(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda,
-                                                   const float* b, float* c, int64_t ldc) {
+                                                   const float* b, float* c, int64_t ldc, const float* next) {
     for (int64_t r = 0; r < rows; r += 6) {
+        const float* pf = r + 6 >= rows ? next : nullptr;
         for (int64_t j = 0; j < op; j += 16) {
             __m256 acc[6][2];
 #pragma GCC unroll 6
@@ -63,6 +66,7 @@ __attribute__((target("avx2,fma"))) void gemm_avx2(int64_t rows, int64_t k, int6
             const float* ar = a + r * lda;
             for (int64_t p = 0; p < k; ++p) {
                 const __m256 b0 = _mm256_loadu_ps(b + p * op + j), b1 = _mm256_loadu_ps(b + p * op + j + 8);
+                if (pf) _mm_prefetch(reinterpret_cast<const char*>(pf + p * op + j), _MM_HINT_T0);
 #pragma GCC unroll 6
                 for (int i = 0; i < 6; ++i) {
                     const __m256 av = _mm256_broadcast_ss(ar + i * lda + p);
@@ -82,7 +86,7 @@ __attribute__((target("avx2,fma"))) void gemm_avx2(int64_t rows, int64_t k, int6
 // 8 rows x 16*NV columns in 8*NV zmm accumulators.
 template <int NV>
 __attribute__((target("avx512f"))) inline void block_avx512(int64_t k, int64_t op, const float* a, int64_t lda,
-                                                            const float* b, float* c, int64_t ldc) {
+                                                            const float* b, float* c, int64_t ldc, const float* pf) {
     __m512 acc[8][NV];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; ++i)
@@ -92,6 +96,10 @@ __attribute__((target("avx512f"))) inline void block_avx512(int64_t k, int64_t o
         __m512 bv[NV];
 #pragma GCC unroll 3
         for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + p * op + 16 * v);
+        if (pf) {
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(pf + p * op + 16 * v), _MM_HINT_T0);
+        }
 #pragma GCC unroll 8
         for (int i = 0; i < 8; ++i) {
             const __m512 av = _mm512_set1_ps(a[i * lda + p]);
@@ -106,23 +114,25 @@ __attribute__((target("avx512f"))) inline void block_avx512(int64_t k, int64_t o
 }
 
 __attribute__((target("avx512f"))) void gemm_avx512(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda,
-                                                    const float* b, float* c, int64_t ldc) {
+                                                    const float* b, float* c, int64_t ldc, const float* next) {
     for (int64_t r = 0; r < rows; r += 8) {
         const float* ar = a + r * lda;
         float* cr = c + r * ldc;
+        const float* pf = r + 8 >= rows ? next : nullptr;
         int64_t j = 0;
-        for (; j + 48 <= op; j += 48) block_avx512<3>(k, op, ar, lda, b + j, cr + j, ldc);
-        if (op - j == 32) block_avx512<2>(k, op, ar, lda, b + j, cr + j, ldc);
-        else if (op - j == 16) block_avx512<1>(k, op, ar, lda, b + j, cr + j, ldc);
+        for (; j + 48 <= op; j += 48) block_avx512<3>(k, op, ar, lda, b + j, cr + j, ldc, pf ? pf + j : nullptr);
+        if (op - j == 32) block_avx512<2>(k, op, ar, lda, b + j, cr + j, ldc, pf ? pf + j : nullptr);
+        else if (op - j == 16) block_avx512<1>(k, op, ar, lda, b + j, cr + j, ldc, pf ? pf + j : nullptr);
     }
 }
 
 // Rows of A are lda floats apart, rows of C ldc apart.
-void gemm(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda, const float* b, float* c, int64_t ldc) {
+void gemm(int64_t rows, int64_t k, int64_t op, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+          const float* next) {
     switch (kernel()) {
-        case Kernel::avx512: gemm_avx512(rows, k, op, a, lda, b, c, ldc); return;
-        case Kernel::avx2: gemm_avx2(rows, k, op, a, lda, b, c, ldc); return;
-        case Kernel::portable: gemm_portable(rows, k, op, a, lda, b, c, ldc); return;
+        case Kernel::avx512: gemm_avx512(rows, k, op, a, lda, b, c, ldc, next); return;
+        case Kernel::avx2: gemm_avx2(rows, k, op, a, lda, b, c, ldc, next); return;
+        case Kernel::portable: gemm_portable(rows, k, op, a, lda, b, c, ldc, next); return;
     }
 }
 
@@ -140,7 +150,7 @@ bool cpu_bf16() {
 template <int NV>
 __attribute__((target("avx512f,avx512bf16"))) inline void block_bf16(int64_t k, int64_t op, const uint16_t* a,
                                                                      int64_t lda, const uint16_t* b, float* c,
-                                                                     int64_t ldc) {
+                                                                     int64_t ldc, const uint16_t* pf) {
     __m512 acc[8][NV];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; ++i)
@@ -150,6 +160,10 @@ __attribute__((target("avx512f,avx512bf16"))) inline void block_bf16(int64_t k, 
         __m512bh bv[NV];
 #pragma GCC unroll 3
         for (int v = 0; v < NV; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(b + (p * op + 32 * v));
+        if (pf) {
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(pf + (p * op + 32 * v)), _MM_HINT_T0);
+        }
 #pragma GCC unroll 8
         for (int i = 0; i < 8; ++i) {
             int32_t pair;
@@ -167,14 +181,16 @@ __attribute__((target("avx512f,avx512bf16"))) inline void block_bf16(int64_t k, 
 
 // Rows a multiple of 8, k even (b + j * 2: column j of the pair layout).
 __attribute__((target("avx512f,avx512bf16"))) void gemm(int64_t rows, int64_t k, int64_t op, const uint16_t* a,
-                                                        int64_t lda, const uint16_t* b, float* c, int64_t ldc) {
+                                                        int64_t lda, const uint16_t* b, float* c, int64_t ldc,
+                                                        const uint16_t* next) {
     for (int64_t r = 0; r < rows; r += 8) {
         const uint16_t* ar = a + r * lda;
         float* cr = c + r * ldc;
+        const uint16_t* pf = r + 8 >= rows ? next : nullptr;
         int64_t j = 0;
-        for (; j + 48 <= op; j += 48) block_bf16<3>(k, op, ar, lda, b + 2 * j, cr + j, ldc);
-        if (op - j == 32) block_bf16<2>(k, op, ar, lda, b + 2 * j, cr + j, ldc);
-        else if (op - j == 16) block_bf16<1>(k, op, ar, lda, b + 2 * j, cr + j, ldc);
+        for (; j + 48 <= op; j += 48) block_bf16<3>(k, op, ar, lda, b + 2 * j, cr + j, ldc, pf ? pf + 2 * j : nullptr);
+        if (op - j == 32) block_bf16<2>(k, op, ar, lda, b + 2 * j, cr + j, ldc, pf ? pf + 2 * j : nullptr);
+        else if (op - j == 16) block_bf16<1>(k, op, ar, lda, b + 2 * j, cr + j, ldc, pf ? pf + 2 * j : nullptr);
     }
 }
 
@@ -708,7 +724,8 @@ void run(const Weights& wt, const float* x, int64_t n, int64_t d, int64_t h, int
             }
             // P GEMMs: M[.][p] {T, OP} = V[.][p] {T, C} U[p] {C, OP} (rows vstride and mstride apart).
             for (int p = 0; p < P; ++p)
-                gemm(T, C, OP, V.data() + p * C, vstride, operand<In>(wt) + p * C * OP, Mm.data() + p * OP, mstride);
+                gemm(T, C, OP, V.data() + p * C, vstride, operand<In>(wt) + p * C * OP, Mm.data() + p * OP, mstride,
+                     p + 1 < P ? operand<In>(wt) + (p + 1) * C * OP : nullptr);
             // Output transform, bias, store.
             for (int64_t tt = 0; tt < count; ++tt) {
                 int64_t item, z0, y0, x0;
