@@ -153,8 +153,14 @@ int winograd_tile(const Act& x, bool bf16) {
 
 }  // namespace
 
+bool conv3d_takes_bf16(const Context& ctx, const Act& x, int64_t oc, int k, int stride, int pad) {
+    return ctx.bf16 && x.c > 1 && k > 1 && !use_winograd(ctx, x, oc, k, stride, pad);
+}
+
 Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
-           int k, int stride, int pad, int out_block, bool bf16_winograd) {
+           int k, int stride, int pad, int out_block, bool bf16_winograd, const uint16_t* x_bf16) {
+    if (x_bf16 && !conv3d_takes_bf16(ctx, x, oc, k, stride, pad))
+        throw std::logic_error("conv3d: bf16 input for a convolution that does not take it");
     if (use_winograd(ctx, x, oc, k, stride, pad)) {
         // Channels-last in and out; a blocked caller (the AVX2 layout) is reordered around
         // it, which costs far less than the multiplies saved.
@@ -210,7 +216,9 @@ Act conv3d(Context& ctx, const std::string& name, const float* weights, const fl
     });
     const float* b = padded && bias ? c.bias.data() : bias;
     Buffer keep;
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, mul_input(ctx, low, src_d, src_tag, x.ptr(), keep)},
+    const memory src_mem = x_bf16 ? ctx.wrap(md(src_d, src_tag, dt::bf16), x_bf16)
+                                  : mul_input(ctx, low, src_d, src_tag, x.ptr(), keep);
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src_mem},
                                             {DNNL_ARG_WEIGHTS, c.weights_mem},
                                             {DNNL_ARG_DST, ctx.wrap(dst, y.ptr())}};
     if (b) args[DNNL_ARG_BIAS] = ctx.wrap(md({ocp}, tag::x), b);

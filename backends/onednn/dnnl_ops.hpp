@@ -21,8 +21,15 @@ Act relayout(Context& ctx, const Act& x, int block);
 // bf16_winograd (bf16 models): a convolution run as Winograd (dnnl_ops.cpp use_winograd)
 // may round its transformed operands to bf16, where vdpbf16ps outruns fp32 FMAs (AMD Zen
 // 4: twice; winograd_conv.hpp bf16_faster); else it stays fp32 Winograd.
+// x_bf16 (where conv3d_takes_bf16): x's values already rounded to bf16, x.size() of them
+// in x's layout (instance_norm_lrelu's bf16_out); x's own floats are then not read.
 Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
-           int k, int stride, int pad, int out_block, bool bf16_winograd = false);
+           int k, int stride, int pad, int out_block, bool bf16_winograd = false, const uint16_t* x_bf16 = nullptr);
+
+// Whether conv3d runs this convolution on oneDNN in bf16 (a bf16 model's 3x3x3 convolutions
+// of more than one input channel that Winograd does not take), so that it can be given
+// x_bf16.
+bool conv3d_takes_bf16(const Context& ctx, const Act& x, int64_t oc, int k, int stride, int pad);
 
 // ConvTranspose3d kernel 2 stride 2, no bias, in x's layout; weights in PyTorch's {I, O, 2, 2, 2}.
 Act deconv3d_k2s2(Context& ctx, const std::string& name, const float* weights, const Act& x, int64_t oc);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -99,11 +100,11 @@ Norm item_norm(const Act& x, int64_t item) {
     return n;
 }
 
-enum class Add { none, plain, normalised };
+enum class Add { none, plain, normalised, none_to_bf16 };
 
 template <Add add>
-inline void apply_rows(float* x, const float* r, int64_t s0, int64_t s1, int64_t W, const float* m, const float* k,
-                       const float* rm, const float* rk) {
+inline void apply_rows(float* x, const float* r, uint16_t* low, int64_t s0, int64_t s1, int64_t W, const float* m,
+                       const float* k, const float* rm, const float* rk) {
     for (int64_t s = s0; s < s1; ++s) {
         float* row = x + s * W;
         const float* rrow = r ? r + s * W : nullptr;
@@ -113,20 +114,29 @@ inline void apply_rows(float* x, const float* r, int64_t s0, int64_t s1, int64_t
             if (add == Add::normalised) v += (rrow[c] - rm[c]) * rk[c];
             row[c] = v > 0.f ? v : v * kSlope;
         }
+        if (add == Add::none_to_bf16) {
+            uint16_t* lrow = low + s * W;
+            for (int64_t c = 0; c < W; ++c) {
+                uint32_t u;
+                std::memcpy(&u, &row[c], sizeof u);
+                lrow[c] = static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+            }
+        }
     }
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void apply(Add add, float* x, const float* r, int64_t s0, int64_t s1, int64_t W, const float* m, const float* k,
-           const float* rm, const float* rk) {
+void apply(Add add, float* x, const float* r, uint16_t* low, int64_t s0, int64_t s1, int64_t W, const float* m,
+           const float* k, const float* rm, const float* rk) {
     switch (add) {
-        case Add::none: apply_rows<Add::none>(x, r, s0, s1, W, m, k, rm, rk); return;
-        case Add::plain: apply_rows<Add::plain>(x, r, s0, s1, W, m, k, rm, rk); return;
-        case Add::normalised: apply_rows<Add::normalised>(x, r, s0, s1, W, m, k, rm, rk); return;
+        case Add::none: apply_rows<Add::none>(x, r, low, s0, s1, W, m, k, rm, rk); return;
+        case Add::plain: apply_rows<Add::plain>(x, r, low, s0, s1, W, m, k, rm, rk); return;
+        case Add::normalised: apply_rows<Add::normalised>(x, r, low, s0, s1, W, m, k, rm, rk); return;
+        case Add::none_to_bf16: apply_rows<Add::none_to_bf16>(x, r, low, s0, s1, W, m, k, rm, rk); return;
     }
 }
 
-void run(Act& x, const Act* shortcut, Add add) {
+void run(Act& x, const Act* shortcut, Add add, uint16_t* bf16_out = nullptr) {
     if (shortcut && (shortcut->block != x.block || shortcut->c != x.c || shortcut->n != x.n ||
                      shortcut->spatial() != x.spatial()))
         throw std::runtime_error("instance norm: the shortcut's shape or layout differs from the output's");
@@ -136,6 +146,7 @@ void run(Act& x, const Act* shortcut, Add add) {
         const Norm rn = add == Add::normalised ? item_norm(*shortcut, i) : Norm{};
         float* p = x.ptr() + i * S * Cp;
         const float* r = shortcut ? shortcut->ptr() + i * S * Cp : nullptr;
+        uint16_t* low = bf16_out ? bf16_out + i * S * Cp : nullptr;
         const int64_t nt = omp_get_max_threads();  // each group in nt contiguous parts
         const int64_t reps = repeats(W), P = W * reps, wide = S / reps;
         for (int64_t g = 0; g < groups; ++g) {
@@ -146,18 +157,21 @@ void run(Act& x, const Act* shortcut, Add add) {
             const std::vector<float> rk = both ? repeated(rn.rstd.data() + g * W, W, reps) : std::vector<float>();
 #pragma omp parallel for schedule(static)
             for (int64_t part = 0; part < nt; ++part)
-                apply(add, p + off, r ? r + off : nullptr, wide * part / nt, wide * (part + 1) / nt, P, m.data(), k.data(),
-                      both ? rm.data() : nullptr, both ? rk.data() : nullptr);
+                apply(add, p + off, r ? r + off : nullptr, low ? low + off : nullptr, wide * part / nt,
+                      wide * (part + 1) / nt, P, m.data(), k.data(), both ? rm.data() : nullptr,
+                      both ? rk.data() : nullptr);
             const int64_t tail = wide * P;  // the last S % reps rows, W wide
-            apply(add, p + off + tail, r ? r + off + tail : nullptr, 0, S - wide * reps, W, m.data(), k.data(),
-                  both ? rm.data() : nullptr, both ? rk.data() : nullptr);
+            apply(add, p + off + tail, r ? r + off + tail : nullptr, low ? low + off + tail : nullptr, 0,
+                  S - wide * reps, W, m.data(), k.data(), both ? rm.data() : nullptr, both ? rk.data() : nullptr);
         }
     }
 }
 
 }  // namespace
 
-void instance_norm_lrelu(Act& x) { run(x, nullptr, Add::none); }
+void instance_norm_lrelu(Act& x, uint16_t* bf16_out) {
+    run(x, nullptr, bf16_out ? Add::none_to_bf16 : Add::none, bf16_out);
+}
 
 void instance_norm_add_lrelu(Act& out, const Act& shortcut, bool normalise_shortcut) {
     run(out, &shortcut, normalise_shortcut ? Add::normalised : Add::plain);

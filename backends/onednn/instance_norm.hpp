@@ -10,8 +10,10 @@
 
 namespace swu_onednn {
 
-// x = LeakyReLU(IN(x)), in place, in either layout.
-void instance_norm_lrelu(Act& x);
+// x = LeakyReLU(IN(x)), in place, in either layout. With bf16_out (x.size() values), the
+// result also goes there, rounded to bf16 (to nearest even): a bf16 convolution's input,
+// which would otherwise be rounded by a reorder pass of its own.
+void instance_norm_lrelu(Act& x, uint16_t* bf16_out = nullptr);
 
 // out = LeakyReLU(IN(out) + IN(shortcut)) when normalise_shortcut, else
 // LeakyReLU(IN(out) + shortcut); out and shortcut in the same layout and shape.

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -99,4 +100,25 @@ TEST_CASE("onednn instance norm + shortcut + LeakyReLU match a double reference 
 TEST_CASE("onednn instance norm refuses a shortcut of another shape") {
     Act y(1, 4, 4, 4, 8, 0), r(1, 4, 4, 4, 8, 8);
     CHECK_THROWS(swu_onednn::instance_norm_add_lrelu(y, r, true));
+}
+
+TEST_CASE("onednn instance norm also writes bf16 (rounded to nearest even) when asked") {
+    for (int block : {0, 8, 16})
+        for (int64_t c : {12, 48}) {
+            INFO("block " << block << ", " << c << " channels");
+            Act y = filled(2, 6, c, block, 3.0, 1.0, 7), x = filled(2, 6, c, block, 3.0, 1.0, 7);
+            swu_onednn::instance_norm_lrelu(y);
+            std::vector<uint16_t> low(static_cast<size_t>(x.size()), 0xFFFF);
+            swu_onednn::instance_norm_lrelu(x, low.data());
+            int64_t wrong = 0, differ = 0;
+            for (int64_t i = 0; i < x.size(); ++i) {
+                uint32_t u;
+                std::memcpy(&u, &y.ptr()[i], sizeof u);
+                const uint16_t expect = static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+                wrong += low[static_cast<size_t>(i)] != expect;
+                differ += x.ptr()[i] != y.ptr()[i];
+            }
+            CHECK(wrong == 0);
+            CHECK(differ == 0);
+        }
 }
