@@ -106,7 +106,7 @@ def onnxruntime_run(onnx_path, x, threads):
 
 
 BENCH_LINE = re.compile(r"^(\w+)\s+(\w+)\s+batch\s+1\s+(?:median\s.*?per window\s+([\d.]+) ms"
-                        r"|unsupported:\s*(.*))")
+                        r"|(?:unsupported|not available):\s*(.*?)(?:\s+peak RSS.*)?$)")
 
 
 def ours(args, exe, weights, workdir):
@@ -115,7 +115,7 @@ def ours(args, exe, weights, workdir):
     results = {c: [None, None, ""] for c in configs}
     start = time.perf_counter()
     cmd = [str(exe), "bench", "--weights", str(weights), "--backends", "onednn,torch",
-           "--precisions", "fp32,bf16", "--size", str(args.size), "--threads", str(args.threads),
+           "--precisions", "fp32,bf16", "--batches", "1", "--size", str(args.size), "--threads", str(args.threads),
            "--repeats", str(args.repeats)]
     print("$", " ".join(cmd), flush=True)
     run = subprocess.run(cmd, capture_output=True, text=True)
@@ -128,7 +128,7 @@ def ours(args, exe, weights, workdir):
             if m[3]:
                 results[m[1], m[2]][0] = float(m[3]) / 1000
             else:
-                results[m[1], m[2]][2] = f"unsupported: {m[4]}"  # the table shows it
+                results[m[1], m[2]][2] = f"not available: {m[4]}"  # the table shows it
     stage("ours: bench", start)
     for backend, precision in configs:
         if results[backend, precision][2]:

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <type_traits>
 #include <vector>
 
 namespace swu_onednn {
@@ -15,7 +14,7 @@ namespace swu_onednn {
 namespace {
 
 constexpr float kMaskValue = -100.0f;
-constexpr float kPad = -1e30f;  // bias past a row's n keys: e^(kPad - max) = 0
+constexpr float kPad = -1e30f;  // bias past a row's n keys: their e^(x - max) is e^-80, nothing
 constexpr int kRows = 8;  // query rows whose scores are held at once
 
 
@@ -110,7 +109,7 @@ __attribute__((always_inline)) inline float lanes_sum(const Vec16& v) {
 
 // One row of scores, np wide: + bias, + mask where the key's region differs from `own`
 // (MONAI's order: (attn + bias) + mask), then e^(x - max) in place. The bias row is padded
-// past the window's n keys with kPad, so those columns become 0 with no tail loop. Returns
+// past the window's n keys with kPad, so those columns drop out with no tail loop. Returns
 // 1 / the row's sum: the softmax's division is applied to the row's output (apply_values),
 // not to its n probabilities.
 template <class Vec, int L>
