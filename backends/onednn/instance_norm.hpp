@@ -1,7 +1,7 @@
 // InstanceNorm3d(affine=False, eps 1e-5) fused with what follows it in MONAI's
 // UnetResBlock (the residual add, LeakyReLU 0.01): per item one pass over the data for
-// the statistics (accumulated in double, shifted by each channel's first value, so no
-// cancellation) and one pass that normalises, adds and activates. oneDNN 2.6 has no
+// the statistics (in float over 16 voxels, then in double, shifted by each channel's first
+// value, so no cancellation) and one pass that normalises, adds and activates. oneDNN 2.6 has no
 // instance norm; its batch norm sums in float (~1e-5 relative at 96^3 voxels) and would
 // take three more passes for the add and the activation.
 #pragma once
