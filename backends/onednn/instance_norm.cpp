@@ -1,10 +1,11 @@
 #include "instance_norm.hpp"
 
+#include "simd.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -114,14 +115,8 @@ inline void apply_rows(float* x, const float* r, uint16_t* low, int64_t s0, int6
             if (add == Add::normalised) v += (rrow[c] - rm[c]) * rk[c];
             row[c] = v > 0.f ? v : v * kSlope;
         }
-        if (add == Add::none_to_bf16) {
-            uint16_t* lrow = low + s * W;
-            for (int64_t c = 0; c < W; ++c) {
-                uint32_t u;
-                std::memcpy(&u, &row[c], sizeof u);
-                lrow[c] = static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-            }
-        }
+        if (add == Add::none_to_bf16)
+            for (int64_t c = 0; c < W; ++c) low[s * W + c] = to_bf16(row[c]);
     }
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <vector>
 
@@ -39,5 +40,13 @@ struct LineAligned {
 };
 template <class T>
 using aligned_vector = std::vector<T, LineAligned<T>>;
+
+// fp32 -> bf16, rounded to nearest even as oneDNN's reorders round (finite values: our
+// kernels see no NaN). Inline, so that loops over it vectorise at their caller's width.
+inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    return static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
 
 }  // namespace swu_onednn

@@ -231,13 +231,6 @@ double dot_ratio() {
     return (32.0 / dp) / (16.0 / fma);
 }
 
-// fp32 -> bf16, rounded to nearest even (finite values; the transforms see no NaN).
-uint16_t to_bf16(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    return static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
-
 // ---- transforms ---------------------------------------------------------------------------
 // One call per tile, cloned per ISA so that the channel loops inside are vectorised at the
 // CPU's width. Points of a line are `step` floats apart; n channels per point. M is the
@@ -636,7 +629,7 @@ Weights transform_weights(const float* w, const float* bias, int64_t o, int64_t 
             for (int64_t ic = 0; ic < c; ++ic)
                 for (int64_t oc = 0; oc < r.op; ++oc)
                     r.ub[static_cast<size_t>(p * c * r.op + (ic / 2) * r.op * 2 + oc * 2 + ic % 2)] =
-                        to_bf16(r.u[static_cast<size_t>((p * c + ic) * r.op + oc)]);
+                        swu_onednn::to_bf16(r.u[static_cast<size_t>((p * c + ic) * r.op + oc)]);
         aligned_vector<float>().swap(r.u);
     }
     return r;
