@@ -151,6 +151,19 @@ int winograd_tile(const Act& x, bool bf16) {
     return x.spatial() >= 24 * 24 * 24 ? 3 : 2;
 }
 
+// Whether a bf16 model's Winograd convolution rounds its transformed operands to bf16
+// (F(2,3) on vdpbf16ps) rather than running fp32 F(3,3): where the caller allows it, the
+// CPU's vdpbf16ps outruns its FMAs, and the grid is below 64^3. On the full-resolution
+// grid F(2,3)'s input transform, 64 values per 8 outputs read from a volume far larger
+// than the caches, costs more than its GEMM saves (AMD EPYC Zen 5, 2 threads,
+// swu_winograd_layers 2 3,2b: 96 -> 48 at 96^3 181 ms in bf16 against 155 in fp32 F(3,3),
+// 48 -> 48 85 against 90; at 48^3 even, at 24^3 and 12^3 bf16 is 1.1-2.3x faster), and
+// the fp32 layers there halve the bf16 model's error (golden net_f48: argmax 99.32 ->
+// 99.67 %, max |logit error| 0.0196 -> 0.0096).
+bool winograd_in_bf16(const Context& ctx, const Act& x, bool bf16_winograd) {
+    return ctx.bf16 && bf16_winograd && x.spatial() < 64 * 64 * 64 && swu_winograd::bf16_faster();
+}
+
 }  // namespace
 
 // bf16 models keep f32 where bf16 cost most accuracy for least time (net_f48 golden case:
@@ -173,7 +186,7 @@ Act conv3d(Context& ctx, const std::string& name, const float* weights, const fl
         if (out_block != 0)
             return relayout(ctx, conv3d(ctx, name, weights, bias, x, oc, k, stride, pad, 0, bf16_winograd), out_block);
         Act y(x.n, x.d, x.h, x.w, oc, 0);
-        const bool bf16 = ctx.bf16 && bf16_winograd && swu_winograd::bf16_faster();
+        const bool bf16 = winograd_in_bf16(ctx, x, bf16_winograd);
         const int tile = winograd_tile(x, bf16);
         Cached& c = ctx.get("winograd:" + name + ":" + shape_key({x.c, oc, tile}), [&] {
             Cached r;

@@ -20,7 +20,8 @@ Act relayout(Context& ctx, const Act& x, int block);
 // both). `name` keys the cached primitive.
 // bf16_winograd (bf16 models): a convolution run as Winograd (dnnl_ops.cpp use_winograd)
 // may round its transformed operands to bf16, where vdpbf16ps outruns fp32 FMAs (AMD Zen
-// 4: twice; winograd_conv.hpp bf16_faster); else it stays fp32 Winograd.
+// 4: twice; winograd_conv.hpp bf16_faster) on grids below 64^3 (dnnl_ops.cpp
+// winograd_in_bf16); else it stays fp32 Winograd.
 // x_bf16 (where conv3d_takes_bf16): x's values already rounded to bf16, x.size() of them
 // in x's layout (instance_norm_lrelu's bf16_out); x's own floats are then not read.
 Act conv3d(Context& ctx, const std::string& name, const float* weights, const float* bias, const Act& x, int64_t oc,
