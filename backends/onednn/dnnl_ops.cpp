@@ -188,7 +188,9 @@ Act conv3d(Context& ctx, const std::string& name, const float* weights, const fl
         Act y(x.n, x.d, x.h, x.w, oc, 0);
         const bool bf16 = winograd_in_bf16(ctx, x, bf16_winograd);
         const int tile = winograd_tile(x, bf16);
-        Cached& c = ctx.get("winograd:" + name + ":" + shape_key({x.c, oc, tile}), [&] {
+        // Keyed by the precision too: one layer runs bf16 below 64^3 and fp32 above, and
+        // with SWU_ONEDNN_WINOGRAD=2 both as F(2,3).
+        Cached& c = ctx.get("winograd:" + name + ":" + shape_key({x.c, oc, tile, bf16}), [&] {
             Cached r;
             r.winograd = std::make_shared<const swu_winograd::Weights>(
                 swu_winograd::transform_weights(weights, bias, oc, x.c, tile, bf16));
